@@ -1,0 +1,1 @@
+"""Lever plugins and the on-device pipeline runner with its trace."""

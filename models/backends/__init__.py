@@ -1,0 +1,1 @@
+"""Model backends, each a plugin implementing `register_models`."""

@@ -1,0 +1,1 @@
+"""The researcher: LangGraph loop, researchers, control channel, and the command line."""

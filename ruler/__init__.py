@@ -1,0 +1,1 @@
+"""The frozen ruler: cases, rubric, judges, quality with intervals, gates, the lock."""

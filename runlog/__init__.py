@@ -1,0 +1,1 @@
+"""The workspace: experiment records, git store, results.tsv, bisect, the dashboard."""

@@ -1,0 +1,1 @@
+"""Adds `autoresearch tui` through the `register_commands` hook (filled in by the TUI issue)."""
