@@ -1,0 +1,183 @@
+"""The control channel between the loop and its supervisors (CLI, TUI), under `.autoresearch/`.
+
+Supervisors append commands to `control.jsonl` (note, pause, resume, stop, approve, deny);
+the loop reads them from a cursor kept in its checkpointed state, so a crashed loop re-reads
+what it had not acted on. The loop publishes what it is doing to `live.json` (a snapshot) and
+`live.jsonl` (a stream of node transitions and gate progress). `LoopLock` keeps one loop per
+workspace with an OS file lock, which a killed process releases by dying.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models import AutoresearchError
+
+CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
+LoopState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    time: float = Field(default_factory=time.time)
+    kind: CommandKind
+    text: str = ""
+    request: str | None = None
+
+
+class LiveStatus(BaseModel):
+    """What the loop is doing now; the TUI header and `autoresearch status` read it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: LoopState = "stopped"
+    pid: int | None = None
+    researcher: str = ""
+    node: str = ""
+    experiment: str = ""
+    gate: str = ""
+    progress: tuple[int, int] | None = None
+    pending_request: dict[str, Any] | None = None
+    message: str = ""
+    heartbeat: float = Field(default_factory=time.time)
+
+
+def control_dir(workspace: Path) -> Path:
+    path = Path(workspace) / ".autoresearch"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _append_line(path: Path, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None = None) -> Command:
+    """Append a supervisor command for the loop to pick up."""
+    command = Command(kind=kind, text=text, request=request)
+    _append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())
+    return command
+
+
+def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]:
+    """Commands appended since byte `offset`, and the new offset (whole lines only)."""
+    path = control_dir(workspace) / "control.jsonl"
+    if not path.exists():
+        return [], offset
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    end = data.rfind(b"\n") + 1
+    commands = []
+    for line in data[:end].splitlines():
+        if line.strip():
+            try:
+                commands.append(Command.model_validate_json(line))
+            except ValueError:
+                continue  # a torn or foreign line is skipped, never fatal
+    return commands, offset + end
+
+
+def write_status(workspace: Path, status: LiveStatus) -> None:
+    path = control_dir(workspace) / "live.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(status.model_copy(update={"heartbeat": time.time()}).model_dump_json())
+    os.replace(tmp, path)
+
+
+def read_status(workspace: Path, stale_after: float = 30.0) -> LiveStatus:
+    """The loop's last snapshot; a loop that holds no lock is reported stopped."""
+    path = control_dir(workspace) / "live.json"
+    try:
+        status = LiveStatus.model_validate_json(path.read_text())
+    except (OSError, ValueError):
+        return LiveStatus()
+    if status.state != "stopped" and not LoopLock(workspace).held_by_other():
+        return status.model_copy(update={"state": "stopped"})
+    return status
+
+
+def emit(workspace: Path, kind: str, **payload: Any) -> None:
+    """Append one live event (node transition, gate progress, ...) to `live.jsonl`."""
+    line = json.dumps({"time": time.time(), "kind": kind, **payload}, default=str)
+    _append_line(control_dir(workspace) / "live.jsonl", line)
+
+
+def read_live(workspace: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    path = control_dir(workspace) / "live.jsonl"
+    if not path.exists():
+        return [], offset
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        data = fh.read()
+    end = data.rfind(b"\n") + 1
+    events = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+    return events, offset + end
+
+
+class LoopAlreadyRunning(AutoresearchError):
+    pass
+
+
+class LoopLock:
+    """One loop per workspace: an exclusive flock on `.autoresearch/loop.lock`."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.path = control_dir(workspace) / "loop.lock"
+        self._fh: Any = None
+
+    def acquire(self) -> LoopLock:
+        fh = open(self.path, "a+")  # noqa: SIM115 (held for the loop's lifetime)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            owner = fh.read().strip() or "another process"
+            fh.close()
+            raise LoopAlreadyRunning(
+                f"a loop is already running on this workspace (pid {owner}); "
+                "steer it with `autoresearch note/pause/stop` or wait for it to end"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+    def held_by_other(self) -> bool:
+        if self._fh is not None or not self.path.exists():
+            return False
+        with open(self.path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
+    def __enter__(self) -> LoopLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
