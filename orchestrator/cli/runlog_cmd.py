@@ -1,3 +1,364 @@
-"""`autoresearch` commands for the runlog part (filled in by its issue)."""
+"""`autoresearch init | eval | bisect | log | status | show | report`: the workspace and its log.
 
-from orchestrator.cli import cli  # noqa: F401
+`eval --check EXPR` exits 0 when the check holds, 1 when it does not and 125 when the agent
+cannot be evaluated, so it works as a `git bisect run` script; an expression that does not
+parse exits 128, which makes `git bisect run` stop instead of marking commits bad. (These
+exits use sys.exit: under `standalone_mode=False` click returns a `ctx.exit` code instead.)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orchestrator.cli import cli
+from ruler.records import DIMENSIONS
+from runlog.check import CheckError, parse_check
+from runlog.workspace import Workspace, WorkspaceError
+
+CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _workspace_option(fn):
+    return click.option(
+        "-C",
+        "directory",
+        default=".",
+        type=click.Path(file_okay=False),
+        help="Workspace folder (default: the current one).",
+    )(fn)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--model", help="Candidate model spec for the baseline agent.")
+@click.option("--judge", help="Judge spec (default: embedding, the offline judge).")
+@click.option("--researcher", help="Researcher spec (default: auto).")
+@click.option("--ruler", default="planner", show_default=True, help="Ruler name or folder.")
+def init(
+    directory: str, model: str | None, judge: str | None, researcher: str | None, ruler: str
+) -> None:
+    """Create a workspace in DIRECTORY: agent, run log, settings and a first commit."""
+    ws = Workspace.init(directory, model=model, judge=judge, researcher=researcher, ruler=ruler)
+    click.echo(f"workspace {ws.root}")
+    click.echo(
+        f"  candidate {ws.config.candidate.model} · judge {ws.config.judge.spec} · "
+        f"ruler {ws.config.ruler.name} {ws.config.ruler.lock_hash[:12]}"
+    )
+    click.echo("next: autoresearch eval -C DIR   or   autoresearch run -C DIR")
+
+
+def _eval_json(result: Any, check: str | None, holds: bool | None) -> dict[str, Any]:
+    gate = result.result
+    return {
+        "agent": result.ref or result.extra.get("agent", "work tree"),
+        "gate": gate.gate,
+        "mode": gate.mode,
+        "judge": gate.judge_id,
+        "ref": result.ref,
+        "tree_hash": result.tree_hash,
+        "model": result.model_id,
+        "quality": gate.quality,
+        "interval": gate.interval.model_dump(),
+        "dimensions": gate.dimension_means,
+        "wins": gate.wins,
+        "ties": gate.ties,
+        "losses": gate.losses,
+        "delta": gate.comparison.delta if gate.comparison else None,
+        "model_calls": result.model_calls,
+        "cached_cases": result.cached_cases,
+        "judge_calls": gate.judge_calls,
+        "seconds": result.seconds,
+        "failed_cases": [r.case_id for r in result.runs if r.failed],
+        "check": check,
+        "holds": holds,
+    }
+
+
+def _print_eval(result: Any) -> None:
+    gate = result.result
+    source = result.ref or result.extra.get("agent", "work tree")
+    title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
+    table = Table("quality", "interval", *DIMENSIONS, "W/T/L", title=title)
+    dims = [_fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
+    table.add_row(
+        _fmt(gate.quality),
+        f"[{_fmt(gate.interval.low)}, {_fmt(gate.interval.high)}]",
+        *dims,
+        f"{gate.wins}/{gate.ties}/{gate.losses}",
+    )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"model calls {result.model_calls} · cached cases {result.cached_cases} · "
+        f"judge calls {gate.judge_calls} · {result.seconds:.1f} s"
+    )
+    for run in result.runs:
+        if run.failed:
+            console.print(f"  [red]{run.case_id}[/red] failed: {run.error}", markup=True)
+    if result.trace:
+        from levers.diagram import text_diagram
+
+        console.print("pipeline (first case):")
+        console.print(text_diagram(result.trace), end="", markup=False, highlight=False)
+
+
+def _progress():
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    bar = Progress(console=Console(stderr=True), transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done)
+
+    return bar, update
+
+
+def _open_quietly(directory: str) -> Workspace | None:
+    try:
+        return Workspace.open(directory, repair=False)
+    except WorkspaceError:
+        return None
+
+
+def _evaluate(directory: str, agent_file: str | None, **options: Any):
+    """The workspace agent (or at --ref); else --agent FILE; outside a workspace, the baseline."""
+    from runlog.evaluate import evaluate_agent_file, evaluate_workspace
+
+    ws = _open_quietly(directory)
+    if ws is None and options["ref"]:
+        raise WorkspaceError(f"{Path(directory).resolve()}: --ref needs a workspace (see -C)")
+    bar, progress = _progress()
+    with bar or _nullcontext():
+        if ws is not None and not agent_file:
+            return evaluate_workspace(ws, progress=progress, **options)
+        return evaluate_agent_file(
+            Path(agent_file) if agent_file else None,
+            gate=options["gate"] or (ws.config.keep.gate if ws else "dev-10"),
+            judge=options["judge"] or (ws.config.judge.spec if ws else "embedding"),
+            mode=options["mode"] or (ws.config.judge.mode if ws else "standard"),
+            model=options["model"],
+            ws=ws,
+            progress=progress,
+        )
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@cli.command("eval")
+@_workspace_option
+@click.option("--ref", help="Evaluate the agent at this git ref (exp/007, a sha, main~2).")
+@click.option(
+    "--agent",
+    "agent_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Evaluate this agent.toml (its sibling levers/ loaded) instead.",
+)
+@click.option("--gate", help="Gate to run (default: the workspace's keep gate, else dev-10).")
+@click.option("--judge", help="Judge spec (default: the workspace's).")
+@click.option("--mode", type=click.Choice(["standard", "coverage-blind"]), help="Judge mode.")
+@click.option("--model", help="Override the agent's candidate model.")
+@click.option(
+    "--check", "check", help='Exit 0 if it holds, 1 if not: "coverage>=3 and quality>0.4".'
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def eval_command(
+    directory: str,
+    ref: str | None,
+    agent_file: str | None,
+    gate: str | None,
+    judge: str | None,
+    mode: str | None,
+    model: str | None,
+    check: str | None,
+    as_json: bool,
+) -> None:
+    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate."""
+    if check is not None:
+        try:
+            parse_check(check)
+        except CheckError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(BAD_CHECK)
+    options = {"ref": ref, "gate": gate, "judge": judge, "mode": mode, "model": model}
+    if agent_file and ref:
+        raise click.UsageError("give --ref or --agent, not both")
+    try:
+        result = _evaluate(directory, agent_file, **options)
+    except Exception as exc:
+        if check is None:
+            raise
+        click.echo(f"error: cannot evaluate: {exc}", err=True)
+        sys.exit(CANNOT_EVALUATE)
+    holds = result.check(check) if check is not None else None
+    if as_json:
+        click.echo(json.dumps(_eval_json(result, check, holds), indent=2))
+    else:
+        _print_eval(result)
+        if check is not None:
+            click.echo(f"check {check!r}: {'holds' if holds else 'fails'}")
+    if check is not None:
+        sys.exit(CHECK_HOLDS if holds else CHECK_FAILS)
+
+
+@cli.command("bisect")
+@_workspace_option
+@click.option("--good", required=True, help="A ref where the check holds (e.g. exp/001).")
+@click.option("--bad", required=True, help="A later ref where it fails.")
+@click.option("--check", "check", required=True, help='e.g. "coverage>=3 and quality>0.4".')
+@click.option("--gate", help="Gate to evaluate on (default: the keep gate).")
+@click.option("--judge", help="Judge spec (default: the workspace's).")
+@click.option("--model", help="Override the candidate model.")
+def bisect_command(
+    directory: str,
+    good: str,
+    bad: str,
+    check: str,
+    gate: str | None,
+    judge: str | None,
+    model: str | None,
+) -> None:
+    """Find the first kept experiment that broke CHECK, with `git bisect run` in a worktree."""
+    from runlog.bisect import bisect
+
+    ws = Workspace.open(directory, repair=False)
+    result = bisect(ws, good=good, bad=bad, check=check, gate=gate, judge=judge, model=model)
+    if result.first_bad is None:
+        click.echo(result.log)
+        raise WorkspaceError(f"git bisect could not name a first bad commit for {check!r}")
+    name = f"exp{result.experiment}" if result.experiment else result.first_bad[:10]
+    click.echo(f"first bad: {name} ({result.first_bad[:10]}): {result.hypothesis}")
+    for key, value in result.trailers.items():
+        click.echo(f"  {key}: {value}")
+
+
+@cli.command("log")
+@_workspace_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per experiment.")
+def log_command(directory: str, as_json: bool) -> None:
+    """Every experiment: id, status (● on main's kept line), lever class, quality, W/T/L."""
+    from runlog.views import log_view
+
+    rows = log_view(Workspace.open(directory))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table("id", "commit", "status", "class", "gate", "quality", "W/T/L", "hypothesis")
+    for row in rows:
+        wtl = "–" if row["wins"] is None else f"{row['wins']}/{row['ties']}/{row['losses']}"
+        status = row["status"] + (" ●" if row["on_main"] else "")
+        table.add_row(
+            row["id"],
+            (row["commit"] or "-")[:7],
+            status,
+            row["lever_class"],
+            row["gate"] or "–",
+            _fmt(row["quality"]),
+            wtl,
+            row["hypothesis"],
+        )
+    Console().print(table)
+
+
+@cli.command("status")
+@_workspace_option
+@click.option("--json", "as_json", is_flag=True)
+def status_command(directory: str, as_json: bool) -> None:
+    """The workspace at a glance: settings, counts, the current best, what comes next."""
+    from runlog.views import status_view
+
+    view = status_view(Workspace.open(directory))
+    if as_json:
+        click.echo(json.dumps(view, indent=2, default=str))
+        return
+    counts = view["counts"]
+    click.echo(f"workspace  {view['root']}")
+    click.echo(f"candidate  {view['candidate']} · judge {view['judge']} · ruler {view['ruler']}")
+    click.echo(f"researcher {view['researcher']}")
+    click.echo(
+        f"experiments {view['experiments']} ({counts['kept']} kept, "
+        f"{counts['discarded']} discarded, {counts['failed']} failed) · next exp{view['next_id']}"
+    )
+    best = view["best"]
+    if best:
+        click.echo(
+            f"best       {best['name']} quality {_fmt(best['quality'])} "
+            f"[{_fmt(best['low'])}, {_fmt(best['high'])}] on {best['gate']}: {best['hypothesis']}"
+        )
+    else:
+        click.echo("best       none yet")
+    if view["uncommitted"]:
+        click.echo(
+            f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"
+        )
+
+
+@cli.command("show")
+@click.argument("experiment")
+@_workspace_option
+@click.option("--json", "as_json", is_flag=True)
+def show_command(experiment: str, directory: str, as_json: bool) -> None:
+    """One experiment: hypothesis, method, result, dimensions, diff and process diagram."""
+    from runlog.views import experiment_view
+
+    try:
+        view = experiment_view(Workspace.open(directory), experiment)
+    except ValueError as exc:
+        raise WorkspaceError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(view, indent=2, default=str))
+        return
+    click.echo(
+        f"{view['name']}  {view['status']}  {view['lever_class']}  "
+        f"commit {(view['commit'] or '-')[:10]}  parent {view['parent'] or 'none'}"
+    )
+    click.echo(f"hypothesis: {view['hypothesis']}")
+    if view["method"]:
+        click.echo(f"method:     {view['method']}")
+    if view["failure"]:
+        click.echo(f"failure:    {view['failure']}")
+    for g in view["gates"]:
+        dims = " ".join(f"{d} {v:.2f}" for d, v in g["dimensions"].items())
+        delta = f" Δ {g['comparison']['delta']:+.3f}" if g["comparison"] else ""
+        click.echo(
+            f"{g['gate']} ({g['mode']}, {g['judge']}): quality {g['quality']:.3f} "
+            f"[{g['low']:.3f}, {g['high']:.3f}] W/T/L {g['wins']}/{g['ties']}/{g['losses']}{delta}"
+        )
+        click.echo(f"  {dims}")
+    if view["diagram"]:
+        click.echo("\nprocess:\n" + view["diagram"])
+    click.echo("\ndiff against parent:\n" + (view["diff"] or "(no change to agent/)"))
+
+
+@cli.command("report")
+@_workspace_option
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Default: runlog/dashboard.html"
+)
+def report_command(directory: str, output: str | None) -> None:
+    """Write the self-contained HTML dashboard."""
+    from runlog.report import write_dashboard
+
+    path = write_dashboard(Workspace.open(directory), Path(output) if output else None)
+    click.echo(f"wrote {path}")

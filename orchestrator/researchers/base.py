@@ -60,6 +60,7 @@ class LogView(BaseModel):
     best_quality: float | None = None
     since_last_kept: int = 0
     training_requests: int = 0
+    notes_history: list[str] = Field(default_factory=list)
     adapters: list[dict[str, Any]] = Field(default_factory=list)
     levers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     results_tsv: str = ""

@@ -1,0 +1,260 @@
+"""`HeuristicResearcher`: the offline default — coordinate search from the current best.
+
+Each proposal changes one built-in lever parameter of the best agent (or enables one lever),
+in a fixed order of promise, skipping every configuration already tried. Prompt phrasings are
+written as real lever modules under `agent/levers/` (subclasses of the built-in prompt lever),
+so "write the lever" is a real step. Supervisor notes `focus <lever class>` and
+`avoid <lever class>` reorder and filter the moves. When `plateau_after` experiments pass
+without a kept one, or the moves run out, it asks for the training track once per plateau; a
+trained adapter not yet tried becomes the next experiment.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+
+PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
+    "interviewer": (
+        "frame the model as an interviewer who must learn about the person first",
+        "I need help to {task}. Interview me first: write a short title for my goal, then ask "
+        "me seven questions, one per line, numbered 1 to 7.",
+    ),
+    "constraints": (
+        "ask explicitly for the facts and constraints that would change the plan",
+        "Goal: {task}. Write a title for this goal. Then list seven numbered questions about my "
+        "situation, constraints and preferences that would change how you plan it.",
+    ),
+    "short-questions": (
+        "ask for short, single-topic questions",
+        "I want to {task}. Give a title, then seven short questions (one topic each), "
+        "numbered 1 to 7, that you need answered before planning.",
+    ),
+}
+
+PHRASING_TEMPLATE = '''"""Prompt variant {slug!r}, written by the heuristic researcher: {why}."""
+
+from levers.builtin.prompt import PromptLever, _task_phrase
+from levers.hookspecs import hookimpl
+
+TEMPLATE = {template!r}
+
+
+class {cls}(PromptLever):
+    """The built-in prompt lever with the user message phrased as: {slug}."""
+
+    name = {name!r}
+
+    def user_text(self, task: str) -> str:
+        return TEMPLATE.format(task=_task_phrase(task))
+
+
+@hookimpl
+def register_levers(register):
+    register({cls})
+'''
+
+
+@dataclass(frozen=True)
+class Move:
+    lever_class: str
+    hypothesis: str
+    apply: Callable[[dict[str, Any]], dict[str, Any]]
+    lever_code: str | None = None
+    lever_filename: str | None = None
+
+
+def canonical(agent: dict[str, Any]) -> str:
+    """A configuration's identity (description aside) for 'never repeat a config'."""
+    return json.dumps({k: v for k, v in agent.items() if k != "description"}, sort_keys=True)
+
+
+def _levers(agent: dict[str, Any]) -> list[dict[str, Any]]:
+    return agent.setdefault("levers", [])
+
+
+def _prompt_spec(agent: dict[str, Any]) -> dict[str, Any]:
+    for spec in _levers(agent):
+        if spec["name"] == "prompt" or spec["name"].startswith("prompt_"):
+            return spec
+    spec = {"name": "prompt", "params": {}}
+    _levers(agent).insert(0, spec)
+    return spec
+
+
+def set_prompt(**params: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def apply(agent: dict[str, Any]) -> dict[str, Any]:
+        spec = _prompt_spec(agent)
+        spec["params"] = {**spec.get("params", {}), **params}
+        return agent
+
+    return apply
+
+
+def use_phrasing(lever_name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def apply(agent: dict[str, Any]) -> dict[str, Any]:
+        _prompt_spec(agent)["name"] = lever_name
+        return agent
+
+    return apply
+
+
+def enable(name: str, **params: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Enable lever `name` with params (replacing its params if it is already on)."""
+
+    def apply(agent: dict[str, Any]) -> dict[str, Any]:
+        for spec in _levers(agent):
+            if spec["name"] == name:
+                spec["params"], spec["enabled"] = dict(params), True
+                return agent
+        _levers(agent).append({"name": name, "params": dict(params)})
+        return agent
+
+    return apply
+
+
+def phrasing_move(slug: str) -> Move:
+    why, template = PROMPT_PHRASINGS[slug]
+    name = "prompt_" + slug.replace("-", "_")
+    cls = "".join(part.title() for part in re.split(r"[-_]", slug)) + "Prompt"
+    code = PHRASING_TEMPLATE.format(slug=slug, why=why, template=template, cls=cls, name=name)
+    return Move("prompt", f"Phrasing the request to {why} improves the questions",
+                use_phrasing(name), code, f"{name}.py")
+
+
+def moves() -> list[Move]:
+    """Every single-step change, most promising first."""
+    return [
+        Move("prompt", "Spelling out the rubric (one ask each, specific, no overlap) helps",
+             set_prompt(instructions="rubric")),
+        Move("prompt", "One worked example from the training pool shows the format and bar",
+             set_prompt(few_shot=1)),
+        Move("rag", "The two nearest training cases by embedding are better examples than none",
+             enable("rag", k=2, method="embedding")),
+        Move("prompt", "Asking for the most important question first improves coverage",
+             set_prompt(instructions="critical-first")),
+        *[phrasing_move(slug) for slug in PROMPT_PHRASINGS],
+        Move("decoding", "A repetition penalty of 1.2 stops repeated questions",
+             enable("decoding", repetition_penalty=1.2)),
+        Move("prompt", "Three worked examples beat one", set_prompt(few_shot=3)),
+        Move("rag", "BM25 retrieval finds examples with the task's own words",
+             enable("rag", k=3, method="bm25")),
+        Move("rag", "Hybrid retrieval of four examples gives broader coverage",
+             enable("rag", k=4, method="hybrid")),
+        Move("prompt", "A planner persona in the system prompt makes questions more natural",
+             set_prompt(system="planner")),
+        Move("multi_call", "Listing the unknowns first, then one question each, improves coverage",
+             enable("multi_call", mode="decompose")),
+        Move("multi_call", "Over-generating twelve questions and pruning to seven by redundancy "
+             "and specificity improves non-redundancy", enable("multi_call", mode="overgenerate",
+                                                                n=12)),
+        Move("self_critique", "One round of critique against the rubric, then revision, helps",
+             enable("self_critique", rounds=1)),
+        Move("decoding", "Light sampling (temperature 0.3) escapes a repetitive greedy answer",
+             enable("decoding", temperature=0.3, seed=0)),
+        Move("prompt", "JSON output keeps the title and questions apart",
+             set_prompt(output_format="json")),
+    ]
+
+
+def preferences(notes: list[str]) -> tuple[set[str], set[str]]:
+    """`focus <class>` / `avoid <class>` notes; a later note about a class overrides an earlier."""
+    focus: set[str] = set()
+    avoid: set[str] = set()
+    for note in notes:
+        for verb, cls in re.findall(r"\b(focus|avoid)\s+(?:on\s+)?([a-z_-]+)", note.lower()):
+            cls = cls.replace("-", "_")
+            (focus if verb == "focus" else avoid).add(cls)
+            (avoid if verb == "focus" else focus).discard(cls)
+    return focus, avoid
+
+
+class HeuristicResearcher:
+    name = "heuristic"
+
+    def __init__(self, plateau_after: int = 4, training_kind: str = "sft",
+                 training_steps: int = 60) -> None:
+        self.plateau_after = plateau_after
+        self.training_kind = training_kind
+        self.training_steps = training_steps
+
+    def propose(self, log: LogView, notes: list[str]) -> Proposal:
+        if not log.experiments:
+            return Proposal(hypothesis="Baseline: the stock agent as it stands",
+                            method="Run the agent unchanged on the gate.", lever_class="baseline")
+        if proposal := self._untried_adapter(log):
+            return proposal
+        focus, avoid = preferences([*log.notes_history, *notes])
+        tried = {canonical(e.agent) for e in log.experiments if e.agent}
+        candidates = [m for m in moves() if m.lever_class not in avoid]
+        candidates.sort(key=lambda m: m.lever_class not in focus)
+        for move in candidates:
+            agent = move.apply(copy.deepcopy(log.best_agent))
+            if canonical(agent) in tried:
+                continue
+            if log.since_last_kept >= self.plateau_after and self._may_request(log):
+                break
+            return Proposal(
+                hypothesis=move.hypothesis,
+                method=f"From the best ({log.best_id}), change one {move.lever_class} setting; "
+                       f"run dev-10, then full-30 if promising.",
+                lever_class=move.lever_class,
+                agent_patch={"levers": agent["levers"]},
+                lever_code=move.lever_code,
+                lever_filename=move.lever_filename,
+            )
+        return self._request_training(log)
+
+    def _may_request(self, log: LogView) -> bool:
+        return log.training_requests == 0
+
+    def _request_training(self, log: LogView) -> Proposal:
+        recent = [e.id for e in log.experiments[-max(self.plateau_after, 1):]]
+        why = (f"{log.since_last_kept} experiments since the last kept one"
+               if log.since_last_kept else "the prompt-level moves are exhausted")
+        if not self._may_request(log):
+            return Proposal(hypothesis="Nothing left to try: every single-step move from the best "
+                            "has been run and training was already requested",
+                            lever_class="other",
+                            method="No change; the loop should stop or get a supervisor note.")
+        return Proposal(
+            hypothesis="Weights, not prompts, are the answer: train a LoRA adapter",
+            method=f"Prompt-level levers have plateaued ({why}); imitation of the training pool's "
+                   "gold plans is the next lever.",
+            lever_class=f"adapter-{self.training_kind}",
+            training_request=TrainingRequest(
+                kind=self.training_kind,  # type: ignore[arg-type]
+                pairs="on-policy" if self.training_kind == "orpo" else None,
+                rationale=f"Plateau: {why} (best {log.best_id}, quality {log.best_quality}). "
+                          "In the seed report only an SFT adapter broke past the prompting "
+                          "ceiling.",
+                steps=self.training_steps,
+                experiments=recent,
+            ),
+        )
+
+    def _untried_adapter(self, log: LogView) -> Proposal | None:
+        used = {json.dumps(e.agent, sort_keys=True) for e in log.experiments}
+        for adapter in log.adapters:
+            digest = adapter.get("hash", "")
+            if not digest or any(digest in u for u in used):
+                continue
+            agent = enable("adapter", adapter=digest)(copy.deepcopy(log.best_agent))
+            kind = adapter.get("kind", "sft")
+            return Proposal(
+                hypothesis=f"The new {kind.upper()} adapter {digest[:12]} beats prompting alone",
+                method="Attach the freshly trained LoRA adapter to the best agent; run dev-10, "
+                       "then full-30 if promising.",
+                lever_class=f"adapter-{kind}",
+                agent_patch={"levers": agent["levers"]},
+            )
+        return None
+
+    def repair(self, proposal: Proposal, report: str) -> Proposal | None:
+        return None  # its lever files come from fixed templates: nothing to repair
