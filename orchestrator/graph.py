@@ -114,10 +114,12 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         proposal = state["proposal"] or {}
         decision = interrupt({"type": "experiment", "id": state["exp_id"],
                               "hypothesis": proposal.get("hypothesis", "")})
-        if not decision.get("approved", False):
+        approved = bool(decision.get("approved"))
+        if not approved:
             services.record_event("denied", request=state["exp_id"], note=decision.get("note", ""))
-            return {"approved": False, "control_offset": decision.get("offset", state.get("control_offset", 0))}
-        return {"approved": True, "control_offset": decision.get("offset", state.get("control_offset", 0))}
+        return {"approved": approved,
+                "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
+                "control_offset": decision.get("offset", state.get("control_offset", 0))}
 
     def write_lever(state: LoopState) -> dict[str, Any]:
         proposal = Proposal.model_validate(state["proposal"])
@@ -168,6 +170,7 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         services.record_event("approved" if approved else "denied", request=state["exp_id"],
                               note=decision.get("note", ""), training=request)
         return {"approved": approved, "decision_note": decision.get("note", ""),
+                "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
                 "control_offset": decision.get("offset", state.get("control_offset", 0))}
 
     def train(state: LoopState) -> dict[str, Any]:

@@ -53,7 +53,8 @@ def load_commands() -> click.Group:
 def main() -> None:
     load_commands()
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # click returns ctx.exit(n) codes here
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:

@@ -77,15 +77,12 @@ def ruler_sanity(
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return
-    table = Table(
-        "perturbation",
-        "dimension",
-        "pass rate",
-        "dimension lower",
-        "pairwise L/T",
-        "failures",
-        title=f"judge sanity: {report.judge_id}, {mode}, {len(cases)} cases, {report.seconds:.1f}s",
-    )
+    title = f"judge sanity: {report.judge_id}, {mode}, {len(cases)} cases, {report.seconds:.1f}s"
+    table = Table(title=title)
+    table.add_column("perturbation", no_wrap=True)
+    table.add_column("dimension", no_wrap=True)
+    for header in ("pass", "dim lower", "pair L/T", "failures"):
+        table.add_column(header)
     for res in report.results:
         table.add_row(
             res.name,

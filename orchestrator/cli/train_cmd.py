@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from levers.training.estimate import describe_estimate, format_duration
 from levers.training.store import (
@@ -35,22 +35,34 @@ def _root(directory: str) -> Path:
 
 def _workspace_option(fn):
     return click.option(
-        "-C", "directory", default=".", type=click.Path(file_okay=False),
+        "-C",
+        "directory",
+        default=".",
+        type=click.Path(file_okay=False),
         help="Workspace folder (default: the current one).",
     )(fn)
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"), TimeRemainingColumn(), transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[note]}"),
+        TimeRemainingColumn(),
+        transient=False,
     )
 
 
 @cli.command()
 @click.argument("kind", type=click.Choice(["sft", "orpo"]))
-@click.option("--pairs", type=click.Choice(["style", "on-policy"]), default="style",
-              show_default=True, help="ORPO rejected side: style-degraded gold or agent drafts.")
+@click.option(
+    "--pairs",
+    type=click.Choice(["style", "on-policy"]),
+    default="style",
+    show_default=True,
+    help="ORPO rejected side: style-degraded gold or agent drafts.",
+)
 @click.option("--epochs", type=float, default=1.0, show_default=True)
 @click.option("--steps", type=int, help="Optimizer steps (overrides --epochs).")
 @click.option("--lr", "learning_rate", type=float, default=2e-4, show_default=True)
@@ -61,15 +73,34 @@ def _progress() -> Progress:
 @click.option("--model", "base_model", help="Base model spec (default: the agent's model).")
 @click.option("--pool-size", type=int, help="Use only the first N training-pool cases.")
 @_workspace_option
-def train(kind: str, pairs: str, epochs: float, steps: int | None, learning_rate: float,
-          rank: int, batch_size: int, max_length: int, seed: int, base_model: str | None,
-          pool_size: int | None, directory: str) -> None:
+def train(
+    kind: str,
+    pairs: str,
+    epochs: float,
+    steps: int | None,
+    learning_rate: float,
+    rank: int,
+    batch_size: int,
+    max_length: int,
+    seed: int,
+    base_model: str | None,
+    pool_size: int | None,
+    directory: str,
+) -> None:
     """Train a LoRA adapter (SFT, or ORPO preference pairs) on the training pool."""
     from levers.training.track import agent_for, run_training
 
     root = _root(directory)
-    config = TrainConfig(epochs=epochs, steps=steps, learning_rate=learning_rate, rank=rank,
-                         alpha=2 * rank, batch_size=batch_size, max_length=max_length, seed=seed)
+    config = TrainConfig(
+        epochs=epochs,
+        steps=steps,
+        learning_rate=learning_rate,
+        rank=rank,
+        alpha=2 * rank,
+        batch_size=batch_size,
+        max_length=max_length,
+        seed=seed,
+    )
     agent = agent_for(root)
     model = base_model or agent.model
     rows = pool_size or 160
@@ -85,8 +116,15 @@ def train(kind: str, pairs: str, epochs: float, steps: int | None, learning_rate
             bar.update(task, completed=step, total=total, note=f"loss {loss:.3f}")
 
         record = run_training(
-            kind, workspace=root, config=config, pairs=pairs, base_model=model,  # type: ignore[arg-type]
-            agent=agent, pool_size=pool_size, on_draft=on_draft, on_step=on_step,
+            kind,
+            workspace=root,
+            config=config,
+            pairs=pairs,
+            base_model=model,  # type: ignore[arg-type]
+            agent=agent,
+            pool_size=pool_size,
+            on_draft=on_draft,
+            on_step=on_step,
         )
     _print_summary(record, resolve_ref(store_root(root), record.hash))
 
@@ -94,8 +132,10 @@ def train(kind: str, pairs: str, epochs: float, steps: int | None, learning_rate
 def _print_summary(record: AdapterRecord, path: Path) -> None:
     curve = record.loss_curve
     loss = f"loss {curve[0][1]:.3f} -> {curve[-1][1]:.3f}" if curve else "no loss logged"
-    click.echo(f"adapter {record.hash[:12]} ({record.kind}, {record.base_model}): {record.steps} "
-               f"steps in {format_duration(record.seconds)}, {loss}")
+    click.echo(
+        f"adapter {record.hash[:12]} ({record.kind}, {record.base_model}): {record.steps} "
+        f"steps in {format_duration(record.seconds)}, {loss}"
+    )
     click.echo(f"stored at {path}")
     click.echo(f'use it: [[levers]] name = "adapter", params.adapter = "{record.hash[:12]}"')
 
@@ -117,12 +157,23 @@ def adapters_list(as_json: bool, directory: str) -> None:
     if not records:
         click.echo("no adapters stored yet (autoresearch train sft)")
         return
-    table = Table("hash", "kind", "base model", "origin", "steps", "final loss", "data", "created")
+    table = Table("base model", "origin", "steps", "loss", "cases", "created")
+    table.columns.insert(0, Column("hash", no_wrap=True, min_width=12))
+    table.columns.insert(1, Column("kind", no_wrap=True))
     for r in records:
         final = f"{r.loss_curve[-1][1]:.3f}" if r.loss_curve else "–"
         rows = len(r.data_recipe.get("case_ids", [])) or "–"
-        table.add_row(r.hash[:12], r.kind, r.base_model, r.origin, str(r.steps), final,
-                      str(rows), r.created)
+        origin = r.origin + (f" ({r.request})" if r.request else "")
+        table.add_row(
+            r.hash[:12],
+            r.kind,
+            r.base_model,
+            origin,
+            str(r.steps),
+            final,
+            str(rows),
+            r.created[:16].replace("T", " "),
+        )
     Console().print(table)
 
 
@@ -139,17 +190,23 @@ def adapters_show(ref: str, as_json: bool, directory: str) -> None:
         return
     click.echo(f"hash        {record.hash}")
     click.echo(f"path        {resolve_ref(root, ref)}")
-    click.echo(f"kind        {record.kind}   base model {record.base_model}   "
-               f"origin {record.origin}" + (f"   request {record.request}" if record.request else ""))
+    click.echo(
+        f"kind        {record.kind}   base model {record.base_model}   "
+        f"origin {record.origin}" + (f"   request {record.request}" if record.request else "")
+    )
     if record.origin == "trained":
         cfg = record.training_config
-        click.echo(f"training    {record.steps} steps, batch {cfg.get('batch_size')}, "
-                   f"lr {cfg.get('learning_rate')}, rank {cfg.get('rank')}; "
-                   f"{format_duration(record.seconds)} ({record.seconds_per_step} s/step), "
-                   f"peak RSS {record.peak_rss_mb:.0f} MB")
+        click.echo(
+            f"training    {record.steps} steps, batch {cfg.get('batch_size')}, "
+            f"lr {cfg.get('learning_rate')}, rank {cfg.get('rank')}; "
+            f"{format_duration(record.seconds)} ({record.seconds_per_step} s/step), "
+            f"peak RSS {record.peak_rss_mb:.0f} MB"
+        )
         recipe = record.data_recipe
-        click.echo(f"data        {recipe.get('builder')} over {len(recipe.get('case_ids', []))} "
-                   f"pool cases, sha256 {record.data_hash[:12]}; prompt: {recipe.get('prompt_source')}")
+        click.echo(
+            f"data        {recipe.get('builder')} over {len(recipe.get('case_ids', []))} "
+            f"pool cases, sha256 {record.data_hash[:12]}; prompt: {recipe.get('prompt_source')}"
+        )
         curve = " ".join(f"{s}:{loss:.3f}" for s, loss in record.loss_curve)
         click.echo(f"loss        {curve}")
     else:
@@ -159,19 +216,33 @@ def adapters_show(ref: str, as_json: bool, directory: str) -> None:
 @adapters.command("add")
 @click.argument("path", type=click.Path(exists=True, file_okay=False))
 @click.option("--kind", type=click.Choice(["sft", "orpo"]), default="sft", show_default=True)
-@click.option("--base-model", default="apple:system", show_default=True,
-              help="The model the adapter was trained for.")
+@click.option(
+    "--base-model",
+    default="apple:system",
+    show_default=True,
+    help="The model the adapter was trained for.",
+)
 @click.option("--request", "request", help="The approved training request it answers.")
 @_workspace_option
-def adapters_add(path: str, kind: str, base_model: str, request: str | None,
-                 directory: str) -> None:
+def adapters_add(
+    path: str, kind: str, base_model: str, request: str | None, directory: str
+) -> None:
     """Register an adapter trained elsewhere (e.g. Apple's adapter toolkit) in the store."""
     root = store_root(_root(directory))
-    record = add_adapter(root, Path(path), kind=kind, base_model=base_model,  # type: ignore[arg-type]
-                         request=request)
-    click.echo(f"adapter {record.hash[:12]} ({record.kind}, {record.base_model}) stored at "
-               f"{resolve_ref(root, record.hash)}")
+    record = add_adapter(
+        root,
+        Path(path),
+        kind=kind,
+        base_model=base_model,  # type: ignore[arg-type]
+        request=request,
+    )
+    click.echo(
+        f"adapter {record.hash[:12]} ({record.kind}, {record.base_model}) stored at "
+        f"{resolve_ref(root, record.hash)}"
+    )
     if base_model.startswith("apple:"):
-        click.echo("note: the apple backend's Python SDK cannot load .fmadapter files, so the "
-                   "adapter is recorded here for the run log; use it from Swift (an adapter "
-                   "lever on apple:* stops with a clear error)")
+        click.echo(
+            "note: the apple backend's Python SDK cannot load .fmadapter files, so the "
+            "adapter is recorded here for the run log; use it from Swift (an adapter "
+            "lever on apple:* stops with a clear error)"
+        )
