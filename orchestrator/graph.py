@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -26,10 +27,6 @@ class LoopState(TypedDict, total=False):
     control_offset: int
     notes: list[str]
     stop_requested: bool
-    budget: dict[str, Any]
-    started_at: float
-    done: int
-    cost_usd: float
     exp_id: str
     proposal: dict[str, Any] | None
     proposal_error: str
@@ -40,6 +37,7 @@ class LoopState(TypedDict, total=False):
     approved: bool | None
     decision_note: str
     adapter: str | None
+    commit: str
     stop_reason: str
 
 
@@ -50,6 +48,7 @@ class Services(Protocol):
     supervised: bool
 
     def poll(self, state: LoopState, node: str) -> dict[str, Any]: ...
+    def stop_reason(self, state: LoopState) -> str: ...
     def log_view(self) -> LogView: ...
     def next_experiment_id(self) -> str: ...
     def write_lever(self, exp_id: str, proposal: Proposal) -> str | None: ...
@@ -61,20 +60,34 @@ class Services(Protocol):
     def training_estimate(self, request: dict[str, Any]) -> dict[str, Any]: ...
 
 
-def budget_exhausted(state: LoopState) -> str:
-    """Why the loop should stop now ('' to go on): a stop command or a spent budget."""
-    budget = state.get("budget") or {}
-    if state.get("stop_requested"):
-        return "stopped by the supervisor"
-    if budget.get("experiments") is not None and state.get("done", 0) >= budget["experiments"]:
-        return f"ran {state.get('done', 0)} experiments (budget {budget['experiments']})"
-    if budget.get("minutes") is not None:
-        elapsed = (time.time() - state.get("started_at", time.time())) / 60
-        if elapsed >= budget["minutes"]:
-            return f"wall-clock budget of {budget['minutes']} minutes spent"
-    if budget.get("usd") is not None and state.get("cost_usd", 0.0) >= budget["usd"]:
-        return f"cost budget of ${budget['usd']:.2f} spent"
-    return ""
+@dataclass
+class Budget:
+    """A run's budget: experiments, wall-clock minutes, USD (None: no limit).
+
+    It belongs to one invocation of the loop: `autoresearch run --experiments 5` runs five
+    experiments now, counting one that a resumed run finishes.
+    """
+
+    experiments: int | None = None
+    minutes: float | None = None
+    usd: float | None = None
+    started_at: float = field(default_factory=time.time)
+    done: int = 0
+    cost_usd: float = 0.0
+
+    def spent(self) -> str:
+        """Why the run should stop now, or '' to go on."""
+        if self.experiments is not None and self.done >= self.experiments:
+            return f"ran {self.done} experiments (budget {self.experiments})"
+        if self.minutes is not None and (time.time() - self.started_at) / 60 >= self.minutes:
+            return f"wall-clock budget of {self.minutes:g} minutes spent"
+        if self.usd is not None and self.cost_usd >= self.usd:
+            return f"cost budget of ${self.usd:.2f} spent"
+        return ""
+
+    def count(self, outcome: dict[str, Any]) -> None:
+        self.done += 1
+        self.cost_usd += float(outcome.get("cost_usd", 0.0))
 
 
 def build_graph(services: Services, checkpointer: Any) -> Any:
@@ -89,7 +102,7 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         return node
 
     def read_log(state: LoopState) -> dict[str, Any]:
-        return {"stop_reason": budget_exhausted(state)}
+        return {"stop_reason": services.stop_reason(state)}
 
     def propose(state: LoopState) -> dict[str, Any]:
         notes = list(state.get("notes") or [])
@@ -152,13 +165,10 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         return {"outcome": services.run_gate(state["exp_id"], proposal)}
 
     def record(state: LoopState) -> dict[str, Any]:
-        services.record(state)
-        outcome = state.get("outcome") or {}
-        return {"done": state.get("done", 0) + 1,
-                "cost_usd": state.get("cost_usd", 0.0) + float(outcome.get("cost_usd", 0.0))}
+        return {"commit": services.record(state)}
 
     def decide(state: LoopState) -> dict[str, Any]:
-        return {"stop_reason": budget_exhausted(state)}
+        return {"stop_reason": services.stop_reason(state)}
 
     def request_training(state: LoopState) -> dict[str, Any]:
         proposal = state["proposal"] or {}

@@ -27,7 +27,7 @@ from levers.registry import lever_classes
 from levers.validate import validate_lever
 from models import AutoresearchError
 from orchestrator import control
-from orchestrator.graph import LoopState, build_graph
+from orchestrator.graph import Budget, LoopState, build_graph
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import (
     ExperimentSummary,
@@ -83,6 +83,7 @@ def promising(dev: GateResult) -> bool:
 class WorkspaceServices:
     ws: Workspace
     researcher: Researcher
+    budget: Budget = field(default_factory=Budget)
     supervised: bool = False
     on_progress: Callable[[str, dict[str, Any]], None] | None = None
     poll_seconds: float = 0.5
@@ -136,6 +137,11 @@ class WorkspaceServices:
         self._status("running", node=node, experiment=state.get("exp_id", ""))
         self._emit("node", node=node, experiment=state.get("exp_id", ""))
         return {"control_offset": offset, "notes": notes, "stop_requested": stop}
+
+    def stop_reason(self, state: LoopState) -> str:
+        if state.get("stop_requested"):
+            return "stopped by the supervisor"
+        return self.budget.spent()
 
     # -- reading the log -------------------------------------------------------------------
     def log_view(self) -> LogView:
@@ -286,6 +292,8 @@ class WorkspaceServices:
         )
         outputs = [OutputRow.model_validate(o) for o in outcome.get("outputs", [])]
         info = self.ws.commit_experiment(record, outputs)
+        if info.created:  # a record node re-run after a crash does not count twice
+            self.budget.count(outcome)
         self.node_seconds = {}
         quality = record.quality
         self._emit("experiment", experiment=record.id, status=record.status,
@@ -304,10 +312,11 @@ class WorkspaceServices:
 
         model = self._agent_on_disk().get("model", "")
         ok, reason = training_supported(model)
-        steps = int(request.get("steps") or TrainConfig().max_steps or 60)
+        steps = int(request.get("steps") or 60)
+        batch = TrainConfig().batch_size
+        seconds = estimate_seconds(request.get("kind", "sft"), steps, model, batch) if ok else None
         return {"model": model, "data_size": _pool_size(), "steps": steps,
-                "estimated_seconds": estimate_seconds(request.get("kind", "sft"), steps, model),
-                "trainable_here": ok, "note": "" if ok else reason}
+                "estimated_seconds": seconds, "trainable_here": ok, "note": reason}
 
     def train(self, request: dict[str, Any], exp_id: str) -> str:
         from levers.training.track import run_training
@@ -324,8 +333,7 @@ class WorkspaceServices:
             self._emit("training_progress", step=step, total=total, loss=loss)
 
         try:
-            adapter = run_training(kind, workspace=self.root,
-                                   config=TrainConfig(max_steps=steps),
+            adapter = run_training(kind, workspace=self.root, config=TrainConfig(steps=steps),
                                    pairs=request.get("pairs") or "style", on_step=on_step)
         except AutoresearchError as exc:
             self.record_event("error", request=exp_id, text=f"training failed: {exc}")
@@ -366,7 +374,7 @@ def _wait_for_decision(services: WorkspaceServices, request: dict[str, Any], off
                     for e in services.ws.events("approval_request"))
     if not announced:  # a resumed loop waits on the same request without announcing it twice
         services.ws.append_event("approval_request", request)
-    services._emit("approval_request", **request)
+    services._emit("approval_request", request=request, text=request.get("rationale", ""))
     services._status("waiting_for_approval", node="request_training", pending_request=request,
                      experiment=request.get("id", ""))
     while True:
@@ -406,8 +414,12 @@ def run_loop(
     ws = Workspace.open(workspace)
     before = set(ws.record_ids())
     spec = researcher or ws.config.researcher.spec
-    services = WorkspaceServices(ws, make_researcher(spec), supervised=supervised,
-                                 on_progress=on_progress)
+    if experiments is None and minutes is None and usd is None:
+        b = ws.config.budget
+        experiments, usd = b.max_experiments, b.max_usd
+        minutes = b.max_hours * 60 if b.max_hours else None
+    services = WorkspaceServices(ws, make_researcher(spec), Budget(experiments, minutes, usd),
+                                 supervised=supervised, on_progress=on_progress)
     with control.LoopLock(ws.main_root):
         saver = _checkpointer(ws)
         graph = build_graph(services, saver)
@@ -416,18 +428,12 @@ def run_loop(
         if snapshot.next:  # an unfinished run: resume it where it stopped
             value: Any = None
         else:
-            budget = {"experiments": experiments, "minutes": minutes, "usd": usd}
-            if all(v is None for v in budget.values()):
-                b = ws.config.budget
-                budget = {"experiments": b.max_experiments,
-                          "minutes": b.max_hours * 60 if b.max_hours else None, "usd": b.max_usd}
             offset = (snapshot.values or {}).get("control_offset", 0)
-            value = {"budget": budget, "started_at": started, "done": 0, "cost_usd": 0.0,
-                     "stop_requested": False, "control_offset": offset, "stop_reason": ""}
+            value = {"stop_requested": False, "control_offset": offset, "stop_reason": ""}
         waiting = None
         try:
             while True:
-                for _ in graph.stream(value, config, stream_mode="updates"):
+                for _ in graph.stream(value, config, stream_mode="updates", durability="sync"):
                     pass
                 snapshot = graph.get_state(config)
                 if not snapshot.interrupts:

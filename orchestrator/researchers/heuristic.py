@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from levers.config import AgentConfig, validate_agent
+from models import AutoresearchError
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
 
 PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
@@ -71,7 +73,13 @@ class Move:
 
 
 def canonical(agent: dict[str, Any]) -> str:
-    """A configuration's identity (description aside) for 'never repeat a config'."""
+    """A configuration's identity for 'never repeat a config': validated, defaults filled in,
+    description aside (a recorded agent and a proposed patch compare equal when they run alike).
+    """
+    try:
+        agent = validate_agent(AgentConfig.model_validate(agent)).model_dump(mode="json")
+    except (AutoresearchError, ValueError):
+        pass  # an agent that does not validate is compared as written
     return json.dumps({k: v for k, v in agent.items() if k != "description"}, sort_keys=True)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from orchestrator.graph import build_graph
+from orchestrator.graph import Budget, build_graph
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
 
 
@@ -32,8 +32,9 @@ class ScriptedResearcher:
 class FakeServices:
     supervised = False
 
-    def __init__(self, researcher: ScriptedResearcher, valid: bool = True):
+    def __init__(self, researcher: ScriptedResearcher, valid: bool = True, experiments: int = 1):
         self.researcher = researcher
+        self.budget = Budget(experiments=experiments)
         self.valid = valid
         self.recorded: list[dict[str, Any]] = []
         self.events: list[tuple[str, dict]] = []
@@ -45,6 +46,9 @@ class FakeServices:
             notes, self.pending_notes = self.pending_notes, []
             return {"notes": list(state.get("notes") or []) + notes}
         return {}
+
+    def stop_reason(self, state):
+        return "stopped by the supervisor" if state.get("stop_requested") else self.budget.spent()
 
     def log_view(self) -> LogView:
         return LogView()
@@ -63,6 +67,7 @@ class FakeServices:
         return {"status": "kept", "gates": [], "cost_usd": 0.5}
 
     def record(self, state):
+        self.budget.count(state["outcome"])
         self.recorded.append({"id": state["exp_id"], "outcome": state["outcome"],
                               "notes": state.get("notes_seen"), "proposal": state["proposal"]})
         return "sha"
@@ -91,20 +96,29 @@ def proposal(h: str, **kw) -> Proposal:
 
 
 def test_runs_until_the_experiment_budget_is_spent():
-    services = FakeServices(ScriptedResearcher([proposal(f"h{i}") for i in range(5)]))
+    services = FakeServices(ScriptedResearcher([proposal(f"h{i}") for i in range(5)]),
+                            experiments=3)
     graph = build_graph(services, InMemorySaver())
-    run(graph, {"budget": {"experiments": 3}, "started_at": 0.0}, config())
+    run(graph, {}, config())
     assert [r["id"] for r in services.recorded] == ["001", "002", "003"]
     state = graph.get_state(config()).values
     assert state["stop_reason"].startswith("ran 3 experiments")
-    assert state["cost_usd"] == 1.5
+    assert services.budget.cost_usd == 1.5
+
+
+def test_a_stop_command_ends_the_run_after_the_current_experiment():
+    services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]), experiments=5)
+    services.poll = lambda state, node: {
+        "stop_requested": bool(state.get("stop_requested")) or node == "run_gate"}
+    run(build_graph(services, InMemorySaver()), {}, config())
+    assert len(services.recorded) == 1
 
 
 def test_notes_reach_the_next_proposal_and_its_record():
     researcher = ScriptedResearcher([proposal("a"), proposal("b")])
-    services = FakeServices(researcher)
+    services = FakeServices(researcher, experiments=2)
     services.pending_notes = ["focus rag"]
-    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 2}}, config())
+    run(build_graph(services, InMemorySaver()), {}, config())
     assert researcher.seen_notes[0] == ["focus rag"]
     assert researcher.seen_notes[1] == []
     assert services.recorded[0]["notes"] == ["focus rag"]
@@ -115,7 +129,7 @@ def test_training_request_waits_for_approval_then_trains():
     services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
                                                 proposal("use adapter")]))
     graph = build_graph(services, InMemorySaver())
-    chunks = run(graph, {"budget": {"experiments": 1}}, config())
+    chunks = run(graph, {}, config())
     interrupt = chunks[-1]["__interrupt__"][0].value
     assert interrupt["type"] == "training" and interrupt["kind"] == "sft" and interrupt["rationale"] == "plateau"
     assert interrupt["estimated_seconds"] == 12.0 and not services.trained
@@ -130,7 +144,7 @@ def test_denied_training_continues_without_training():
     services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
                                                 proposal("next")]))
     graph = build_graph(services, InMemorySaver())
-    run(graph, {"budget": {"experiments": 1}}, config())
+    run(graph, {}, config())
     run(graph, Command(resume={"approved": False}), config())
     assert not services.trained and services.events[0][0] == "denied"
     assert len(services.recorded) == 1
@@ -140,19 +154,19 @@ def test_broken_lever_gets_one_repair_and_a_failure_is_recorded():
     broken = proposal("new lever", lever_code="x(", lever_filename="mine.py")
     repaired = proposal("new lever", lever_code="x = 1", lever_filename="fixed.py")
     services = FakeServices(ScriptedResearcher([broken, broken], repaired=None), valid=False)
-    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    run(build_graph(services, InMemorySaver()), {}, config())
     assert services.recorded[0]["outcome"]["status"] == "failed"
     assert "validation failed at import" in services.recorded[0]["outcome"]["failure"]
 
     services = FakeServices(ScriptedResearcher([broken], repaired=repaired), valid=False)
     services.write_lever = lambda exp_id, p: f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
-    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    run(build_graph(services, InMemorySaver()), {}, config())
     assert services.recorded[0]["outcome"]["status"] == "kept"
 
 
 def test_a_researcher_error_is_a_failed_experiment_not_a_crash():
     services = FakeServices(ScriptedResearcher([]))
-    run(build_graph(services, InMemorySaver()), {"budget": {"experiments": 1}}, config())
+    run(build_graph(services, InMemorySaver()), {}, config())
     outcome = services.recorded[0]["outcome"]
     assert outcome["status"] == "failed" and "out of ideas" in outcome["failure"]
 
@@ -161,7 +175,7 @@ def test_supervised_mode_asks_before_every_experiment():
     services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]))
     services.supervised = True
     graph = build_graph(services, InMemorySaver())
-    chunks = run(graph, {"budget": {"experiments": 1}}, config())
+    chunks = run(graph, {}, config())
     assert chunks[-1]["__interrupt__"][0].value["hypothesis"] == "a"
     chunks = run(graph, Command(resume={"approved": False}), config())
     assert not services.recorded and chunks[-1]["__interrupt__"][0].value["hypothesis"] == "b"
