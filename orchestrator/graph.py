@@ -125,14 +125,21 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
 
     def confirm(state: LoopState) -> dict[str, Any]:
         proposal = state["proposal"] or {}
-        decision = interrupt({"type": "experiment", "id": state["exp_id"],
-                              "hypothesis": proposal.get("hypothesis", "")})
+        decision = interrupt(
+            {
+                "type": "experiment",
+                "id": state["exp_id"],
+                "hypothesis": proposal.get("hypothesis", ""),
+            }
+        )
         approved = bool(decision.get("approved"))
         if not approved:
             services.record_event("denied", request=state["exp_id"], note=decision.get("note", ""))
-        return {"approved": approved,
-                "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-                "control_offset": decision.get("offset", state.get("control_offset", 0))}
+        return {
+            "approved": approved,
+            "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
+            "control_offset": decision.get("offset", state.get("control_offset", 0)),
+        }
 
     def write_lever(state: LoopState) -> dict[str, Any]:
         proposal = Proposal.model_validate(state["proposal"])
@@ -155,11 +162,17 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
 
     def run_gate(state: LoopState) -> dict[str, Any]:
         if state.get("proposal_error"):
-            return {"outcome": {"status": "failed", "failure": state["proposal_error"], "gates": []}}
+            return {
+                "outcome": {"status": "failed", "failure": state["proposal_error"], "gates": []}
+            }
         validation = state.get("validation") or {}
         if not validation.get("ok", True):
-            outcome = {"status": "failed", "failure": f"lever validation failed at "
-                       f"{validation.get('stage')}: {validation.get('message')}", "gates": []}
+            outcome = {
+                "status": "failed",
+                "failure": f"lever validation failed at "
+                f"{validation.get('stage')}: {validation.get('message')}",
+                "gates": [],
+            }
             return {"outcome": outcome}
         proposal = Proposal.model_validate(state["proposal"])
         return {"outcome": services.run_gate(state["exp_id"], proposal)}
@@ -173,15 +186,26 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
     def request_training(state: LoopState) -> dict[str, Any]:
         proposal = state["proposal"] or {}
         request = dict(proposal.get("training_request") or {})
-        payload = {**request, "type": "training", "id": state["exp_id"],
-                   **services.training_estimate(request)}
+        payload = {
+            **request,
+            "type": "training",
+            "id": state["exp_id"],
+            **services.training_estimate(request),
+        }
         decision = interrupt(payload)
         approved = bool(decision.get("approved"))
-        services.record_event("approved" if approved else "denied", request=state["exp_id"],
-                              note=decision.get("note", ""), training=request)
-        return {"approved": approved, "decision_note": decision.get("note", ""),
-                "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-                "control_offset": decision.get("offset", state.get("control_offset", 0))}
+        services.record_event(
+            "approved" if approved else "denied",
+            request=state["exp_id"],
+            note=decision.get("note", ""),
+            training=request,
+        )
+        return {
+            "approved": approved,
+            "decision_note": decision.get("note", ""),
+            "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
+            "control_offset": decision.get("offset", state.get("control_offset", 0)),
+        }
 
     def train(state: LoopState) -> dict[str, Any]:
         request = (state["proposal"] or {}).get("training_request") or {}
@@ -205,14 +229,24 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         return "train" if state.get("approved") else "read_log"
 
     graph = StateGraph(LoopState)
-    for name, fn in [("read_log", read_log), ("propose", propose), ("confirm", confirm),
-                     ("write_lever", write_lever), ("validate", validate),
-                     ("run_gate", run_gate), ("record", record), ("decide", decide),
-                     ("request_training", request_training), ("train", train)]:
+    for name, fn in [
+        ("read_log", read_log),
+        ("propose", propose),
+        ("confirm", confirm),
+        ("write_lever", write_lever),
+        ("validate", validate),
+        ("run_gate", run_gate),
+        ("record", record),
+        ("decide", decide),
+        ("request_training", request_training),
+        ("train", train),
+    ]:
         graph.add_node(name, guarded(name, fn))
     graph.add_edge(START, "read_log")
     graph.add_conditional_edges("read_log", after_read_log, {"end": END, "propose": "propose"})
-    graph.add_conditional_edges("propose", after_propose, ["request_training", "confirm", "write_lever"])
+    graph.add_conditional_edges(
+        "propose", after_propose, ["request_training", "confirm", "write_lever"]
+    )
     graph.add_conditional_edges("confirm", after_confirm, ["write_lever", "read_log"])
     graph.add_edge("write_lever", "validate")
     graph.add_edge("validate", "run_gate")

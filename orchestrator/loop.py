@@ -22,7 +22,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from levers.adapters import adapter_store
-from levers.config import AgentConfig, dump_agent, validate_agent
+from levers.config import AgentConfig, dump_agent, load_agent
 from levers.registry import lever_classes
 from levers.validate import validate_lever
 from models import AutoresearchError
@@ -40,7 +40,6 @@ from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
 from runlog.files import atomic_write_text
 from runlog.records import ExperimentRecord, OutputRow
-from runlog.results import read_results
 from runlog.workspace import Workspace
 
 THREAD = "loop"
@@ -60,8 +59,12 @@ def decide(
         return "kept", "baseline: the first experiment of a workspace is the line's start"
     if full is None:
         cmp = dev.comparison
-        why = (f"dev-10 interval of the gain [{cmp.interval.low:+.3f}, {cmp.interval.high:+.3f}] "
-               "does not reach above the best" if cmp else "no comparable best on dev-10")
+        why = (
+            f"dev-10 interval of the gain [{cmp.interval.low:+.3f}, {cmp.interval.high:+.3f}] "
+            "does not reach above the best"
+            if cmp
+            else "no comparable best on dev-10"
+        )
         return "discarded", why
     cmp = full.comparison
     if cmp is None:
@@ -69,9 +72,11 @@ def decide(
     bound = cmp.interval.low if policy == "interval" else cmp.delta
     verdict = "kept" if bound > min_delta else "discarded"
     what = "lower bound of the paired gain" if policy == "interval" else "mean paired gain"
-    return verdict, (f"{full.gate}: {what} {bound:+.3f} {'>' if verdict == 'kept' else '<='} "
-                     f"{min_delta:+.3f} (Δ {cmp.delta:+.3f}, 95% [{cmp.interval.low:+.3f}, "
-                     f"{cmp.interval.high:+.3f}], sign test p={cmp.sign_test_p:.2f})")
+    return verdict, (
+        f"{full.gate}: {what} {bound:+.3f} {'>' if verdict == 'kept' else '<='} "
+        f"{min_delta:+.3f} (Δ {cmp.delta:+.3f}, 95% [{cmp.interval.low:+.3f}, "
+        f"{cmp.interval.high:+.3f}], sign test p={cmp.sign_test_p:.2f})"
+    )
 
 
 def promising(dev: GateResult) -> bool:
@@ -100,8 +105,12 @@ class WorkspaceServices:
             self.on_progress(kind, payload)
 
     def _status(self, state: str, **fields: Any) -> None:
-        control.write_status(self.root, control.LiveStatus(
-            state=state, pid=os.getpid(), researcher=self.researcher.name, **fields))  # type: ignore[arg-type]
+        control.write_status(
+            self.root,
+            control.LiveStatus(
+                state=state, pid=os.getpid(), researcher=self.researcher.name, **fields
+            ),
+        )  # type: ignore[arg-type]
 
     # -- control ---------------------------------------------------------------------------
     def poll(self, state: LoopState, node: str) -> dict[str, Any]:
@@ -128,8 +137,11 @@ class WorkspaceServices:
                     stop, paused = True, False
                     self._emit("stop", text="stopping after the current experiment")
                 else:
-                    self._emit("ignored", command=command.kind,
-                               text="no approval is pending; nothing to approve or deny")
+                    self._emit(
+                        "ignored",
+                        command=command.kind,
+                        text="no approval is pending; nothing to approve or deny",
+                    )
             if not paused:
                 break
             self._status("paused", node=node, experiment=state.get("exp_id", ""))
@@ -154,14 +166,27 @@ class WorkspaceServices:
             since += 1
         kept_at = max((i for i, r in enumerate(records) if r.status == "kept"), default=-1)
         last_kept_time = records[kept_at].finished_at if kept_at >= 0 else None
-        requests = [e for e in self.ws.events() if e.kind in ("approved", "denied")
-                    and (last_kept_time is None or e.time > last_kept_time)]
+        requests = [
+            e
+            for e in self.ws.events()
+            if e.kind in ("approved", "denied")
+            and (last_kept_time is None or e.time > last_kept_time)
+        ]
         return LogView(
-            experiments=[ExperimentSummary(
-                id=r.id, status=r.status, lever_class=r.lever_class, hypothesis=r.hypothesis,
-                quality=r.quality, dimensions=r.result.dimension_means if r.result else {},
-                gate=r.result.gate if r.result else "", agent=r.agent, failure=r.failure,
-            ) for r in records],
+            experiments=[
+                ExperimentSummary(
+                    id=r.id,
+                    status=r.status,
+                    lever_class=r.lever_class,
+                    hypothesis=r.hypothesis,
+                    quality=r.quality,
+                    dimensions=r.result.dimension_means if r.result else {},
+                    gate=r.result.gate if r.result else "",
+                    agent=r.agent,
+                    failure=r.failure,
+                )
+                for r in records
+            ],
             best_id=best.id if best else None,
             best_agent=best.record.agent if best else self._agent_on_disk(),
             best_quality=best.record.quality if best else None,
@@ -169,22 +194,27 @@ class WorkspaceServices:
             training_requests=len(requests),
             notes_history=[e.payload.get("text", "") for e in self.ws.events("note")],
             adapters=self._adapters(),
-            levers={name: {"lever_class": info.lever_class, "summary": info.cls.summary(),
-                           "params": info.schema()}
-                    for name, info in lever_classes(self.ws.agent_dir / "levers").items()},
+            levers={
+                name: {
+                    "lever_class": info.lever_class,
+                    "summary": info.cls.summary(),
+                    "params": info.schema(),
+                }
+                for name, info in lever_classes(self.ws.agent_dir / "levers").items()
+            },
             results_tsv=self.ws.results_path.read_text() if self.ws.results_path.exists() else "",
         )
 
     def _agent_on_disk(self) -> dict[str, Any]:
-        from levers.config import load_agent
-
         return load_agent(self.ws.agent_path).model_dump()
 
     def _adapters(self) -> list[dict[str, Any]]:
         from levers.training.store import list_adapters
 
-        return [{"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
-                for a in list_adapters(adapter_store(self.root))]
+        return [
+            {"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
+            for a in list_adapters(adapter_store(self.root))
+        ]
 
     def next_experiment_id(self) -> str:
         return self.ws.next_experiment_id()
@@ -207,25 +237,38 @@ class WorkspaceServices:
 
     def _progress(self, exp_id: str, gate: str) -> Callable[[str, int, int], None]:
         def progress(stage: str, done: int, total: int) -> None:
-            self._status("running", node="run_gate", experiment=exp_id, gate=gate,
-                         progress=(done, total), message=stage)
-            self._emit("gate_progress", experiment=exp_id, gate=gate, stage=stage,
-                       done=done, total=total)
+            self._status(
+                "running",
+                node="run_gate",
+                experiment=exp_id,
+                gate=gate,
+                progress=(done, total),
+                message=stage,
+            )
+            self._emit(
+                "gate_progress", experiment=exp_id, gate=gate, stage=stage, done=done, total=total
+            )
 
         return progress
 
     def _evaluate(self, exp_id: str, gate: str, baseline: GateResult | None) -> EvalResult:
-        return evaluate_workspace(self.ws, gate=gate, baseline=baseline, compare_best=False,
-                                  progress=self._progress(exp_id, gate))
+        return evaluate_workspace(
+            self.ws,
+            gate=gate,
+            baseline=baseline,
+            compare_best=False,
+            progress=self._progress(exp_id, gate),
+        )
 
     def run_gate(self, exp_id: str, proposal: Proposal) -> dict[str, Any]:
         started = time.perf_counter()
         best = self.ws.current_best()
-        agent = apply_patch(best.record.agent if best else self._agent_on_disk(),
-                            proposal.agent_patch)
+        agent = apply_patch(
+            best.record.agent if best else self._agent_on_disk(), proposal.agent_patch
+        )
         try:
-            config = validate_agent(AgentConfig.model_validate(agent), "proposed agent")
-            atomic_write_text(self.ws.agent_path, dump_agent(config))
+            atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
+            config = load_agent(self.ws.agent_path)  # loads agent/levers/*.py, checks params
             keep = self.ws.config.keep
             dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
             runs = [dev]
@@ -233,16 +276,23 @@ class WorkspaceServices:
             if confirm and confirm != keep.gate and (best is None or promising(dev.result)):
                 baseline = _gate(best.record if best else None, confirm)
                 runs.append(self._evaluate(exp_id, confirm, baseline))
-        except AutoresearchError as exc:
-            return {"status": "failed", "failure": str(exc), "gates": [], "agent": agent,
-                    "seconds": time.perf_counter() - started}
+        except (AutoresearchError, ValueError) as exc:
+            return {
+                "status": "failed",
+                "failure": _one_line(exc),
+                "gates": [],
+                "agent": agent,
+                "seconds": time.perf_counter() - started,
+            }
         full = runs[1].result if len(runs) > 1 else None
-        status, why = decide(dev.result, full, baseline=best is None, policy=keep.policy,
-                             min_delta=keep.min_delta)
+        status, why = decide(
+            dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
+        )
         last = runs[-1]
         judge_cost = sum(r.result.judge_cost_usd for r in runs)
-        model_cost = sum(getattr(n, "cost_usd", 0.0) for r in runs for run in r.runs
-                         for n in run.trace)
+        model_cost = sum(
+            getattr(n, "cost_usd", 0.0) for r in runs for run in r.runs for n in run.trace
+        )
         return {
             "status": status,
             "decision": why,
@@ -256,8 +306,10 @@ class WorkspaceServices:
             "judge_seconds": sum(r.result.judge_seconds for r in runs),
             "model_calls": sum(r.model_calls for r in runs),
             "model_ids": {"candidate": config.model, "judge": last.result.judge_id},
-            "adapter_hash": next((s.params.get("adapter") for s in config.enabled_levers()
-                                  if s.name == "adapter"), None),
+            "adapter_hash": next(
+                (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"),
+                None,
+            ),
             "seconds": time.perf_counter() - started,
         }
 
@@ -266,11 +318,20 @@ class WorkspaceServices:
         outcome = state.get("outcome") or {}
         lever_class = proposal.lever_class
         if lever_class == "adapter" and outcome.get("adapter_hash"):
-            kind = next((a["kind"] for a in self._adapters()
-                         if a["hash"].startswith(outcome["adapter_hash"])), "sft")
+            kind = next(
+                (
+                    a["kind"]
+                    for a in self._adapters()
+                    if a["hash"].startswith(outcome["adapter_hash"])
+                ),
+                "sft",
+            )
             lever_class = f"adapter-{kind}"
-        timing = {**self.node_seconds, "model": outcome.get("model_seconds", 0.0),
-                  "judge": outcome.get("judge_seconds", 0.0)}
+        timing = {
+            **self.node_seconds,
+            "model": outcome.get("model_seconds", 0.0),
+            "judge": outcome.get("judge_seconds", 0.0),
+        }
         record = ExperimentRecord(
             id=state["exp_id"],
             hypothesis=proposal.hypothesis,
@@ -296,9 +357,15 @@ class WorkspaceServices:
             self.budget.count(outcome)
         self.node_seconds = {}
         quality = record.quality
-        self._emit("experiment", experiment=record.id, status=record.status,
-                   lever_class=record.lever_class, hypothesis=record.hypothesis,
-                   quality=quality, commit=info.commit)
+        self._emit(
+            "experiment",
+            experiment=record.id,
+            status=record.status,
+            lever_class=record.lever_class,
+            hypothesis=record.hypothesis,
+            quality=quality,
+            commit=info.commit,
+        )
         return info.commit
 
     def record_event(self, kind: str, **payload: Any) -> None:
@@ -315,8 +382,14 @@ class WorkspaceServices:
         steps = int(request.get("steps") or 60)
         batch = TrainConfig().batch_size
         seconds = estimate_seconds(request.get("kind", "sft"), steps, model, batch) if ok else None
-        return {"model": model, "data_size": _pool_size(), "steps": steps,
-                "estimated_seconds": seconds, "trainable_here": ok, "note": reason}
+        return {
+            "model": model,
+            "data_size": _pool_size(),
+            "steps": steps,
+            "estimated_seconds": seconds,
+            "trainable_here": ok,
+            "note": reason,
+        }
 
     def train(self, request: dict[str, Any], exp_id: str) -> str:
         from levers.training.track import run_training
@@ -328,22 +401,42 @@ class WorkspaceServices:
         self._status("training", node="train", experiment=exp_id)
 
         def on_step(step: int, total: int, loss: float | None) -> None:
-            self._status("training", node="train", experiment=exp_id, progress=(step, total),
-                         message=f"loss {loss:.3f}" if loss is not None else "")
+            self._status(
+                "training",
+                node="train",
+                experiment=exp_id,
+                progress=(step, total),
+                message=f"loss {loss:.3f}" if loss is not None else "",
+            )
             self._emit("training_progress", step=step, total=total, loss=loss)
 
         try:
-            adapter = run_training(kind, workspace=self.root, config=TrainConfig(steps=steps),
-                                   pairs=request.get("pairs") or "style", on_step=on_step)
+            adapter = run_training(
+                kind,
+                workspace=self.root,
+                config=TrainConfig(steps=steps),
+                pairs=request.get("pairs") or "style",
+                on_step=on_step,
+            )
         except AutoresearchError as exc:
             self.record_event("error", request=exp_id, text=f"training failed: {exc}")
             return ""
-        self.record_event("training_done", request=exp_id, adapter=adapter.hash, kind=kind,
-                          seconds=adapter.seconds)
+        self.record_event(
+            "training_done",
+            request=exp_id,
+            adapter=adapter.hash,
+            kind=kind,
+            seconds=adapter.seconds,
+        )
         return adapter.hash
 
 
 _LEVER_CLASSES = set(ExperimentRecord.model_fields["lever_class"].annotation.__args__)  # type: ignore[union-attr]
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
 
 
 def _pool_size() -> int:
@@ -366,28 +459,41 @@ def _checkpointer(ws: Workspace) -> SqliteSaver:
     return SqliteSaver(conn)
 
 
-def _wait_for_decision(services: WorkspaceServices, request: dict[str, Any], offset: int,
-                       wait: bool) -> dict[str, Any] | None:
+def _wait_for_decision(
+    services: WorkspaceServices, request: dict[str, Any], offset: int, wait: bool
+) -> dict[str, Any] | None:
     """Poll the control channel for approve/deny of `request`; notes and stop still count."""
     root = services.root
-    announced = any(e.payload.get("id") == request.get("id")
-                    for e in services.ws.events("approval_request"))
+    announced = any(
+        e.payload.get("id") == request.get("id") for e in services.ws.events("approval_request")
+    )
     if not announced:  # a resumed loop waits on the same request without announcing it twice
         services.ws.append_event("approval_request", request)
     services._emit("approval_request", request=request, text=request.get("rationale", ""))
-    services._status("waiting_for_approval", node="request_training", pending_request=request,
-                     experiment=request.get("id", ""))
+    services._status(
+        "waiting_for_approval",
+        node="request_training",
+        pending_request=request,
+        experiment=request.get("id", ""),
+    )
     while True:
         commands, offset = control.read_commands(root, offset)
         for command in commands:
             if command.kind in ("approve", "deny") and command.request in (None, "", request["id"]):
-                return {"approved": command.kind == "approve", "note": command.text,
-                        "offset": offset}
+                return {
+                    "approved": command.kind == "approve",
+                    "note": command.text,
+                    "offset": offset,
+                }
             if command.kind == "note":
                 services.ws.append_event("note", {"text": command.text})
             if command.kind == "stop":
-                return {"approved": False, "note": "stopped while waiting", "offset": offset,
-                        "stop": True}
+                return {
+                    "approved": False,
+                    "note": "stopped while waiting",
+                    "offset": offset,
+                    "stop": True,
+                }
         if not wait:
             return None
         time.sleep(services.poll_seconds)
@@ -399,7 +505,7 @@ def run_loop(
     experiments: int | None = None,
     minutes: float | None = None,
     usd: float | None = None,
-    researcher: str | None = None,
+    researcher: str | Researcher | None = None,
     supervised: bool = False,
     wait_for_approval: bool = True,
     on_progress: Callable[[str, dict[str, Any]], None] | None = None,
@@ -413,13 +519,21 @@ def run_loop(
     started = time.time()
     ws = Workspace.open(workspace)
     before = set(ws.record_ids())
-    spec = researcher or ws.config.researcher.spec
+    if not isinstance(researcher, str | None):
+        chosen = researcher
+    else:
+        chosen = make_researcher(researcher or ws.config.researcher.spec)
     if experiments is None and minutes is None and usd is None:
         b = ws.config.budget
         experiments, usd = b.max_experiments, b.max_usd
         minutes = b.max_hours * 60 if b.max_hours else None
-    services = WorkspaceServices(ws, make_researcher(spec), Budget(experiments, minutes, usd),
-                                 supervised=supervised, on_progress=on_progress)
+    services = WorkspaceServices(
+        ws,
+        chosen,
+        Budget(experiments, minutes, usd),
+        supervised=supervised,
+        on_progress=on_progress,
+    )
     with control.LoopLock(ws.main_root):
         saver = _checkpointer(ws)
         graph = build_graph(services, saver)
@@ -447,12 +561,19 @@ def run_loop(
                     waiting = request
                     break
                 value = Command(resume={"offset": offset, **decision})
-            stop_reason = ("waiting for the supervisor's approval" if waiting
-                           else graph.get_state(config).values.get("stop_reason", ""))
+            stop_reason = (
+                "waiting for the supervisor's approval"
+                if waiting
+                else graph.get_state(config).values.get("stop_reason", "")
+            )
         finally:
             state = "waiting_for_approval" if waiting else "stopped"
-            control.write_status(ws.main_root, control.LiveStatus(
-                state=state, researcher=services.researcher.name, pending_request=waiting))
+            control.write_status(
+                ws.main_root,
+                control.LiveStatus(
+                    state=state, researcher=services.researcher.name, pending_request=waiting
+                ),
+            )
             saver.conn.close()
     new = [ws.record(i) for i in ws.record_ids() if i not in before]
     dashboard = None

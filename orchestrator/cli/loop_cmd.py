@@ -1,4 +1,4 @@
-"""`autoresearch run` (the loop, headless) and the supervisor's commands over the control channel."""
+"""`autoresearch run` (the loop, headless) and the supervisor's commands (control channel)."""
 
 from __future__ import annotations
 
@@ -37,15 +37,22 @@ class LoopProgress:
     def __call__(self, kind: str, payload: dict[str, Any]) -> None:
         exp = f"exp{payload['experiment']}" if payload.get("experiment") else ""
         if kind == "node":
-            self.progress.update(self.task, description=payload["node"], exp=exp, total=None,
-                                 completed=0)
+            self.progress.update(
+                self.task, description=payload["node"], exp=exp, total=None, completed=0
+            )
         elif kind == "gate_progress":
             what = "generating" if payload["stage"] == "run" else "judging"
-            self.progress.update(self.task, description=f"{payload['gate']} {what}", exp=exp,
-                                 total=payload["total"], completed=payload["done"])
+            self.progress.update(
+                self.task,
+                description=f"{payload['gate']} {what}",
+                exp=exp,
+                total=payload["total"],
+                completed=payload["done"],
+            )
         elif kind == "training_progress":
-            self.progress.update(self.task, description="training", total=payload["total"],
-                                 completed=payload["step"])
+            self.progress.update(
+                self.task, description="training", total=payload["total"], completed=payload["step"]
+            )
         elif kind == "experiment":
             q = payload.get("quality")
             if payload["status"] == "kept" and q is not None:
@@ -54,7 +61,8 @@ class LoopProgress:
             self.progress.console.print(
                 f"{exp} [{_colour(payload['status'])}]{payload['status']:9}[/] {quality} "
                 f"{payload['lever_class']:13} {payload['hypothesis']}"
-                + (f"   best {self.best:.3f}" if self.best is not None else ""))
+                + (f"   best {self.best:.3f}" if self.best is not None else "")
+            )
         elif kind in ("note", "approval_request", "approved", "denied", "training_done", "stop"):
             text = payload.get("text") or payload.get("rationale") or payload.get("note") or ""
             self.progress.console.print(f"[cyan]{kind}[/] {text}")
@@ -69,25 +77,45 @@ def _ask_on_terminal(request: dict[str, Any]) -> dict[str, Any] | None:
     if not sys.stdin.isatty():
         return None
     if request.get("type") == "training":
-        console.print(f"[bold]Training request[/] {request.get('kind')}: {request.get('rationale')}")
-        console.print(f"data {request.get('data_size')} cases, about "
-                      f"{request.get('estimated_seconds', 0):.0f} s")
+        console.print(
+            f"[bold]Training request[/] {request.get('kind')}: {request.get('rationale')}"
+        )
+        console.print(
+            f"data {request.get('data_size')} cases, about "
+            f"{request.get('estimated_seconds', 0):.0f} s"
+        )
     else:
-        console.print(f"[bold]Next experiment[/] exp{request.get('id')}: {request.get('hypothesis')}")
+        console.print(
+            f"[bold]Next experiment[/] exp{request.get('id')}: {request.get('hypothesis')}"
+        )
     approved = click.confirm("approve?", default=True, err=True)
     return {"approved": approved, "note": ""}
 
 
 def summary_table(records: list[Any]) -> Table:
-    table = Table("exp", "status", "lever class", "gate", "quality", "95% interval", "W/T/L",
-                  "hypothesis", title="Experiments this run")
+    table = Table(
+        "exp",
+        "status",
+        "lever class",
+        "gate",
+        "quality",
+        "95% interval",
+        "W/T/L",
+        "hypothesis",
+        title="Experiments this run",
+    )
     for r in records:
         g = r.result
         table.add_row(
-            r.name, f"[{_colour(r.status)}]{r.status}[/]", r.lever_class, g.gate if g else "–",
+            r.name,
+            f"[{_colour(r.status)}]{r.status}[/]",
+            r.lever_class,
+            g.gate if g else "–",
             f"{g.quality:.3f}" if g else "–",
             f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else "–",
-            f"{g.wins}/{g.ties}/{g.losses}" if g else "–", r.hypothesis[:60])
+            f"{g.wins}/{g.ties}/{g.losses}" if g else "–",
+            r.hypothesis[:60],
+        )
     return table
 
 
@@ -96,39 +124,60 @@ def summary_table(records: list[Any]) -> Table:
 @click.option("--experiments", type=int, help="Stop after N experiments (default: the budget).")
 @click.option("--minutes", type=float, help="Stop after M minutes of wall clock.")
 @click.option("--usd", type=float, help="Stop when the run has cost this much.")
-@click.option("--researcher", help="heuristic, auto, or anthropic:<model> (default: the workspace's).")
+@click.option(
+    "--researcher", help="heuristic, auto, or anthropic:<model> (default: the workspace's)."
+)
 @click.option("--supervised", is_flag=True, help="Ask approval before every experiment.")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting for an approval.")
-def run_command(directory: str, experiments: int | None, minutes: float | None, usd: float | None,
-                researcher: str | None, supervised: bool, no_wait: bool) -> None:
+def run_command(
+    directory: str,
+    experiments: int | None,
+    minutes: float | None,
+    usd: float | None,
+    researcher: str | None,
+    supervised: bool,
+    no_wait: bool,
+) -> None:
     """Run (or resume) the research loop with progress; a summary table at the end."""
     from orchestrator.loop import run_loop
 
     view = LoopProgress()
     with view.progress:
-        summary = run_loop(Path(directory), experiments=experiments, minutes=minutes, usd=usd,
-                           researcher=researcher, supervised=supervised,
-                           wait_for_approval=not no_wait, on_progress=view,
-                           ask=_ask_on_terminal if supervised else None)
+        summary = run_loop(
+            Path(directory),
+            experiments=experiments,
+            minutes=minutes,
+            usd=usd,
+            researcher=researcher,
+            supervised=supervised,
+            wait_for_approval=not no_wait,
+            on_progress=view,
+            ask=_ask_on_terminal if supervised else None,
+        )
     out = Console()
     if summary.experiments:
         out.print(summary_table(summary.experiments))
     best = Workspace.open(directory).current_best()
     if best is not None and best.result is not None:
         g = best.result
-        out.print(f"best: {best.record.name} quality {g.quality:.3f} "
-                  f"[{g.interval.low:.3f}, {g.interval.high:.3f}] on {g.gate} — "
-                  f"{best.record.hypothesis}")
+        out.print(
+            f"best: {best.record.name} quality {g.quality:.3f} "
+            f"[{g.interval.low:.3f}, {g.interval.high:.3f}] on {g.gate} — "
+            f"{best.record.hypothesis}"
+        )
     out.print(f"stopped: {summary.stop_reason} after {summary.seconds:.0f} s")
     if summary.waiting_for:
-        out.print("waiting for approval: autoresearch approve (or deny) "
-                  f"{summary.waiting_for.get('id', '')}, then autoresearch run")
+        out.print(
+            "waiting for approval: autoresearch approve (or deny) "
+            f"{summary.waiting_for.get('id', '')}, then autoresearch run"
+        )
     if summary.dashboard:
         out.print(f"dashboard: {summary.dashboard}")
 
 
-def _send(directory: str, kind: control.CommandKind, text: str = "",
-          request: str | None = None) -> None:
+def _send(
+    directory: str, kind: control.CommandKind, text: str = "", request: str | None = None
+) -> None:
     ws = Workspace.open(directory, repair=False)
     command = control.send(ws.main_root, kind, text, request)
     running = control.LoopLock(ws.main_root).held_by_other()

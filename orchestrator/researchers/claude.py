@@ -20,15 +20,22 @@ LEVER_CLASSES = ["prompt", "rag", "multi_call", "self_critique", "decoding", "ad
 WIRE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["hypothesis", "method", "lever_class", "agent_patch_json", "lever_code",
-                 "lever_filename", "training_request"],
+    "required": [
+        "hypothesis",
+        "method",
+        "lever_class",
+        "agent_patch_json",
+        "lever_code",
+        "lever_filename",
+        "training_request",
+    ],
     "properties": {
         "hypothesis": {"type": "string"},
         "method": {"type": "string"},
         "lever_class": {"type": "string", "enum": LEVER_CLASSES},
         "agent_patch_json": {
             "type": "string",
-            "description": "JSON object merged over the best agent config (model, decoding, levers)",
+            "description": "JSON object merged over the best agent (model, decoding, levers)",
         },
         "lever_code": {"type": ["string", "null"]},
         "lever_filename": {"type": ["string", "null"]},
@@ -62,9 +69,13 @@ agent that tests it. The agent is an ordered list of lever plugins with paramete
 it with `agent_patch_json`, a JSON object merged over the best agent config: top-level keys
 `model`, `decoding` (merged key by key) and `levers` (replaces the whole list: give every lever
 with its params, in order). Prefer the built-in levers listed below. When no built-in can test
-your hypothesis, write a new lever module in `lever_code` (a Python module using
-`from levers.hookspecs import hookimpl` and the hooks documented below; it must register
-exactly the levers it names) with a file name in `lever_filename`, and enable it in the patch.
+your hypothesis, write a new lever module in `lever_code`: a subclass of
+`levers.lever.Lever` with `name`, `lever_class` and optionally a pydantic `Params` model, whose
+stage methods (`prepare`, `build_messages`, `generate`, `refine`, `finalize`, each taking the
+per-case `ctx`) carry `@hookimpl` from `levers.hookspecs`, plus a module-level
+`@hookimpl def register_levers(register): register(MyLever)`. Give its file name in
+`lever_filename` and enable it by name in the patch. Every model call goes through
+`ctx.call(model, messages, options, label=...)`.
 When prompting, retrieval and pipeline levers have plateaued and you judge that weights, not
 prompts, are the answer, set `training_request` (kind sft or orpo, with a rationale) instead;
 a human approves or denies it. Never touch the ruler. Change one thing at a time so results
@@ -89,33 +100,42 @@ class ClaudeResearcher:
 
     def _system(self, log: LogView) -> str:
         catalogue = json.dumps(log.levers, indent=1, default=str)
-        return (f"{SYSTEM}\n\n## Built-in levers and their params (JSON schema)\n{catalogue}"
-                f"\n\n## The plugin API (levers/hookspecs.py)\n{_hookspec_text()}")
+        return (
+            f"{SYSTEM}\n\n## Built-in levers and their params (JSON schema)\n{catalogue}"
+            f"\n\n## The plugin API (levers/hookspecs.py)\n{_hookspec_text()}"
+        )
 
     def _ask(self, log: LogView, user: str) -> Proposal:
-        messages = [Message(role="system", content=self._system(log)),
-                    Message(role="user", content=user)]
+        messages = [
+            Message(role="system", content=self._system(log)),
+            Message(role="user", content=user),
+        ]
         completion = self.model.generate(messages, self.options)
         return parse_wire(completion.text)
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         recent = [e.model_dump() for e in log.experiments[-12:]]
-        user = "\n\n".join([
-            f"## results.tsv\n{log.results_tsv or '(no experiments yet)'}",
-            f"## Recent experiment records\n{json.dumps(recent, indent=1, default=str)}",
-            f"## Current best: {log.best_id} (quality {log.best_quality})\n"
-            f"{json.dumps(log.best_agent, indent=1)}",
-            f"## Trained adapters available\n{json.dumps(log.adapters, indent=1, default=str)}",
-            f"## Experiments since the last kept one: {log.since_last_kept}",
-            "## Supervisor notes (verbatim)\n" + ("\n".join(f"- {n}" for n in notes) or "(none)"),
-            "Propose the next experiment.",
-        ])
+        user = "\n\n".join(
+            [
+                f"## results.tsv\n{log.results_tsv or '(no experiments yet)'}",
+                f"## Recent experiment records\n{json.dumps(recent, indent=1, default=str)}",
+                f"## Current best: {log.best_id} (quality {log.best_quality})\n"
+                f"{json.dumps(log.best_agent, indent=1)}",
+                f"## Trained adapters available\n{json.dumps(log.adapters, indent=1, default=str)}",
+                f"## Experiments since the last kept one: {log.since_last_kept}",
+                "## Supervisor notes (verbatim)\n"
+                + ("\n".join(f"- {n}" for n in notes) or "(none)"),
+                "Propose the next experiment.",
+            ]
+        )
         return self._ask(log, user)
 
     def repair(self, proposal: Proposal, report: str) -> Proposal | None:
-        user = (f"Your lever module {proposal.lever_filename} failed validation:\n{report}\n\n"
-                f"The module was:\n```python\n{proposal.lever_code}\n```\n"
-                "Answer with the same proposal and a corrected `lever_code`.")
+        user = (
+            f"Your lever module {proposal.lever_filename} failed validation:\n{report}\n\n"
+            f"The module was:\n```python\n{proposal.lever_code}\n```\n"
+            "Answer with the same proposal and a corrected `lever_code`."
+        )
         try:
             return self._ask(LogView(), user)
         except ValueError:

@@ -11,6 +11,7 @@ trained adapter not yet tried becomes the next experiment.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -76,10 +77,8 @@ def canonical(agent: dict[str, Any]) -> str:
     """A configuration's identity for 'never repeat a config': validated, defaults filled in,
     description aside (a recorded agent and a proposed patch compare equal when they run alike).
     """
-    try:
+    with contextlib.suppress(AutoresearchError, ValueError):  # else compared as written
         agent = validate_agent(AgentConfig.model_validate(agent)).model_dump(mode="json")
-    except (AutoresearchError, ValueError):
-        pass  # an agent that does not validate is compared as written
     return json.dumps({k: v for k, v in agent.items() if k != "description"}, sort_keys=True)
 
 
@@ -132,42 +131,86 @@ def phrasing_move(slug: str) -> Move:
     name = "prompt_" + slug.replace("-", "_")
     cls = "".join(part.title() for part in re.split(r"[-_]", slug)) + "Prompt"
     code = PHRASING_TEMPLATE.format(slug=slug, why=why, template=template, cls=cls, name=name)
-    return Move("prompt", f"Phrasing the request to {why} improves the questions",
-                use_phrasing(name), code, f"{name}.py")
+    return Move(
+        "prompt",
+        f"Phrasing the request to {why} improves the questions",
+        use_phrasing(name),
+        code,
+        f"{name}.py",
+    )
 
 
 def moves() -> list[Move]:
     """Every single-step change, most promising first."""
     return [
-        Move("prompt", "Spelling out the rubric (one ask each, specific, no overlap) helps",
-             set_prompt(instructions="rubric")),
-        Move("prompt", "One worked example from the training pool shows the format and bar",
-             set_prompt(few_shot=1)),
-        Move("rag", "The two nearest training cases by embedding are better examples than none",
-             enable("rag", k=2, method="embedding")),
-        Move("prompt", "Asking for the most important question first improves coverage",
-             set_prompt(instructions="critical-first")),
+        Move(
+            "prompt",
+            "Spelling out the rubric (one ask each, specific, no overlap) helps",
+            set_prompt(instructions="rubric"),
+        ),
+        Move(
+            "prompt",
+            "One worked example from the training pool shows the format and bar",
+            set_prompt(few_shot=1),
+        ),
+        Move(
+            "rag",
+            "The two nearest training cases by embedding are better examples than none",
+            enable("rag", k=2, method="embedding"),
+        ),
+        Move(
+            "prompt",
+            "Asking for the most important question first improves coverage",
+            set_prompt(instructions="critical-first"),
+        ),
         *[phrasing_move(slug) for slug in PROMPT_PHRASINGS],
-        Move("decoding", "A repetition penalty of 1.2 stops repeated questions",
-             enable("decoding", repetition_penalty=1.2)),
+        Move(
+            "decoding",
+            "A repetition penalty of 1.2 stops repeated questions",
+            enable("decoding", repetition_penalty=1.2),
+        ),
         Move("prompt", "Three worked examples beat one", set_prompt(few_shot=3)),
-        Move("rag", "BM25 retrieval finds examples with the task's own words",
-             enable("rag", k=3, method="bm25")),
-        Move("rag", "Hybrid retrieval of four examples gives broader coverage",
-             enable("rag", k=4, method="hybrid")),
-        Move("prompt", "A planner persona in the system prompt makes questions more natural",
-             set_prompt(system="planner")),
-        Move("multi_call", "Listing the unknowns first, then one question each, improves coverage",
-             enable("multi_call", mode="decompose")),
-        Move("multi_call", "Over-generating twelve questions and pruning to seven by redundancy "
-             "and specificity improves non-redundancy", enable("multi_call", mode="overgenerate",
-                                                                n=12)),
-        Move("self_critique", "One round of critique against the rubric, then revision, helps",
-             enable("self_critique", rounds=1)),
-        Move("decoding", "Light sampling (temperature 0.3) escapes a repetitive greedy answer",
-             enable("decoding", temperature=0.3, seed=0)),
-        Move("prompt", "JSON output keeps the title and questions apart",
-             set_prompt(output_format="json")),
+        Move(
+            "rag",
+            "BM25 retrieval finds examples with the task's own words",
+            enable("rag", k=3, method="bm25"),
+        ),
+        Move(
+            "rag",
+            "Hybrid retrieval of four examples gives broader coverage",
+            enable("rag", k=4, method="hybrid"),
+        ),
+        Move(
+            "prompt",
+            "A planner persona in the system prompt makes questions more natural",
+            set_prompt(system="planner"),
+        ),
+        Move(
+            "multi_call",
+            "Listing the unknowns first, then one question each, improves coverage",
+            enable("multi_call", mode="decompose"),
+        ),
+        Move(
+            "multi_call",
+            "Over-generating twelve questions and pruning to seven by redundancy "
+            "and specificity improves non-redundancy",
+            enable("multi_call", mode="overgenerate", n=12),
+        ),
+        Move(
+            "self_critique",
+            "One round of critique against the rubric, then revision, helps",
+            enable("self_critique", rounds=1),
+        ),
+        Move(
+            "decoding",
+            "Light sampling (temperature 0.3) escapes a repetitive greedy answer",
+            enable("decoding", temperature=0.3, seed=0),
+        ),
+        Move(
+            "prompt",
+            "JSON output keeps the title and questions apart",
+            set_prompt(output_format="json"),
+        ),
     ]
 
 
@@ -186,16 +229,20 @@ def preferences(notes: list[str]) -> tuple[set[str], set[str]]:
 class HeuristicResearcher:
     name = "heuristic"
 
-    def __init__(self, plateau_after: int = 4, training_kind: str = "sft",
-                 training_steps: int = 60) -> None:
+    def __init__(
+        self, plateau_after: int = 4, training_kind: str = "sft", training_steps: int = 60
+    ) -> None:
         self.plateau_after = plateau_after
         self.training_kind = training_kind
         self.training_steps = training_steps
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         if not log.experiments:
-            return Proposal(hypothesis="Baseline: the stock agent as it stands",
-                            method="Run the agent unchanged on the gate.", lever_class="baseline")
+            return Proposal(
+                hypothesis="Baseline: the stock agent as it stands",
+                method="Run the agent unchanged on the gate.",
+                lever_class="baseline",
+            )
         if proposal := self._untried_adapter(log):
             return proposal
         focus, avoid = preferences([*log.notes_history, *notes])
@@ -211,7 +258,7 @@ class HeuristicResearcher:
             return Proposal(
                 hypothesis=move.hypothesis,
                 method=f"From the best ({log.best_id}), change one {move.lever_class} setting; "
-                       f"run dev-10, then full-30 if promising.",
+                f"run dev-10, then full-30 if promising.",
                 lever_class=move.lever_class,
                 agent_patch={"levers": agent["levers"]},
                 lever_code=move.lever_code,
@@ -223,25 +270,30 @@ class HeuristicResearcher:
         return log.training_requests == 0
 
     def _request_training(self, log: LogView) -> Proposal:
-        recent = [e.id for e in log.experiments[-max(self.plateau_after, 1):]]
-        why = (f"{log.since_last_kept} experiments since the last kept one"
-               if log.since_last_kept else "the prompt-level moves are exhausted")
+        recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
+        why = (
+            f"{log.since_last_kept} experiments since the last kept one"
+            if log.since_last_kept
+            else "the prompt-level moves are exhausted"
+        )
         if not self._may_request(log):
-            return Proposal(hypothesis="Nothing left to try: every single-step move from the best "
-                            "has been run and training was already requested",
-                            lever_class="other",
-                            method="No change; the loop should stop or get a supervisor note.")
+            return Proposal(
+                hypothesis="Nothing left to try: every single-step move from the best "
+                "has been run and training was already requested",
+                lever_class="other",
+                method="No change; the loop should stop or get a supervisor note.",
+            )
         return Proposal(
             hypothesis="Weights, not prompts, are the answer: train a LoRA adapter",
             method=f"Prompt-level levers have plateaued ({why}); imitation of the training pool's "
-                   "gold plans is the next lever.",
+            "gold plans is the next lever.",
             lever_class=f"adapter-{self.training_kind}",
             training_request=TrainingRequest(
                 kind=self.training_kind,  # type: ignore[arg-type]
                 pairs="on-policy" if self.training_kind == "orpo" else None,
                 rationale=f"Plateau: {why} (best {log.best_id}, quality {log.best_quality}). "
-                          "In the seed report only an SFT adapter broke past the prompting "
-                          "ceiling.",
+                "In the seed report only an SFT adapter broke past the prompting "
+                "ceiling.",
                 steps=self.training_steps,
                 experiments=recent,
             ),
@@ -258,7 +310,7 @@ class HeuristicResearcher:
             return Proposal(
                 hypothesis=f"The new {kind.upper()} adapter {digest[:12]} beats prompting alone",
                 method="Attach the freshly trained LoRA adapter to the best agent; run dev-10, "
-                       "then full-30 if promising.",
+                "then full-30 if promising.",
                 lever_class=f"adapter-{kind}",
                 agent_patch={"levers": agent["levers"]},
             )

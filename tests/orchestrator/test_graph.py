@@ -68,8 +68,14 @@ class FakeServices:
 
     def record(self, state):
         self.budget.count(state["outcome"])
-        self.recorded.append({"id": state["exp_id"], "outcome": state["outcome"],
-                              "notes": state.get("notes_seen"), "proposal": state["proposal"]})
+        self.recorded.append(
+            {
+                "id": state["exp_id"],
+                "outcome": state["outcome"],
+                "notes": state.get("notes_seen"),
+                "proposal": state["proposal"],
+            }
+        )
         return "sha"
 
     def record_event(self, kind, **payload):
@@ -96,8 +102,9 @@ def proposal(h: str, **kw) -> Proposal:
 
 
 def test_runs_until_the_experiment_budget_is_spent():
-    services = FakeServices(ScriptedResearcher([proposal(f"h{i}") for i in range(5)]),
-                            experiments=3)
+    services = FakeServices(
+        ScriptedResearcher([proposal(f"h{i}") for i in range(5)]), experiments=3
+    )
     graph = build_graph(services, InMemorySaver())
     run(graph, {}, config())
     assert [r["id"] for r in services.recorded] == ["001", "002", "003"]
@@ -109,7 +116,8 @@ def test_runs_until_the_experiment_budget_is_spent():
 def test_a_stop_command_ends_the_run_after_the_current_experiment():
     services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]), experiments=5)
     services.poll = lambda state, node: {
-        "stop_requested": bool(state.get("stop_requested")) or node == "run_gate"}
+        "stop_requested": bool(state.get("stop_requested")) or node == "run_gate"
+    }
     run(build_graph(services, InMemorySaver()), {}, config())
     assert len(services.recorded) == 1
 
@@ -126,12 +134,17 @@ def test_notes_reach_the_next_proposal_and_its_record():
 
 def test_training_request_waits_for_approval_then_trains():
     request = TrainingRequest(kind="sft", rationale="plateau")
-    services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
-                                                proposal("use adapter")]))
+    services = FakeServices(
+        ScriptedResearcher([proposal("train", training_request=request), proposal("use adapter")])
+    )
     graph = build_graph(services, InMemorySaver())
     chunks = run(graph, {}, config())
     interrupt = chunks[-1]["__interrupt__"][0].value
-    assert interrupt["type"] == "training" and interrupt["kind"] == "sft" and interrupt["rationale"] == "plateau"
+    assert (
+        interrupt["type"] == "training"
+        and interrupt["kind"] == "sft"
+        and interrupt["rationale"] == "plateau"
+    )
     assert interrupt["estimated_seconds"] == 12.0 and not services.trained
     run(graph, Command(resume={"approved": True, "note": "go"}), config())
     assert services.trained == [request.model_dump()]
@@ -141,8 +154,9 @@ def test_training_request_waits_for_approval_then_trains():
 
 def test_denied_training_continues_without_training():
     request = TrainingRequest(kind="orpo", pairs="on-policy", rationale="plateau")
-    services = FakeServices(ScriptedResearcher([proposal("train", training_request=request),
-                                                proposal("next")]))
+    services = FakeServices(
+        ScriptedResearcher([proposal("train", training_request=request), proposal("next")])
+    )
     graph = build_graph(services, InMemorySaver())
     run(graph, {}, config())
     run(graph, Command(resume={"approved": False}), config())
@@ -159,7 +173,9 @@ def test_broken_lever_gets_one_repair_and_a_failure_is_recorded():
     assert "validation failed at import" in services.recorded[0]["outcome"]["failure"]
 
     services = FakeServices(ScriptedResearcher([broken], repaired=repaired), valid=False)
-    services.write_lever = lambda exp_id, p: f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
+    services.write_lever = lambda exp_id, p: (
+        f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
+    )
     run(build_graph(services, InMemorySaver()), {}, config())
     assert services.recorded[0]["outcome"]["status"] == "kept"
 

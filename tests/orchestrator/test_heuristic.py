@@ -12,11 +12,23 @@ BASE = BASELINE_AGENT.model_dump()
 
 
 def log_with(*agents: dict, since_last_kept: int = 0, **kw) -> LogView:
-    experiments = [ExperimentSummary(id=f"{i:03d}", status="kept" if i == 1 else "discarded",
-                                     lever_class="prompt", hypothesis="h", agent=a)
-                   for i, a in enumerate(agents, 1)]
-    return LogView(experiments=experiments, best_id="001", best_agent=BASE,
-                   since_last_kept=since_last_kept, **kw)
+    experiments = [
+        ExperimentSummary(
+            id=f"{i:03d}",
+            status="kept" if i == 1 else "discarded",
+            lever_class="prompt",
+            hypothesis="h",
+            agent=a,
+        )
+        for i, a in enumerate(agents, 1)
+    ]
+    return LogView(
+        experiments=experiments,
+        best_id="001",
+        best_agent=BASE,
+        since_last_kept=since_last_kept,
+        **kw,
+    )
 
 
 def test_first_proposal_is_the_baseline():

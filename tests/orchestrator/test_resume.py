@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-
-import sqlite3
 
 import pytest
 from git import Repo
@@ -19,7 +18,6 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 
 from orchestrator.graph import build_graph
 from orchestrator.loop import THREAD
-
 from runlog.workspace import Workspace
 
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
@@ -32,16 +30,27 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
-    done = cli("init", str(ws), "--model", "fake:planner", "--judge", "fake:judge",
-               "--researcher", "heuristic")
+    done = cli(
+        "init",
+        str(ws),
+        "--model",
+        "fake:planner",
+        "--judge",
+        "fake:judge",
+        "--researcher",
+        "heuristic",
+    )
     assert done.returncode == 0, done.stderr
     return ws
 
 
 def kill_when(ws: Path, node: str, occurrence: int, experiments: int) -> int:
     """Start the loop, SIGKILL it when `node` starts for the `occurrence`-th time."""
-    proc = subprocess.Popen([*CLI, "run", "-C", str(ws), "--experiments", str(experiments)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "run", "-C", str(ws), "--experiments", str(experiments)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     live = ws / ".autoresearch" / "live.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
@@ -77,21 +86,28 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
         messages = [c.message.splitlines()[0] for c in repo.iter_commits("--all")]
         for i in ids:
             assert sum(m.startswith(f"exp{i}:") for m in messages) == 1
-        dirty = [line for line in repo.git.status("--porcelain").splitlines()
-                 if not line[3:].startswith("runlog/")]
+        dirty = [
+            line
+            for line in repo.git.status("--porcelain").splitlines()
+            if not line[3:].startswith("runlog/")
+        ]
         assert not dirty, f"the agent or other tracked files were left changed: {dirty}"
         kept = [r.id for r in ws.records() if r.status == "kept"]
         first_parent = repo.git.log("--first-parent", "--format=%s", "main").splitlines()
-        assert [m.split(":")[0] for m in first_parent if m.startswith("exp")] == \
-            [f"exp{i}" for i in reversed(kept)]
+        assert [m.split(":")[0] for m in first_parent if m.startswith("exp")] == [
+            f"exp{i}" for i in reversed(kept)
+        ]
 
 
-@pytest.mark.parametrize(("node", "occurrence"), [
-    ("run_gate", 2),   # mid-evaluation of the second experiment
-    ("record", 2),     # while committing the second experiment
-    ("decide", 1),     # after the first commit, before the loop's own bookkeeping
-    ("propose", 3),    # while the researcher proposes the third
-])
+@pytest.mark.parametrize(
+    ("node", "occurrence"),
+    [
+        ("run_gate", 2),  # mid-evaluation of the second experiment
+        ("record", 2),  # while committing the second experiment
+        ("decide", 1),  # after the first commit, before the loop's own bookkeeping
+        ("propose", 3),  # while the researcher proposes the third
+    ],
+)
 def test_killed_loop_resumes_without_losing_or_repeating(workspace, node, occurrence):
     assert kill_when(workspace, node, occurrence, experiments=3) == -signal.SIGKILL
     assert unfinished(workspace), "the kill came too late to test a resume"
@@ -103,8 +119,11 @@ def test_killed_loop_resumes_without_losing_or_repeating(workspace, node, occurr
 
 
 def test_a_second_loop_on_the_same_workspace_is_refused(workspace):
-    proc = subprocess.Popen([*CLI, "run", "-C", str(workspace), "--experiments", "40"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "run", "-C", str(workspace), "--experiments", "40"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         lock = workspace / ".autoresearch" / "live.json"
         deadline = time.time() + 60
