@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import AutoresearchError
+from runlog.files import append_line, atomic_write_text
 
 CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
 LoopState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
@@ -58,18 +59,10 @@ def control_dir(workspace: Path) -> Path:
     return path
 
 
-def _append_line(path: Path, line: str) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None = None) -> Command:
     """Append a supervisor command for the loop to pick up."""
     command = Command(kind=kind, text=text, request=request)
-    _append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())
+    append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())
     return command
 
 
@@ -93,10 +86,8 @@ def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]
 
 
 def write_status(workspace: Path, status: LiveStatus) -> None:
-    path = control_dir(workspace) / "live.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(status.model_copy(update={"heartbeat": time.time()}).model_dump_json())
-    os.replace(tmp, path)
+    snapshot = status.model_copy(update={"heartbeat": time.time()})
+    atomic_write_text(control_dir(workspace) / "live.json", snapshot.model_dump_json())
 
 
 def read_status(workspace: Path, stale_after: float = 30.0) -> LiveStatus:
@@ -114,7 +105,7 @@ def read_status(workspace: Path, stale_after: float = 30.0) -> LiveStatus:
 def emit(workspace: Path, kind: str, **payload: Any) -> None:
     """Append one live event (node transition, gate progress, ...) to `live.jsonl`."""
     line = json.dumps({"time": time.time(), "kind": kind, **payload}, default=str)
-    _append_line(control_dir(workspace) / "live.jsonl", line)
+    append_line(control_dir(workspace) / "live.jsonl", line)
 
 
 def read_live(workspace: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:

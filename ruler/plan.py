@@ -58,7 +58,9 @@ def _from_json(text: str) -> Plan | None:
     title = data.get("title", "")
     return Plan(
         title=str(title).strip() if title is not None else "",
-        questions=[str(q.get("question", q) if isinstance(q, dict) else q).strip() for q in questions],
+        questions=[
+            str(q.get("question", q) if isinstance(q, dict) else q).strip() for q in questions
+        ],
     )
 
 

@@ -1,0 +1,64 @@
+"""Verdict cache in SQLite: re-judging identical output is free and deterministic.
+
+Key: sha256 of (judge id, ruler lock hash, mode, case id, canonical candidate text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ruler.plan import parse_plan, render_plan
+from ruler.records import JudgeMode, Verdict
+
+
+def canonical_text(candidate_text: str) -> str:
+    """What a judge actually reads: the rendered parsed plan, or the raw text if unparseable."""
+    parsed = parse_plan(candidate_text)
+    return render_plan(parsed.plan) if parsed.usable else (candidate_text or "").strip()
+
+
+def verdict_key(judge_id: str, ruler_hash: str, mode: JudgeMode, case_id: str, text: str) -> str:
+    payload = json.dumps([judge_id, ruler_hash, mode, case_id, canonical_text(text)])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class VerdictCache:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)"
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def get(self, key: str) -> Verdict | None:
+        with self._lock, self._connect() as db:
+            row = db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
+        return Verdict.model_validate_json(row[0]) if row else None
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO verdicts (key, verdict) VALUES (?, ?)",
+                (key, verdict.model_dump_json()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock, self._connect() as db:
+            return db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]

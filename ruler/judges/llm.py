@@ -1,0 +1,194 @@
+"""LLMJudge: reference-guided rubric scoring and two-order pairwise comparison on any ChatModel.
+
+Per candidate three calls at temperature 0 with JSON output (`options.json_schema`): one rubric
+call (candidate vs the gold as reference) and two pairwise calls (candidate as set A, then as
+set B); if the two orders disagree the outcome is a tie and the verdict is marked
+`position_consistent=False`. A malformed answer is retried once, then replaced by a neutral
+answer (3 on every dimension, or a tie) flagged in the rationale: the judge never crashes.
+Prompt templates live in the ruler's `prompts/` folder (hash-locked with the ruler).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from string import Template
+
+from models.base import ChatModel, GenerationOptions, Message
+from ruler.judges.base import parse_candidate, worst_verdict
+from ruler.plan import Plan
+from ruler.records import Case, JudgeMode, Verdict, dimensions_for
+
+USER_MARK = "---- user ----"
+NEUTRAL_SCORE = 3
+
+
+def rubric_schema(mode: JudgeMode) -> dict:
+    dims = list(dimensions_for(mode))
+    score = {"type": "integer", "minimum": 1, "maximum": 5}
+    return {
+        "type": "object",
+        "properties": {
+            "scores": {
+                "type": "object",
+                "properties": {d: score for d in dims},
+                "required": dims,
+                "additionalProperties": False,
+            },
+            "rationale": {"type": "string"},
+        },
+        "required": ["scores", "rationale"],
+        "additionalProperties": False,
+    }
+
+
+PAIRWISE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "winner": {"type": "string", "enum": ["A", "B", "tie"]},
+        "rationale": {"type": "string"},
+    },
+    "required": ["winner", "rationale"],
+    "additionalProperties": False,
+}
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"Title: {plan.title or '(none)'}"]
+    return "\n".join(lines + [f"{i}. {q}" for i, q in enumerate(plan.questions, 1)])
+
+
+def _json_object(text: str) -> dict | None:
+    start, end = text.find("{"), text.rfind("}")
+    if start == -1 or end <= start:
+        return None
+    try:
+        data = json.loads(text[start : end + 1])
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_scores(text: str, mode: JudgeMode) -> tuple[dict[str, int], str] | None:
+    data = _json_object(text)
+    scores = data.get("scores") if data else None
+    if not isinstance(scores, dict):
+        return None
+    out = {}
+    for dim in dimensions_for(mode):
+        value = scores.get(dim)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 5:
+            return None
+        out[dim] = int(round(value))
+    return out, str(data.get("rationale", ""))
+
+
+def read_winner(text: str) -> tuple[str, str] | None:
+    data = _json_object(text)
+    winner = str(data.get("winner", "")).strip() if data else ""
+    normalized = {"a": "A", "b": "B", "tie": "tie"}.get(winner.lower())
+    return (normalized, str(data.get("rationale", ""))) if normalized else None
+
+
+class LLMJudge:
+    """A judge on any ChatModel; templates come from the ruler's prompts folder."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        prompts: dict[str, str],
+        rubric_text: dict[str, str],
+        concurrency: int = 1,
+    ) -> None:
+        self.model = model
+        self.judge_id = f"llm:{model.model_id}"
+        self.prompts = prompts  # "rubric.standard" -> template text, ...
+        self.rubric_text = rubric_text  # mode -> rendered rubric
+        self.concurrency = max(1, concurrency)
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def _messages(self, kind: str, mode: JudgeMode, **values: str) -> list[Message]:
+        template = self.prompts[f"{kind}.{mode}"]
+        system, _, user = template.partition(USER_MARK)
+        keys = ", ".join(f'"{d}": <1-5>' for d in dimensions_for(mode))
+        fill = {"rubric": self.rubric_text[mode], "score_keys": keys, **values}
+        return [
+            Message(role="system", content=Template(system).substitute(fill).strip()),
+            Message(role="user", content=Template(user).substitute(fill).strip()),
+        ]
+
+    def _ask(self, messages: list[Message], schema: dict, read) -> tuple[object | None, float, int]:
+        """Call the model, retrying once on malformed output; (parsed or None, cost, calls)."""
+        options = GenerationOptions(temperature=0.0, max_tokens=600, json_schema=schema)
+        cost = 0.0
+        for attempt in (1, 2):
+            with self._lock:
+                self.calls += 1
+            completion = self.model.generate(messages, options)
+            cost += completion.cost_usd or 0.0
+            parsed = read(completion.text)
+            if parsed is not None:
+                return parsed, cost, attempt
+        return None, cost, 2
+
+    def judge(self, case: Case, candidate_text: str, mode: JudgeMode = "standard") -> Verdict:
+        started = time.perf_counter()
+        parsed = parse_candidate(candidate_text)
+        if parsed is None:
+            return worst_verdict(case, self.judge_id, mode)
+        cand, gold = plan_text(parsed.plan), plan_text(case.gold)
+        rubric_msgs = self._messages("rubric", mode, task=case.task, gold=gold, candidate=cand)
+        rubric, cost_r, _ = self._ask(
+            rubric_msgs, rubric_schema(mode), lambda t: read_scores(t, mode)
+        )
+        first, cost_1, _ = self._ask(
+            self._messages("pairwise", mode, task=case.task, set_a=cand, set_b=gold),
+            PAIRWISE_SCHEMA,
+            read_winner,
+        )
+        second, cost_2, _ = self._ask(
+            self._messages("pairwise", mode, task=case.task, set_a=gold, set_b=cand),
+            PAIRWISE_SCHEMA,
+            read_winner,
+        )
+        notes = []
+        if rubric is None:
+            scores, why = {d: NEUTRAL_SCORE for d in dimensions_for(mode)}, ""
+            notes.append("rubric answer malformed twice: neutral scores")
+        else:
+            scores, why = rubric
+        outcome, consistent, pair_note = self._outcome(first, second)
+        notes.append(pair_note)
+        return Verdict(
+            case_id=case.id,
+            judge_id=self.judge_id,
+            mode=mode,
+            scores=scores,
+            outcome=outcome,
+            rationale=" | ".join(n for n in [why, *notes] if n),
+            position_consistent=consistent,
+            cost_usd=cost_r + cost_1 + cost_2,
+            seconds=time.perf_counter() - started,
+        )
+
+    @staticmethod
+    def _outcome(first, second) -> tuple[str, bool, str]:
+        """Candidate's W/T/L from (candidate as A) and (candidate as B) answers."""
+        if first is None or second is None:
+            return "T", False, "pairwise answer malformed twice: neutral tie"
+        as_a = {"A": "W", "B": "L", "tie": "T"}[first[0]]
+        as_b = {"B": "W", "A": "L", "tie": "T"}[second[0]]
+        if as_a != as_b:
+            return "T", False, f"pairwise orders disagree ({as_a} as A, {as_b} as B): tie"
+        return as_a, True, f"pairwise {as_a} in both orders: {first[1]}"
+
+    def judge_many(
+        self, pairs: list[tuple[Case, str]], mode: JudgeMode = "standard"
+    ) -> list[Verdict]:
+        if self.concurrency == 1 or len(pairs) < 2:
+            return [self.judge(case, text, mode) for case, text in pairs]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(lambda pair: self.judge(pair[0], pair[1], mode), pairs))

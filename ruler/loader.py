@@ -1,0 +1,125 @@
+"""Load a ruler directory (cases, splits, rubric, prompts, lock) by name or path."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from models.base import AutoresearchError
+from ruler.lock import LOCK_NAME, RulerLockError, read_lock, verify_lock
+from ruler.records import Case
+from ruler.rubric import Rubric, load_rubric
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_RULER = "planner"
+TRAINING_POOL = "train.jsonl"
+
+
+class RulerError(AutoresearchError):
+    """A ruler directory that cannot be loaded, or an unknown gate."""
+
+
+def ruler_dir(name_or_path: str | Path) -> Path:
+    """A shipped ruler by name (`planner`) or any directory holding cases.jsonl."""
+    candidate = Path(name_or_path)
+    if (candidate / "cases.jsonl").is_file():
+        return candidate.resolve()
+    shipped = DATA_DIR / str(name_or_path)
+    if (shipped / "cases.jsonl").is_file():
+        return shipped
+    known = ", ".join(sorted(p.name for p in DATA_DIR.iterdir() if (p / "cases.jsonl").is_file()))
+    raise RulerError(
+        f"no ruler {str(name_or_path)!r}: not a directory with cases.jsonl"
+        f" nor a shipped ruler ({known})"
+    )
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            cases.append(Case.model_validate_json(line))
+        except ValidationError as exc:
+            first = str(exc).splitlines()[0]
+            raise RulerError(f"{path}:{number}: not a valid case ({first})") from None
+    return cases
+
+
+@dataclass
+class Ruler:
+    name: str
+    path: Path
+    cases: dict[str, Case]
+    splits: dict[str, list[str]]
+    rubric: Rubric
+    _lock_hash: str | None = field(default=None, repr=False)
+
+    @property
+    def lock_hash(self) -> str:
+        """The frozen ruler hash recorded in ruler.lock (not re-verified; see verify())."""
+        if self._lock_hash is None:
+            self._lock_hash = read_lock(self.path)["hash"]
+        return self._lock_hash
+
+    def verify(self) -> str:
+        """Raise RulerLockError naming the first changed file; returns the ruler hash."""
+        self._lock_hash = verify_lock(self.path)
+        return self._lock_hash
+
+    def prompt(self, name: str) -> str:
+        path = self.path / "prompts" / name
+        if not path.is_file():
+            raise RulerError(f"{path}: missing judge prompt template")
+        return path.read_text(encoding="utf-8")
+
+    def gate_cases(self, gate: str) -> list[Case]:
+        if gate not in self.splits:
+            raise RulerError(
+                f"unknown gate {gate!r} for ruler {self.name}; known: {', '.join(self.splits)}"
+            )
+        return [self.cases[cid] for cid in self.splits[gate]]
+
+    def training_pool(self) -> list[Case]:
+        """The training pool (train.jsonl): for retrieval and adapters, never part of the ruler."""
+        path = self.path / TRAINING_POOL
+        if not path.is_file():
+            raise RulerError(f"{path}: this ruler has no training pool")
+        return read_cases(path)
+
+
+def load_ruler(name_or_path: str | Path = DEFAULT_RULER) -> Ruler:
+    """Load a ruler; a file that no longer parses is reported as a lock breach when locked."""
+    path = ruler_dir(name_or_path)
+    try:
+        return _load(path)
+    except AutoresearchError:
+        if (path / LOCK_NAME).is_file():
+            verify_lock(path)  # raises RulerLockError naming the changed file
+        raise
+
+
+def _load(path: Path) -> Ruler:
+    cases = read_cases(path / "cases.jsonl")
+    by_id = {c.id: c for c in cases}
+    if len(by_id) != len(cases):
+        raise RulerError(f"{path / 'cases.jsonl'}: duplicate case ids")
+    try:
+        splits = json.loads((path / "splits.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RulerError(f"{path / 'splits.json'}: cannot read splits ({exc})") from None
+    for gate, ids in splits.items():
+        unknown = [i for i in ids if i not in by_id]
+        if unknown:
+            raise RulerError(
+                f"{path / 'splits.json'}: gate {gate!r} names unknown case {unknown[0]!r}"
+            )
+    rubric = load_rubric(path / "rubric.toml")
+    return Ruler(name=path.name, path=path, cases=by_id, splits=splits, rubric=rubric)
+
+
+__all__ = ["Ruler", "RulerError", "RulerLockError", "load_ruler", "read_cases", "ruler_dir"]

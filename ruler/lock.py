@@ -1,0 +1,115 @@
+"""The ruler lock: sha256 of every ruler file plus the quality formula version.
+
+`ruler.lock` is JSON: `{"quality_formula_version": N, "files": {relpath: sha256}, "hash": H}`.
+H (the ruler hash that results and caches carry) is sha256 over the formula version and the
+sorted `relpath sha256` lines. The training pool is deliberately not locked: it is not the
+held-out ruler, and the near-duplicate test guards it instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from models.base import AutoresearchError
+
+QUALITY_FORMULA_VERSION = 1
+LOCK_NAME = "ruler.lock"
+LOCKED_FILES = ("cases.jsonl", "splits.json", "rubric.toml")
+PROMPTS_DIR = "prompts"
+
+
+class RulerLockError(AutoresearchError):
+    """The ruler changed since it was frozen (or was never frozen)."""
+
+
+def locked_paths(ruler_dir: Path) -> list[str]:
+    """Relative paths of every file the lock covers: data files and every prompt template."""
+    prompts = ruler_dir / PROMPTS_DIR
+    templates = (
+        sorted(f"{PROMPTS_DIR}/{p.name}" for p in prompts.glob("*") if p.is_file())
+        if prompts.is_dir()
+        else []
+    )
+    return [*LOCKED_FILES, *templates]
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def combined_hash(files: dict[str, str], version: int) -> str:
+    lines = [f"quality_formula_version {version}"]
+    lines += [f"{name} {digest}" for name, digest in sorted(files.items())]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def compute_lock(ruler_dir: Path) -> dict:
+    files = {}
+    for rel in locked_paths(ruler_dir):
+        if not (ruler_dir / rel).is_file():
+            raise RulerLockError(
+                f"{ruler_dir / rel}: missing; a ruler needs {', '.join(LOCKED_FILES)}"
+            )
+        files[rel] = file_sha256(ruler_dir / rel)
+    version = QUALITY_FORMULA_VERSION
+    return {
+        "quality_formula_version": version,
+        "files": files,
+        "hash": combined_hash(files, version),
+    }
+
+
+def write_lock(ruler_dir: Path) -> str:
+    """Freeze a ruler directory: write its `ruler.lock` atomically; returns the ruler hash."""
+    lock = compute_lock(ruler_dir)
+    text = json.dumps(lock, indent=2, sort_keys=True) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=ruler_dir, prefix=".ruler.lock.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, ruler_dir / LOCK_NAME)
+    return lock["hash"]
+
+
+def read_lock(ruler_dir: Path) -> dict:
+    path = ruler_dir / LOCK_NAME
+    try:
+        lock = json.loads(path.read_text(encoding="utf-8"))
+        files, version, digest = lock["files"], lock["quality_formula_version"], lock["hash"]
+    except FileNotFoundError:
+        raise RulerLockError(
+            f"{path}: no lock; freeze the ruler with `autoresearch ruler freeze {ruler_dir}`"
+        ) from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise RulerLockError(f"{path}: unreadable lock ({exc.__class__.__name__})") from None
+    if combined_hash(files, version) != digest:
+        raise RulerLockError(
+            f"{path}: the lock's own hash does not match its entries; it was edited"
+        )
+    return lock
+
+
+def verify_lock(ruler_dir: Path) -> str:
+    """Check every locked file byte for byte; returns the ruler hash or raises naming a file."""
+    lock = read_lock(ruler_dir)
+    if lock["quality_formula_version"] != QUALITY_FORMULA_VERSION:
+        raise RulerLockError(
+            f"{ruler_dir / LOCK_NAME}: frozen with quality formula"
+            f" v{lock['quality_formula_version']}, "
+            f"this code computes v{QUALITY_FORMULA_VERSION}; results would not be comparable"
+        )
+    expected = lock["files"]
+    for rel in sorted(set(expected) | set(locked_paths(ruler_dir))):
+        path = ruler_dir / rel
+        if rel not in expected:
+            raise RulerLockError(f"{path}: not in the ruler lock (added after freezing); remove it")
+        if not path.is_file():
+            raise RulerLockError(f"{path}: locked ruler file is missing")
+        if file_sha256(path) != expected[rel]:
+            raise RulerLockError(
+                f"{path}: changed since the ruler was frozen; restore it (the ruler must not drift)"
+            )
+    return lock["hash"]

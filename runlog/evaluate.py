@@ -1,0 +1,327 @@
+"""Evaluate an agent on a gate: the workspace's, the one at a git ref, or any agent.toml.
+
+Candidates come through the output cache (keyed by the git tree hash of `agent/`), verdicts
+through the ruler's verdict cache, so re-evaluating an unchanged agent makes no model calls.
+An agent at a ref is read from git into a temporary folder; the user's tree is not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from levers.config import AgentConfig, load_agent
+from levers.runner import CandidateRun, run_agent
+from levers.trace import TraceNode
+from ruler.records import GateResult, JudgeMode
+from runlog.cache import OutputCache, output_key
+from runlog.check import CheckError, check_expression, check_values, parse_check
+from runlog.records import OutputRow
+from runlog.workspace import Workspace, WorkspaceError
+
+__all__ = [
+    "CheckError",
+    "EvalResult",
+    "check_expression",
+    "check_values",
+    "evaluate_agent_file",
+    "evaluate_config",
+    "evaluate_workspace",
+    "parse_check",
+]
+
+Progress = Callable[[str, int, int], None]  # (stage "run" | "judge", done, total)
+
+
+@dataclass
+class EvalResult:
+    """One evaluation: the gate result, the candidate runs, and what it cost in model calls."""
+
+    result: GateResult
+    runs: list[CandidateRun]
+    agent: AgentConfig
+    tree_hash: str
+    model_id: str
+    ref: str | None = None
+    model_calls: int = 0
+    cached_cases: int = 0
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trace(self) -> list[TraceNode]:
+        """The process diagram: the trace of the first case that ran without failing."""
+        ok = [r for r in self.runs if not r.failed and r.trace]
+        return (ok or self.runs)[0].trace if self.runs else []
+
+    def outputs(self) -> list[OutputRow]:
+        """Per-case rows for `runlog/outputs/NNN.jsonl`."""
+        by_case: dict[str, list] = {}
+        for verdict in self.result.verdicts:
+            by_case.setdefault(verdict.case_id, []).append(verdict)
+        return [
+            OutputRow(
+                case_id=run.case_id,
+                text=run.text,
+                plan=run.parsed.plan.model_dump(),
+                problems=list(run.parsed.problems),
+                failed=run.failed,
+                error=run.error,
+                verdicts=by_case.get(run.case_id, []),
+                trace=[n.model_dump() for n in run.trace],
+            )
+            for run in self.runs
+        ]
+
+    def check(self, expr: str) -> bool:
+        return check_expression(expr, self.result)
+
+
+def _judge(judge: Any, ruler: Any = None):
+    """A judge from its spec ("embedding", a model spec), or a Judge object as it is."""
+    if not isinstance(judge, str):
+        return judge
+    from ruler.judges import get_judge
+
+    return get_judge(judge, ruler=ruler)
+
+
+def _inference_calls(runs: list[CandidateRun]) -> int:
+    kinds = ("inference", "adapter_inference")
+    return sum(1 for run in runs for node in run.trace if node.kind in kinds)
+
+
+def evaluate_config(
+    config: AgentConfig,
+    *,
+    gate: str,
+    judge: Any = "embedding",
+    mode: JudgeMode = "standard",
+    ruler: Any = "planner",
+    tree_hash: str | None = None,
+    cache: OutputCache | None = None,
+    verdict_cache: Any = None,
+    workspace: Path | None = None,
+    baseline: GateResult | None = None,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Run `config` on the gate's cases (through `cache` when `tree_hash` is given) and judge."""
+    from ruler.gates import evaluate as evaluate_gate
+    from ruler.loader import load_ruler
+
+    started = time.perf_counter()
+    loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
+    ruler_hash = loaded.verify()
+    cases = loaded.gate_cases(gate)
+    keys = {c.id: output_key(tree_hash, config.model, ruler_hash, c.id) for c in cases}
+    cached: dict[str, CandidateRun] = {}
+    if cache is not None and tree_hash:
+        for case in cases:
+            if (hit := cache.get(keys[case.id])) is not None:
+                cached[case.id] = CandidateRun.model_validate(hit)
+    todo = [c for c in cases if c.id not in cached]
+    fresh = (
+        run_agent(
+            config,
+            todo,
+            workspace=workspace,
+            progress=(lambda d, t: progress("run", d, t)) if progress else None,
+        )
+        if todo
+        else []
+    )
+    if cache is not None and tree_hash:
+        for run in fresh:
+            if not run.failed:
+                cache.put(keys[run.case_id], run.model_dump(mode="json"))
+    runs_by_case = {**cached, **{r.case_id: r for r in fresh}}
+    runs = [runs_by_case[c.id] for c in cases]
+    result = evaluate_gate(
+        {r.case_id: r.text for r in runs},
+        gate,
+        _judge(judge, loaded),
+        mode,
+        ruler=loaded,
+        baseline=baseline,
+        cache=verdict_cache,
+        progress=(lambda d, t: progress("judge", d, t)) if progress else None,
+    )
+    return EvalResult(
+        result=result,
+        runs=runs,
+        agent=config,
+        tree_hash=tree_hash or "",
+        model_id=config.model,
+        model_calls=_inference_calls(fresh),
+        cached_cases=len(cached),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+# --- the workspace agent, or the agent at a ref ------------------------------------------------
+
+
+def agent_tree_hash(ws: Workspace, ref: str | None = None) -> str:
+    """The git tree hash of `agent/` at `ref`, or of the work tree's `agent/` as it is now."""
+    with ws.repo() as repo:
+        if ref is not None:
+            return repo.git.rev_parse(f"{resolve_ref(ws, ref)}:agent")
+        with tempfile.TemporaryDirectory(prefix="autoresearch-index-") as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            repo.git.add("-A", "--", "agent", env=env)
+            return repo.git.write_tree("--prefix=agent/", env=env)
+
+
+def resolve_ref(ws: Workspace, ref: str) -> str:
+    """A commit sha for REF; `exp007`, `7` and `007` mean the tag `exp/007`."""
+    from runlog.records import experiment_id
+
+    candidates = [ref]
+    with contextlib.suppress(ValueError):
+        candidates.append(f"exp/{experiment_id(ref)}")
+    with ws.repo() as repo:
+        for name in candidates:
+            try:
+                return repo.git.rev_parse("--verify", "--quiet", f"{name}^{{commit}}")
+            except Exception:  # noqa: BLE001 (GitCommandError: try the next spelling)
+                continue
+    raise WorkspaceError(f"{ws.root}: no commit {ref!r} (try a tag such as exp/001, or a sha)")
+
+
+def materialize_agent(ws: Workspace, ref: str, dest: Path) -> Path:
+    """Write `agent/` as it is at `ref` into `dest/agent`; returns that folder."""
+    with ws.repo() as repo:
+        tree = repo.commit(resolve_ref(ws, ref)).tree / "agent"
+        for blob in tree.traverse():
+            if blob.type != "blob":
+                continue
+            target = dest / blob.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.data_stream.read())
+    return dest / "agent"
+
+
+def _verdict_cache(ws: Workspace):
+    from ruler.cache import VerdictCache
+
+    return VerdictCache(ws.cache_dir / "verdicts.sqlite")
+
+
+def _check_pinned_ruler(ws: Workspace, ruler: Any) -> None:
+    pinned = ws.config.ruler.lock_hash
+    if ruler.verify() != pinned:
+        raise WorkspaceError(
+            f"{ws.root / 'autoresearch.toml'}: ruler {ws.config.ruler.name!r} changed since this "
+            f"workspace pinned it ({pinned[:12]}, now {ruler.lock_hash[:12]}); results would not "
+            "compare; use a new workspace for the new ruler"
+        )
+
+
+def evaluate_workspace(
+    ws: Workspace,
+    *,
+    ref: str | None = None,
+    gate: str | None = None,
+    judge: Any = None,
+    mode: JudgeMode | None = None,
+    model: str | None = None,
+    baseline: GateResult | None = None,
+    compare_best: bool = True,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Evaluate the work tree's agent (or the agent at `ref`) on `gate` (default: the keep gate).
+
+    With `compare_best`, a result on the same gate, mode and judge as the current best carries a
+    paired comparison against it (so `--check "delta>0"` works).
+    """
+    from ruler.loader import load_ruler
+
+    loaded = load_ruler(ws.config.ruler.name)
+    _check_pinned_ruler(ws, loaded)
+    gate, mode = gate or ws.config.keep.gate, mode or ws.config.judge.mode
+    judge = _judge(judge or ws.config.judge.spec, loaded)
+    if baseline is None and compare_best:
+        baseline = _comparable_best(ws, gate, mode, judge.judge_id)
+    with tempfile.TemporaryDirectory(prefix="autoresearch-agent-") as tmp:
+        agent_dir = materialize_agent(ws, ref, Path(tmp)) if ref else ws.agent_dir
+        tree_hash = agent_tree_hash(ws, ref)
+        config = load_agent(agent_dir / "agent.toml")
+        if model:
+            config = config.model_copy(update={"model": model})
+        result = evaluate_config(
+            config,
+            gate=gate,
+            judge=judge,
+            mode=mode,
+            ruler=loaded,
+            tree_hash=tree_hash,
+            cache=OutputCache(ws.cache_dir / "outputs.sqlite"),
+            verdict_cache=_verdict_cache(ws),
+            workspace=ws.main_root,
+            baseline=baseline,
+            progress=progress,
+        )
+    result.ref = ref
+    return result
+
+
+def _comparable_best(ws: Workspace, gate: str, mode: str, judge_id: str) -> GateResult | None:
+    best = ws.current_best()
+    for result in reversed(best.record.gates if best else []):
+        if (result.gate, result.mode, result.judge_id) == (gate, mode, judge_id):
+            return result
+    return None
+
+
+def _folder_hash(agent_file: Path) -> str:
+    """A content hash of an agent file and its sibling levers/ (for agents outside git)."""
+    digest = hashlib.sha256(agent_file.read_bytes())
+    levers = agent_file.parent / "levers"
+    for path in sorted(levers.glob("*.py")) if levers.is_dir() else []:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return "files:" + digest.hexdigest()
+
+
+def evaluate_agent_file(
+    agent_file: Path | None,
+    *,
+    gate: str = "dev-10",
+    judge: Any = "embedding",
+    mode: JudgeMode = "standard",
+    model: str | None = None,
+    ws: Workspace | None = None,
+    progress: Progress | None = None,
+) -> EvalResult:
+    """Evaluate any agent.toml (its sibling levers/ loaded), or the built-in baseline for None.
+
+    Outputs are cached (in `ws`'s cache) when a workspace is given.
+    """
+    from levers.config import BASELINE_AGENT, dump_agent
+
+    config = load_agent(agent_file) if agent_file else BASELINE_AGENT
+    if model:
+        config = config.model_copy(update={"model": model})
+    if agent_file:
+        tree_hash = _folder_hash(agent_file)
+    else:
+        tree_hash = "baseline:" + hashlib.sha256(dump_agent(BASELINE_AGENT).encode()).hexdigest()
+    result = evaluate_config(
+        config,
+        gate=gate,
+        judge=judge,
+        mode=mode,
+        ruler=ws.config.ruler.name if ws else "planner",
+        tree_hash=tree_hash,
+        cache=OutputCache(ws.cache_dir / "outputs.sqlite") if ws else None,
+        verdict_cache=_verdict_cache(ws) if ws else None,
+        workspace=ws.main_root if ws else None,
+        progress=progress,
+    )
+    result.extra["agent"] = str(agent_file) if agent_file else "built-in baseline"
+    return result

@@ -1,0 +1,376 @@
+"""Experiments as git commits: one commit and one tag `exp/NNN` each; `main` moves on kept only.
+
+How a commit is made without checking anything out or touching the user's index: a temporary
+index (GIT_INDEX_FILE) is seeded with main's tree (`git read-tree main`), the work tree's
+`agent/` and `runlog/` are added to it, `git write-tree` gives the tree and
+`git commit-tree -p main` the commit. A kept experiment then moves `main` by compare-and-swap
+(`git update-ref`); the work tree already holds its content and only the index entries under
+`agent/` and `runlog/` are refreshed. A discarded or failed one gets only its tag (its parent is
+main, the best at the time) and the work tree's `agent/` is restored to main's. Its records
+stay in `runlog/`, so the next commit on main carries every record so far (append-only log).
+
+Crash safety: the journal `.autoresearch/commit.json` names the experiment being committed and
+the tag is the commit point. `repair(ws)` (run by `Workspace.open`) commits any record that has
+no tag yet and finishes the steps after a tag (index refresh, restoring `agent/`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from git import Repo
+
+from ruler.records import GateResult
+from runlog.files import atomic_write_text
+from runlog.records import ExperimentRecord, LeverFile, OutputRow, experiment_id
+from runlog.results import render_results, write_results
+from runlog.workspace import (
+    CONFIG_NAME,
+    GITIGNORE,
+    CandidateSection,
+    JudgeSection,
+    ResearcherSection,
+    RulerSection,
+    Workspace,
+    WorkspaceConfig,
+    WorkspaceError,
+    dump_config,
+)
+
+MAIN = "main"
+SNAPSHOT_PATHS = ("agent", "runlog")
+JOURNAL = "commit.json"
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "autoresearch",
+    "GIT_AUTHOR_EMAIL": "autoresearch@localhost",
+    "GIT_COMMITTER_NAME": "autoresearch",
+    "GIT_COMMITTER_EMAIL": "autoresearch@localhost",
+}
+LEVERS_README = (
+    "# agent/levers\n\nLever plugins for this workspace's agent: Python modules with `@hookimpl`\n"
+    "functions (see `autoresearch levers`). The researcher writes new ones here.\n"
+)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """What `commit_experiment` did: the experiment's commit and whether main moved to it."""
+
+    id: str
+    commit: str
+    tag: str
+    status: str
+    on_main: bool
+    created: bool
+
+
+@dataclass(frozen=True)
+class Best:
+    """The current best: the newest kept experiment on main's first-parent line."""
+
+    id: str
+    commit: str
+    record: ExperimentRecord
+
+    @property
+    def result(self) -> GateResult | None:
+        return self.record.result
+
+
+# --- reading git ------------------------------------------------------------------------------
+
+
+def parse_trailers(message: str) -> dict[str, str]:
+    """`Key: value` lines of a commit message's last paragraph."""
+    paragraphs = [p for p in message.strip().split("\n\n") if p.strip()]
+    if len(paragraphs) < 2:
+        return {}
+    trailers = {}
+    for line in paragraphs[-1].splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key and " " not in key:
+            trailers[key] = value.strip()
+    return trailers
+
+
+def experiment_commits(ws: Workspace) -> dict[str, str]:
+    """Experiment id -> commit sha, from the `exp/NNN` tags."""
+    with ws.repo() as repo:
+        out = repo.git.for_each_ref(
+            "refs/tags/exp/", format="%(refname:strip=3) %(objectname) %(*objectname)"
+        )
+    commits = {}
+    for line in out.splitlines():
+        name, sha, *peeled = line.split()
+        if name.isdigit():
+            commits[experiment_id(name)] = peeled[0] if peeled else sha
+    return commits
+
+
+def next_experiment_id(ws: Workspace) -> str:
+    """One more than the highest id among the records and the tags ("001" for the first)."""
+    known = [int(i) for i in (*ws.record_ids(), *experiment_commits(ws))]
+    return f"{max(known, default=0) + 1:03d}"
+
+
+def current_best(ws: Workspace) -> Best | None:
+    """The newest kept experiment on main's first-parent line, or None before the first."""
+    with ws.repo() as repo:
+        for commit in repo.iter_commits(MAIN, first_parent=True):
+            trailers = parse_trailers(commit.message)
+            name = trailers.get("Experiment", "")
+            if name and trailers.get("Status") == "kept":
+                exp = experiment_id(name)
+                return Best(id=exp, commit=commit.hexsha, record=_record_at(ws, repo, commit, exp))
+    return None
+
+
+def _record_at(ws: Workspace, repo: Repo, commit, exp: str) -> ExperimentRecord:
+    if ws.record_path(exp).is_file():
+        return ws.record(exp)
+    text = repo.git.show(f"{commit.hexsha}:runlog/experiments/{exp}.json")
+    return ExperimentRecord.model_validate_json(text)
+
+
+def _on_main(repo: Repo) -> bool:
+    return not repo.head.is_detached and repo.active_branch.name == MAIN
+
+
+def _require_main(repo: Repo, root: Path) -> None:
+    if not _on_main(repo):
+        raise WorkspaceError(
+            f"{root}: HEAD is not on branch {MAIN}; run `git checkout {MAIN}` there first "
+            "(experiments are recorded on main)"
+        )
+
+
+# --- writing git ------------------------------------------------------------------------------
+
+
+def _snapshot_tree(repo: Repo, parent: str) -> str:
+    """The tree of `parent` with the work tree's agent/ and runlog/ laid over it."""
+    with tempfile.TemporaryDirectory(prefix="autoresearch-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        repo.git.read_tree(parent, env=env)
+        repo.git.add("-A", "--", *SNAPSHOT_PATHS, env=env)
+        return repo.git.write_tree(env=env)
+
+
+def _commit_object(repo: Repo, tree: str, parents: list[str], message: str) -> str:
+    with tempfile.NamedTemporaryFile("w", suffix=".msg", delete=False, encoding="utf-8") as fh:
+        fh.write(message)
+    try:
+        args = [tree, *(a for p in parents for a in ("-p", p)), "--no-gpg-sign", "-F", fh.name]
+        return repo.git.commit_tree(*args, env=IDENTITY)
+    finally:
+        Path(fh.name).unlink(missing_ok=True)
+
+
+def commit_message(record: ExperimentRecord) -> str:
+    """`expNNN: <hypothesis>`, the method as body, then the trailers."""
+    subject = " ".join(record.hypothesis.split()) or "(no hypothesis)"
+    body = [record.method.strip()] if record.method.strip() else []
+    if record.failure:
+        body.append(f"Failure: {' '.join(record.failure.split())[:500]}")
+    result = record.result
+    trailers = {
+        "Experiment": record.name,
+        "Lever-Class": record.lever_class,
+        "Gate": result.gate if result else "-",
+        "Quality": f"{result.quality:.4f}" if result else "-",
+        "Status": record.status,
+        "Parent": f"exp{record.parent}" if record.parent else "none",
+    }
+    if record.adapter_hash:
+        trailers["Adapter"] = record.adapter_hash
+    lines = [f"{record.name}: {subject}", "", *(f"{p}\n" for p in body)]
+    lines += [f"{k}: {v}" for k, v in trailers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def lever_files(agent_dir: Path) -> list[LeverFile]:
+    """Every file of the agent (agent.toml, levers/*.py, ...) with its sha256."""
+    files = []
+    for path in sorted(agent_dir.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.append(LeverFile(name=path.relative_to(agent_dir).as_posix(), sha256=digest))
+    return files
+
+
+@contextmanager
+def _commit_lock(ws: Workspace) -> Iterator[None]:
+    with open(ws.state_dir / "commit.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _journal_path(ws: Workspace) -> Path:
+    return ws.state_dir / JOURNAL
+
+
+def _complete(ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None):
+    """Fill in what the store knows: parent (the current best), outputs pointer, agent files."""
+    update: dict = {}
+    if record.parent is None:
+        best = current_best(ws)
+        update["parent"] = best.id if best else None
+    if not record.outputs and (outputs is not None or ws.outputs_path(record.id).is_file()):
+        update["outputs"] = f"runlog/outputs/{record.id}.jsonl"
+    if not record.lever_files and ws.agent_dir.is_dir():
+        update["lever_files"] = lever_files(ws.agent_dir)
+    return record.model_copy(update=update)
+
+
+def write_record(
+    ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None = None
+) -> None:
+    """Write the record, its outputs and results.tsv (each atomically); no commit."""
+    if outputs is not None:
+        text = "".join(row.model_dump_json() + "\n" for row in outputs)
+        atomic_write_text(ws.outputs_path(record.id), text)
+    atomic_write_text(ws.record_path(record.id), record.model_dump_json(indent=2) + "\n")
+    write_results(ws)
+
+
+def _commit_and_tag(ws: Workspace, record: ExperimentRecord) -> str:
+    with ws.repo() as repo:
+        main = repo.git.rev_parse(f"refs/heads/{MAIN}")
+        head_trailers = parse_trailers(repo.commit(main).message)
+        if record.status == "kept" and head_trailers.get("Experiment") == record.name:
+            sha = main  # a crash came after main moved and before the tag
+        else:
+            tree = _snapshot_tree(repo, main)
+            sha = _commit_object(repo, tree, [main], commit_message(record))
+            if record.status == "kept":
+                repo.git.update_ref(f"refs/heads/{MAIN}", sha, main)
+        repo.git.tag(record.tag, sha)
+    return sha
+
+
+def _finish(ws: Workspace) -> None:
+    """The steps after the tag: sync the index (kept) or restore agent/ to main (otherwise)."""
+    journal = _journal_path(ws)
+    if not journal.is_file():
+        return
+    exp = json.loads(journal.read_text())["id"]
+    if exp in experiment_commits(ws):
+        with ws.repo() as repo:
+            if ws.record(exp).status == "kept":
+                repo.git.reset("-q", "HEAD", "--", *SNAPSHOT_PATHS)
+            else:
+                repo.git.checkout(MAIN, "--", "agent")
+                repo.git.clean("-fdq", "--", "agent")
+    journal.unlink(missing_ok=True)
+
+
+def commit_experiment(
+    ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None = None
+) -> CommitInfo:
+    """Record one experiment and commit it; calling it again for the same id changes nothing.
+
+    The agent committed is the work tree's `agent/`; `outputs` (per-case rows) go to
+    `runlog/outputs/NNN.jsonl`. Kept: main advances to the commit. Discarded or failed: the
+    commit hangs off main, reachable by its tag, and `agent/` is restored to main's.
+    """
+    with _commit_lock(ws):
+        known = experiment_commits(ws)
+        if record.id in known:
+            _finish(ws)
+            return _info(ws, record.id, known[record.id], created=False)
+        with ws.repo() as repo:
+            _require_main(repo, ws.root)
+        record = _complete(ws, record, outputs)
+        atomic_write_text(_journal_path(ws), json.dumps({"id": record.id}))
+        write_record(ws, record, outputs)
+        sha = _commit_and_tag(ws, record)
+        _finish(ws)
+        return _info(ws, record.id, sha, created=True)
+
+
+def _info(ws: Workspace, exp: str, sha: str, *, created: bool) -> CommitInfo:
+    status = ws.record(exp).status if ws.record_path(exp).is_file() else "kept"
+    with ws.repo() as repo:
+        on_main = repo.is_ancestor(sha, MAIN)
+    return CommitInfo(exp, sha, f"exp/{exp}", status, on_main, created)
+
+
+def pending_records(ws: Workspace) -> list[str]:
+    """Records written to runlog/experiments/ whose experiment was never committed."""
+    known = experiment_commits(ws)
+    return [i for i in ws.record_ids() if i not in known]
+
+
+def repair(ws: Workspace) -> list[str]:
+    """Commit what a crash left uncommitted; returns the ids repaired (usually none)."""
+    with ws.repo() as repo:
+        if not _on_main(repo):
+            return []
+    pending = pending_records(ws)
+    for exp in pending:
+        commit_experiment(ws, ws.record(exp))
+    if _journal_path(ws).is_file():
+        with _commit_lock(ws):
+            _finish(ws)
+    return pending
+
+
+# --- creating a workspace ---------------------------------------------------------------------
+
+
+def init_workspace(
+    path: Path,
+    *,
+    model: str | None = None,
+    judge: str | None = None,
+    researcher: str | None = None,
+    ruler: str = "planner",
+) -> Workspace:
+    """Create a workspace in an empty or new folder; an existing workspace is just opened."""
+    path = Path(path).resolve()
+    if (path / CONFIG_NAME).is_file():
+        return Workspace.open(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise WorkspaceError(f"{path}: not empty and not a workspace; choose a new or empty folder")
+    from levers.config import BASELINE_AGENT, dump_agent
+    from ruler.loader import load_ruler
+
+    loaded = load_ruler(ruler)
+    agent = BASELINE_AGENT.model_copy(update={"model": model}) if model else BASELINE_AGENT
+    config = WorkspaceConfig(
+        candidate=CandidateSection(model=agent.model),
+        judge=JudgeSection(spec=judge or "embedding"),
+        researcher=ResearcherSection(spec=researcher or "auto"),
+        ruler=RulerSection(name=ruler, lock_hash=loaded.verify()),
+    )
+    files = {
+        CONFIG_NAME: dump_config(config),
+        ".gitignore": GITIGNORE,
+        "agent/agent.toml": dump_agent(agent),
+        "agent/levers/README.md": LEVERS_README,
+        "runlog/results.tsv": render_results([], {}),
+        "runlog/events.jsonl": "",
+        "runlog/experiments/.gitkeep": "",
+        "runlog/outputs/.gitkeep": "",
+        "runlog/reference/.gitkeep": "",
+    }
+    for name, text in files.items():
+        atomic_write_text(path / name, text)
+    with Repo.init(path, initial_branch=MAIN) as repo:
+        repo.git.add("-A")
+        tree = repo.git.write_tree()
+        sha = _commit_object(
+            repo, tree, [], f"init: autoresearch workspace (ruler {loaded.name})\n"
+        )
+        repo.git.update_ref(f"refs/heads/{MAIN}", sha)
+    return Workspace(path)

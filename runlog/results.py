@@ -1,0 +1,75 @@
+"""`runlog/results.tsv`: one row per experiment, regenerated from the records and the tags.
+
+An experiment's own commit hash cannot be inside that commit, so a row's `commit` is `-` in the
+commit that records it and is filled in by the next write (`read_results` always resolves it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ruler.records import DIMENSIONS
+from runlog.files import atomic_write_text
+from runlog.records import ExperimentRecord
+
+if TYPE_CHECKING:
+    from runlog.workspace import Workspace
+
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "commit",
+    "gate",
+    "quality",
+    *DIMENSIONS,
+    "wins",
+    "ties",
+    "losses",
+    "status",
+    "lever_class",
+    "description",
+)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\t", " ").split())
+
+
+def result_row(record: ExperimentRecord, commit: str | None) -> dict[str, str]:
+    """The results.tsv row of one record (empty cells where an experiment has no result)."""
+    result = record.result
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(
+        id=record.id,
+        commit=(commit or "-")[:7],
+        status=record.status,
+        lever_class=record.lever_class,
+        description=_clean(record.hypothesis),
+    )
+    if result is not None:
+        row.update(gate=result.gate, quality=f"{result.quality:.4f}")
+        row.update({d: f"{result.dimension_means[d]:.2f}" for d in result.dimension_means})
+        row.update(wins=str(result.wins), ties=str(result.ties), losses=str(result.losses))
+    return row
+
+
+def render_results(records: list[ExperimentRecord], commits: dict[str, str]) -> str:
+    lines = ["\t".join(COLUMNS)]
+    for record in records:
+        row = result_row(record, commits.get(record.id))
+        lines.append("\t".join(row[c] for c in COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+def write_results(ws: Workspace) -> None:
+    """Rewrite results.tsv atomically from every record and the exp/NNN tags known now."""
+    from runlog.gitstore import experiment_commits
+
+    atomic_write_text(ws.results_path, render_results(ws.records(), experiment_commits(ws)))
+
+
+def read_results(ws: Workspace) -> list[dict[str, str]]:
+    """The rows as dicts, with every committed experiment's hash resolved from its tag."""
+    from runlog.gitstore import experiment_commits
+
+    commits = experiment_commits(ws)
+    return [result_row(r, commits.get(r.id)) for r in ws.records()]

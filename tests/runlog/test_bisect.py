@@ -1,0 +1,115 @@
+"""A planted break on the kept line is found by `autoresearch bisect` and by plain git bisect."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from orchestrator.cli import load_commands
+from runlog import evaluate
+from runlog.bisect import bisect
+from runlog.workspace import Workspace
+from tests.runlog.conftest import ParseJudge, git, make_record, set_agent
+
+CHECK = "quality > 0.05"  # an unparseable answer is the worst verdict: quality 0
+JUDGE = "fake:judge"  # an LLMJudge on a fake model: parseable plans tie at 3s, fast
+
+
+def plant(ws: Workspace) -> None:
+    """Kept 001, 002; kept 003 breaks the check; discarded 004; kept 005 and 006 stay broken."""
+    for exp, hypothesis, status, broken in [
+        ("001", "baseline", "kept", False),
+        ("002", "shorter prompt", "kept", False),
+        ("003", "one-token answers", "kept", True),
+        ("004", "try json", "discarded", True),
+        ("005", "reword title", "kept", True),
+        ("006", "reword again", "kept", True),
+    ]:
+        set_agent(ws, hypothesis, max_tokens=1 if broken else 300)
+        ws.commit_experiment(make_record(exp, hypothesis, status, 0.4))
+
+
+def test_eval_check_exit_codes(ws: Workspace, monkeypatch) -> None:
+    monkeypatch.setattr(evaluate, "_judge", lambda spec, ruler=None: ParseJudge())
+    cli = load_commands()
+
+    def code(*args: str) -> int:
+        return (
+            CliRunner()
+            .invoke(cli, ["eval", "-C", str(ws.root), "--gate", "dev-10", *args])
+            .exit_code
+        )
+
+    assert code("--check", CHECK) == 0
+    assert code("--check", "quality > 0.99") == 1
+    assert code("--check", "quality >") == 128  # a typo stops git bisect run
+    set_agent(ws, "broken", max_tokens=1)
+    assert code("--check", CHECK) == 1
+    ws.agent_path.write_text("model = [")
+    assert code("--check", CHECK) == 125  # cannot evaluate: skip this commit
+
+
+def test_autoresearch_bisect_names_the_planted_experiment(ws: Workspace) -> None:
+    plant(ws)
+    head = git(ws, "rev-parse", "HEAD")
+    result = bisect(ws, good="exp/001", bad="exp/006", check=CHECK, gate="dev-10", judge=JUDGE)
+    assert result.experiment == "003", result.log
+    assert result.hypothesis == "one-token answers"
+    assert result.trailers["Status"] == "kept" and result.trailers["Parent"] == "exp002"
+    assert git(ws, "rev-parse", "HEAD") == head and git(ws, "status", "--porcelain") == ""
+    assert git(ws, "worktree", "list").count("\n") == 1  # the temporary worktree is gone
+    out = CliRunner().invoke(
+        load_commands(),
+        [
+            "bisect",
+            "-C",
+            str(ws.root),
+            "--good",
+            "exp/001",
+            "--bad",
+            "exp/006",
+            "--check",
+            CHECK,
+            "--gate",
+            "dev-10",
+            "--judge",
+            JUDGE,
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert "first bad: exp003" in out.output and "one-token answers" in out.output
+
+
+def test_plain_git_bisect_run_with_eval_check(ws: Workspace) -> None:
+    plant(ws)
+    script = Path(sys.executable).parent / "autoresearch"
+    command = [str(script)] if script.exists() else [shutil.which("autoresearch") or "autoresearch"]
+    git(ws, "bisect", "start", "--first-parent", "exp/006", "exp/001")
+    try:
+        run = subprocess.run(
+            [
+                "git",
+                "bisect",
+                "run",
+                *command,
+                "eval",
+                "--check",
+                CHECK,
+                "--gate",
+                "dev-10",
+                "--judge",
+                JUDGE,
+            ],
+            cwd=ws.root,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        git(ws, "bisect", "reset")
+    first_bad = git(ws, "rev-parse", "exp/003").strip()
+    assert f"{first_bad} is the first bad commit" in run.stdout, run.stdout + run.stderr

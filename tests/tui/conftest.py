@@ -1,0 +1,22 @@
+"""Fixtures for the TUI tests: a real workspace (ruler lock stubbed) and app helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from runlog.workspace import Workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An initialized workspace; the ruler's lock is stubbed so init needs no frozen ruler."""
+    import ruler.loader
+
+    def load_ruler(name: str = "planner") -> SimpleNamespace:
+        return SimpleNamespace(name=name, lock_hash="lock", verify=lambda: "lock")
+
+    monkeypatch.setattr(ruler.loader, "load_ruler", load_ruler)
+    return Workspace.init(tmp_path / "ws").root

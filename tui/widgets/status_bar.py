@@ -1,0 +1,83 @@
+"""The header: workspace, researcher, loop state, best quality with its interval, counts, cost."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from orchestrator.control import LiveStatus
+from tui.source import Summary
+
+STATE_STYLES: dict[str, tuple[str, str]] = {
+    "starting": ("starting", "yellow"),
+    "running": ("running", "green"),
+    "paused": ("paused", "yellow"),
+    "waiting_for_approval": ("waiting for approval", "bold magenta"),
+    "training": ("training", "cyan"),
+    "stopped": ("stopped", "red"),
+}
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+class StatusBar(Static):
+    """Two lines on top of the main screen; `show` re-renders from a summary and a live status."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.summary: Summary | None = None
+        self.live: LiveStatus | None = None
+        self._shown: Text | None = None
+
+    def show(self, summary: Summary | None = None, live: LiveStatus | None = None) -> None:
+        self.summary = summary or self.summary
+        self.live = live or self.live
+        text = self.render_text()
+        if text != self._shown:  # the live status is polled: redraw only on a change
+            self._shown = text
+            self.update(text)
+
+    def render_text(self) -> Text:
+        summary = self.summary or Summary(workspace="")
+        live = self.live or LiveStatus()
+        return Text.assemble(*self._first_line(summary, live), "\n", *self._second_line(summary))
+
+    def _first_line(self, summary: Summary, live: LiveStatus) -> list:
+        label, style = STATE_STYLES.get(live.state, (live.state, ""))
+        parts: list = [
+            ("autoresearch ", "bold"),
+            (summary.workspace, "bold cyan"),
+            "  researcher ",
+            (live.researcher or summary.researcher or "—", "bold"),
+            "  ",
+            (f"● {label}", style),
+        ]
+        if live.state != "stopped":
+            where = " ".join(x for x in (live.experiment, live.node, live.gate) if x)
+            if where:
+                parts.append(f"  {where}")
+            if live.progress:
+                parts.append(f" {live.progress[0]}/{live.progress[1]}")
+        if live.message:
+            parts.append((f"  {live.message}", "dim"))
+        return parts
+
+    def _second_line(self, summary: Summary) -> list:
+        interval = ""
+        if summary.best_interval is not None:
+            low, high = summary.best_interval
+            interval = f" [{low:.3f}, {high:.3f}]"
+        best = f"{summary.best_id} " if summary.best_id else ""
+        return [
+            "best ",
+            (f"{best}{_fmt(summary.best_quality)}{interval}", "bold green"),
+            "  kept ",
+            (str(summary.kept), "green"),
+            "  discarded ",
+            (str(summary.discarded), "yellow"),
+            "  failed ",
+            (str(summary.failed), "red"),
+            f"  cost ${summary.cost_usd:.2f}",
+        ]
