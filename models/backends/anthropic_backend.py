@@ -4,11 +4,12 @@ The long fixed system prompt is marked for prompt caching; `options.json_schema`
 structured output (`output_config.format`); the SDK retries 429/5xx/timeouts with backoff;
 every completion carries its tokens (cache reads included) and its cost in USD.
 
-Decoding: the SDK no longer takes sampling arguments, so temperature/top_p travel in
-`extra_body`, and only to models that accept them (Claude 4.6 and older; Opus 4.7+ and the
-Claude 5 family choose their own sampling and reject the fields). A seed is meaningless at
-temperature 0 and ignored there; a seed with sampling, a repetition penalty or an adapter
-cannot be honoured and is a one-line error. The API key never appears in an error, a record
+Decoding: the SDK no longer takes sampling arguments, so the temperature travels in
+`extra_body`, and only to models that accept it (Claude 4.6 and older; Opus 4.7+ and the
+Claude 5 family choose their own sampling and reject the field, so they get none). A seed is
+meaningless at temperature 0 and ignored there; top_p (Claude 4.5+ refuse it beside a
+temperature), a seed with sampling, a repetition penalty or an adapter cannot be honoured and
+is a one-line error. The API key never appears in an error, a record
 or a log line (the SDK's loggers get a redacting filter).
 """
 
@@ -200,10 +201,9 @@ class AnthropicModel:
     def _sampling(self, options: GenerationOptions) -> dict[str, float]:
         if not accepts_sampling(self.name):
             return {}
-        sampling = {"temperature": options.temperature}
-        if options.top_p is not None:
-            sampling["top_p"] = options.top_p
-        return sampling
+        if options.top_p is not None:  # Claude 4.5+ refuse temperature and top_p together
+            raise ModelError(f"{self.model_id} takes a temperature, not top_p; drop top_p")
+        return {"temperature": options.temperature}
 
     def _check_options(self, options: GenerationOptions) -> None:
         if options.adapter is not None:

@@ -37,13 +37,17 @@ ADAPTER_ERROR = (
 )
 
 
+def _not_installed() -> str:
+    where = "" if sys.platform == "darwin" else f" (this is {sys.platform}, not macOS)"
+    return f"apple_fm_sdk is not installed{where}; {INSTALL_HINT}"
+
+
 def _sdk() -> ModuleType:
     """The imported `apple_fm_sdk`, or a one-line error saying why it is not usable here."""
     try:
         return importlib.import_module("apple_fm_sdk")
     except ImportError as exc:
-        where = "" if sys.platform == "darwin" else f" (this is {sys.platform}, not macOS)"
-        raise ModelError(f"apple:system is not available{where}: {INSTALL_HINT}") from exc
+        raise ModelError(f"apple:system is not available: {_not_installed()}") from exc
 
 
 def _reason_text(reason: Any) -> str:
@@ -54,12 +58,13 @@ def _reason_text(reason: Any) -> str:
 def availability() -> tuple[bool, str]:
     """(available, reason) for `apple:system` on this machine; never raises."""
     try:
-        fm = _sdk()
+        fm = importlib.import_module("apple_fm_sdk")
         ok, reason = fm.SystemLanguageModel().is_available()
-    except ModelError as exc:
-        return False, str(exc).removeprefix("apple:system is not available").lstrip(": ")
+    except ImportError:
+        return False, _not_installed()
     except Exception as exc:  # the native bindings can fail in many ways off-platform
-        return False, f"apple_fm_sdk failed to start: {type(exc).__name__}: {exc}"
+        detail = " ".join(str(exc).split())
+        return False, f"apple:system failed to start: {type(exc).__name__}: {detail}"
     return (True, "") if ok else (False, _reason_text(reason))
 
 
@@ -94,8 +99,14 @@ class AppleModel:
         self.name = name
         self.model_id = f"apple:{name}"
         self._fm = _sdk()
-        self._model = self._fm.SystemLanguageModel()
-        ok, reason = self._model.is_available()
+        try:
+            self._model = self._fm.SystemLanguageModel()
+            ok, reason = self._model.is_available()
+        except Exception as exc:  # the native bindings can fail in many ways off-platform
+            detail = " ".join(str(exc).split())
+            raise ModelError(
+                f"apple:system failed to start: {type(exc).__name__}: {detail}"
+            ) from exc
         if not ok:
             raise ModelError(f"apple:system is not available: {_reason_text(reason)}")
 
@@ -130,7 +141,9 @@ class AppleModel:
     async def _respond(self, messages: list[Message], options: GenerationOptions) -> Completion:
         fm_options = self._options(options)
         instructions, prompt = _prompt(messages)
-        session = self._fm.LanguageModelSession(instructions=instructions or None, model=self._model)
+        session = self._fm.LanguageModelSession(
+            instructions=instructions or None, model=self._model
+        )
         started = time.perf_counter()
         try:
             if options.json_schema is not None:

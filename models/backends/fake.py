@@ -17,10 +17,12 @@ from collections import deque
 from models.base import Completion, GenerationOptions, Message, ModelInfo, apply_stop
 from models.hookspecs import hookimpl
 
+# fmt: off
 _STOPWORDS = {
     "a", "an", "the", "to", "for", "my", "our", "of", "in", "on", "and", "with", "from", "at",
     "i", "me", "we", "your", "into", "about", "plan", "how", "want", "need",
 }
+# fmt: on
 
 _TEMPLATES = (
     "What is your total budget for {topic}?",
@@ -41,10 +43,13 @@ def count_tokens(text: str) -> int:
 
 
 def task_of(messages: list[Message]) -> str:
-    """The task a planner prompt is about: a quoted or 'Task:' line, else the last user text."""
+    """The task a planner prompt is about: the first sentence of its 'Task:' line, else of the
+    last user message ("I want to plan a trip to Paris. Before you ..." -> its first sentence)."""
     last = next((m.content for m in reversed(messages) if m.role == "user"), "")
     match = re.search(r"Task:\s*(.+)", last)
-    return (match.group(1) if match else last).strip().splitlines()[0] if last else ""
+    text = (match.group(1) if match else last).strip()
+    first = re.split(r"(?<=[.?!])\s|\n", text, maxsplit=1)[0]
+    return first.strip().rstrip(".?!")
 
 
 def planner_answer(messages: list[Message]) -> str:
@@ -105,10 +110,18 @@ class FakeModel:
 def register_models(register):
     def known() -> list[ModelInfo]:
         return [
-            ModelInfo(spec="fake:planner", backend="fake", available=True,
-                      description="rule-based planner answers, deterministic (tests)"),
-            ModelInfo(spec="fake:echo", backend="fake", available=True,
-                      description="echoes the last user message (tests)"),
+            ModelInfo(
+                spec="fake:planner",
+                backend="fake",
+                available=True,
+                description="rule-based planner answers, deterministic (tests)",
+            ),
+            ModelInfo(
+                spec="fake:echo",
+                backend="fake",
+                available=True,
+                description="echoes the last user message (tests)",
+            ),
         ]
 
     register("fake", FakeModel, known)

