@@ -2,7 +2,9 @@
 
 Summary, a lever-class table, quality over experiments (every run a point, the kept line as
 steps, intervals as bars), a grid of process-diagram tiles, one card per experiment, and the
-reference analyses. The page is rendered with the jinja2 template `runlog/templates/`.
+reference analyses (the cloud-ceiling table, the per-dimension "scored as candidate" table,
+one table per re-judge, then a card per record). The page is rendered with the jinja2
+template `runlog/templates/`.
 """
 
 from __future__ import annotations
@@ -179,6 +181,13 @@ def _environment() -> Environment:
     return env
 
 
+def _reference_tables(ws: Workspace) -> dict[str, Any]:
+    """The seed report's tables: cloud ceiling, scored as candidate, each re-judge."""
+    from runlog.reference import reference_tables
+
+    return reference_tables(ws)
+
+
 def render_dashboard(ws: Workspace) -> str:
     records = ws.records()
     rows = log_view(ws)
@@ -195,6 +204,7 @@ def render_dashboard(ws: Workspace) -> str:
             chart=Markup(quality_chart(records)),
             cards=cards,
             references=[{"ref": r, "tile": _tile(r.trace)} for r in ws.references()],
+            reference_tables=_reference_tables(ws),
             dimensions=DIMENSIONS,
             colors=STATUS_COLORS,
         )

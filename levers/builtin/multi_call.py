@@ -54,9 +54,12 @@ def first_question(text: str, unknown: str) -> str:
     """The question in a one-question answer (or the unknown turned into one)."""
     for line in text.splitlines():
         line = re.sub(r"^\s*(?:\d+[.)]|[-*•]|Q:|Question:)\s*", "", line).strip().strip('"*')
-        if len(line) > 8:
-            end = line.find("?")
-            return line[: end + 1] if end != -1 else line.rstrip(".") + "?"
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", line) if len(s) > 8]
+        asking = [s for s in sentences if s.endswith("?")]
+        if asking:
+            return asking[0]
+        if sentences:
+            return sentences[0].rstrip(".!") + "?"
     return f"What about {unknown.rstrip('?. ')}?"
 
 

@@ -210,6 +210,8 @@ class LocalModel:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if options.repetition_penalty is not None:
             kwargs["repetition_penalty"] = options.repetition_penalty
+        if stop:  # end each sequence at its stop string instead of running to max_tokens
+            kwargs.update(stop_strings=stop, tokenizer=tokenizer)
         adapter_off = options.adapter is None and hasattr(model, "disable_adapter")
         with torch.inference_mode():
             if adapter_off:

@@ -1,3 +1,218 @@
-"""`autoresearch` commands for the reference part (filled in by its issue)."""
+"""`autoresearch ceiling | ceiling-table | rejudge`: reference analyses, kept out of the run log.
 
-from orchestrator.cli import cli  # noqa: F401
+`ceiling` runs the best agent (or `--agent REF`) with only the candidate model swapped and
+prints the seed report's §4 table and the per-dimension "scored as candidate" table; `rejudge`
+judges stored outputs again in another mode and prints the §5 table. Both commit a reference
+record under the tag `ref/NNN`; main's kept line and results.tsv do not change.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orchestrator.cli import cli
+from ruler.records import DIMENSIONS
+from runlog.workspace import Workspace
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _workspace_option(fn):
+    return click.option(
+        "-C",
+        "directory",
+        default=".",
+        type=click.Path(file_okay=False),
+        help="Workspace folder (default: the current one).",
+    )(fn)
+
+
+class _Bar:
+    """A rich progress bar on a terminal (stderr); nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.tasks: dict[str, Any] = {}
+        if sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+            return self.update
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done)
+
+
+def ceiling_tables(rows: list[dict[str, Any]]) -> list[Table]:
+    """The §4 table (candidate, where, quality, coverage, W/T/L vs gold) and the per-dimension
+    "scored as candidate" table, as rich tables."""
+    main = Table(
+        "candidate",
+        "where",
+        "gate",
+        "quality",
+        "interval",
+        "coverage",
+        "vs gold (W/T/L)",
+        title="Cloud ceiling: only the model changes",
+    )
+    dims = Table("scored as candidate", *DIMENSIONS, title="Rubric means, scored as candidate")
+    for row in rows:
+        name = row["label"] if row["id"] in row["label"] else f"{row['label']} [{row['id']}]"
+        main.add_row(
+            name,
+            row["where"],
+            row["gate"] + ("" if row["mode"] == "standard" else f" ({row['mode']})"),
+            _fmt(row["quality"]),
+            f"[{_fmt(row['low'])}, {_fmt(row['high'])}]",
+            _fmt(row["coverage"], 2),
+            f"{row['wins']}/{row['ties']}/{row['losses']}",
+        )
+        dims.add_row(name, *(_fmt(row["dimensions"].get(d), 2) for d in DIMENSIONS))
+    return [main, dims]
+
+
+def rejudge_rich_table(title: str, mode: str, rows: list[dict[str, Any]]) -> Table:
+    """The §5 table: candidate, quality before, quality after, Δ, losses before → after."""
+    from runlog.reference import rejudge_labels
+
+    before, after = rejudge_labels(mode)
+    table = Table(
+        "candidate",
+        "gate",
+        f"quality, {before}",
+        f"quality, {after}",
+        "Δ",
+        f"loses to gold, {before} → {after}",
+        "standard = logged",
+        title=title,
+    )
+    for row in rows:
+        table.add_row(
+            f"{row['name']}: {row['hypothesis'][:32]}",
+            row["gate"],
+            _fmt(row["quality_before"]),
+            _fmt(row["quality_after"]),
+            "–" if row["delta"] is None else f"{row['delta']:+.3f}",
+            f"{row['losses_before']} → {row['losses_after']} of {row['cases']}",
+            "yes (exact)"
+            if row["reproduced"]
+            else f"[red]no[/red] ({_fmt(row['logged_quality'])})",
+        )
+    return table
+
+
+def _print_ceiling_tables(ws: Workspace) -> None:
+    from runlog.reference import ceiling_table
+
+    rows = ceiling_table(ws)
+    console = Console()
+    if not rows:
+        console.print("no experiments or ceiling records yet")
+        return
+    for table in ceiling_tables(rows):
+        console.print(table)
+
+
+def _refresh_dashboard(ws: Workspace) -> None:
+    if ws.dashboard_path.is_file():
+        from runlog.report import write_dashboard
+
+        write_dashboard(ws)
+
+
+@cli.command("ceiling")
+@_workspace_option
+@click.option("--candidate", help="Candidate model spec, e.g. anthropic:claude-haiku-4-5.")
+@click.option("--gate", default="full-30", show_default=True, help="Gate to run.")
+@click.option("--agent", "agent_ref", help="Agent at this ref (exp/007, a sha); default: best.")
+@click.option("--judge", help="Judge spec (default: the workspace's).")
+@click.option("--table", "table_only", is_flag=True, help="Only print the tables; run nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record's view as JSON.")
+def ceiling_command(
+    directory: str,
+    candidate: str | None,
+    gate: str,
+    agent_ref: str | None,
+    judge: str | None,
+    table_only: bool,
+    as_json: bool,
+) -> None:
+    """Run the best agent with only its model swapped: the ceiling, a reference analysis."""
+    from runlog.reference import reference_view, run_ceiling
+
+    ws = Workspace.open(directory)
+    if table_only:
+        _print_ceiling_tables(ws)
+        return
+    if not candidate:
+        raise click.UsageError("give --candidate SPEC (or --table to print the tables)")
+    with _Bar() as progress:
+        record = run_ceiling(ws, candidate, gate, agent_ref, judge, progress=progress)
+    _refresh_dashboard(ws)
+    if as_json:
+        click.echo(json.dumps(reference_view(ws, record.id), indent=2, default=str))
+        return
+    result = record.result
+    click.echo(
+        f"{record.id}: {record.title} · quality {result.quality:.3f} "
+        f"W/T/L {result.wins}/{result.ties}/{result.losses} · tag ref/{record.id[3:]}"
+    )
+    click.echo(record.description)
+    _print_ceiling_tables(ws)
+
+
+@cli.command("ceiling-table")
+@_workspace_option
+def ceiling_table_command(directory: str) -> None:
+    """The best on-device experiment beside every stored ceiling, and their rubric means."""
+    _print_ceiling_tables(Workspace.open(directory))
+
+
+@cli.command("rejudge")
+@click.argument("experiments", nargs=-1, required=True)
+@_workspace_option
+@click.option(
+    "--mode",
+    type=click.Choice(["coverage-blind", "standard"]),
+    default="coverage-blind",
+    show_default=True,
+    help="Judge mode of the re-judge (standard: the control, reproduces the log).",
+)
+@click.option("--judge", help="Judge spec (default: the judge that logged each experiment).")
+@click.option("--json", "as_json", is_flag=True, help="Print the record's view as JSON.")
+def rejudge_command(
+    experiments: tuple[str, ...], directory: str, mode: str, judge: str | None, as_json: bool
+) -> None:
+    """Judge the stored outputs of EXPERIMENTS again (no regeneration) and compare."""
+    from runlog.reference import reference_view, rejudge
+
+    ws = Workspace.open(directory)
+    with _Bar() as progress:
+        record = rejudge(ws, list(experiments), mode, judge=judge, progress=progress)  # type: ignore[arg-type]
+    _refresh_dashboard(ws)
+    view = reference_view(ws, record.id)
+    if as_json:
+        click.echo(json.dumps(view, indent=2, default=str))
+        return
+    title = f"{record.id}: {record.title}"
+    Console().print(rejudge_rich_table(title, mode, view["rejudge_table"]))

@@ -73,15 +73,15 @@ def test_eval_runs_the_gate_and_prints_quality(monkeypatch):
     import ruler.judges
 
     monkeypatch.setattr(ruler.judges, "get_judge", lambda spec="embedding", **kw: StubJudge())
-    from orchestrator.cli.levers_cmd import eval_command  # runlog_cmd may extend `eval`
+    from orchestrator.cli import load_commands
 
     def invoke_eval(*args: str):
-        return CliRunner().invoke(eval_command, list(args), catch_exceptions=False)
+        return CliRunner().invoke(load_commands(), ["eval", *args], catch_exceptions=False)
 
     result = invoke_eval("--model", "fake:planner", "--gate", "dev-10", "--json")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
-    assert out["result"]["gate"] == "dev-10" and len(out["runs"]) == 10
-    assert out["result"]["ties"] == 10
+    out = json.loads(result.output[result.output.index("{"):])
+    assert out["gate"] == "dev-10" and out["model_calls"] == 10
+    assert out["ties"] == 10
     table = invoke_eval("--model", "fake:planner")
     assert "quality" in table.output and "0/10/0" in table.output
