@@ -90,14 +90,17 @@ def write_status(workspace: Path, status: LiveStatus) -> None:
     atomic_write_text(control_dir(workspace) / "live.json", snapshot.model_dump_json())
 
 
-def read_status(workspace: Path, stale_after: float = 30.0) -> LiveStatus:
-    """The loop's last snapshot; a loop that holds no lock is reported stopped."""
+def read_status(workspace: Path) -> LiveStatus:
+    """The loop's last snapshot; a loop that holds no lock is reported stopped, except that a
+    request left waiting for approval stays pending (the next `run` waits on it)."""
     path = control_dir(workspace) / "live.json"
     try:
         status = LiveStatus.model_validate_json(path.read_text())
     except (OSError, ValueError):
         return LiveStatus()
-    if status.state != "stopped" and not LoopLock(workspace).held_by_other():
+    if status.state in ("stopped", "waiting_for_approval"):
+        return status
+    if not LoopLock(workspace).held_by_other():
         return status.model_copy(update={"state": "stopped"})
     return status
 
