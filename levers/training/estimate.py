@@ -1,13 +1,9 @@
 """Training-time estimates for approval prompts, from s/step measured by bench_training.py.
 
-Figures are per optimizer step at batch 4 (max length 384), for an otherwise idle 2-core CPU;
-other batch sizes scale linearly. Measured with `python benchmarks/bench_training.py` on a
-2-core box under heavy load (load average 11): smollm2-135m SFT 199 s/step wall, 49.5 CPU-s/step,
-peak RSS 2.46 GB; ORPO 235 s/step wall, 46.4 CPU-s/step, peak RSS 3.28 GB. The idle figure is
-CPU-s / 2 threads; ORPO is taken as twice SFT (it runs chosen and rejected through the model;
-the contended CPU figures understate it). gemma3-270m: the issue's own measurement (SFT 18,
-ORPO 48 s/step, 8.9 GB) scaled to this machine. Rerun the benchmark on a new machine and update
-MEASURED.
+Figures are per optimizer step at batch 4 (max length 384, fp32, no gradient checkpointing) on
+a 2-core CPU (load average ~1.9), measured with `python benchmarks/bench_training.py --models
+smollm2-135m gemma3-270m --steps 3`; other batch sizes scale linearly. Gradient checkpointing
+adds ~35% time for ~30% less memory. Rerun the benchmark on a new machine and update MEASURED.
 """
 
 from __future__ import annotations
@@ -18,14 +14,14 @@ from typing import Literal
 from .trainers import TrainConfig, TrainingError, training_supported
 
 REFERENCE_BATCH = 4
-LOAD_SECONDS = 20.0  # importing trl/transformers, loading weights, tokenizing the data
+LOAD_SECONDS = 15.0  # importing trl/transformers, loading weights, tokenizing the data
 
 # (model spec, kind) -> (seconds per step at batch 4, peak RSS in MB)
 MEASURED: dict[tuple[str, str], tuple[float, float]] = {
-    ("local:smollm2-135m", "sft"): (25.0, 2460.0),
-    ("local:smollm2-135m", "orpo"): (50.0, 3280.0),
-    ("local:gemma3-270m", "sft"): (50.0, 5000.0),
-    ("local:gemma3-270m", "orpo"): (130.0, 8900.0),
+    ("local:smollm2-135m", "sft"): (3.6, 3690.0),
+    ("local:smollm2-135m", "orpo"): (5.7, 5360.0),
+    ("local:gemma3-270m", "sft"): (7.9, 4000.0),
+    ("local:gemma3-270m", "orpo"): (17.3, 9415.0),
 }
 UNKNOWN_MODEL_FACTOR = 2.0  # an unmeasured local model: assume twice gemma3-270m's cost
 

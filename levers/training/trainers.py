@@ -59,6 +59,7 @@ class TrainConfig(BaseModel):
     beta: float = Field(0.1, gt=0, description="ORPO odds-ratio weight")
     seed: int = 0
     save_steps: int = Field(10, ge=1)
+    gradient_checkpointing: bool = Field(False, description="less memory, ~35% more time")
     target_modules: list[str] = Field(default_factory=lambda: list(ATTENTION_PROJECTIONS))
 
 
@@ -143,6 +144,10 @@ def _common_args(config: TrainConfig, work: Path) -> dict[str, Any]:
         "disable_tqdm": True,
         "dataloader_num_workers": 0,
         "max_length": config.max_length,
+        # trl defaults to bf16 autocast and gradient checkpointing. On a CPU bf16 makes a step
+        # ~8x slower (no AMX); checkpointing costs ~35% time for ~30% less peak memory.
+        "bf16": False,
+        "gradient_checkpointing": config.gradient_checkpointing,
     }
     return args
 

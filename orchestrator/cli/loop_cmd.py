@@ -93,17 +93,10 @@ def _ask_on_terminal(request: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def summary_table(records: list[Any]) -> Table:
-    table = Table(
-        "exp",
-        "status",
-        "lever class",
-        "gate",
-        "quality",
-        "95% interval",
-        "W/T/L",
-        "hypothesis",
-        title="Experiments this run",
-    )
+    table = Table(title="Experiments this run")
+    for name in ("exp", "status", "lever class", "gate", "quality", "95% interval", "W/T/L"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("hypothesis", no_wrap=True, overflow="ellipsis", max_width=60)
     for r in records:
         g = r.result
         table.add_row(
@@ -114,7 +107,7 @@ def summary_table(records: list[Any]) -> Table:
             f"{g.quality:.3f}" if g else "–",
             f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else "–",
             f"{g.wins}/{g.ties}/{g.losses}" if g else "–",
-            r.hypothesis[:60],
+            r.hypothesis,
         )
     return table
 
@@ -155,6 +148,7 @@ def run_command(
             ask=_ask_on_terminal if supervised else None,
         )
     out = Console()
+    out.width = max(out.width, 150)  # the table reads badly wrapped; a pipe gets 80 columns
     if summary.experiments:
         out.print(summary_table(summary.experiments))
     best = Workspace.open(directory).current_best()
