@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orchestrator.loop import run_loop  # noqa: E402
+from orchestrator.researchers.heuristic import HeuristicResearcher  # noqa: E402
 from runlog.workspace import Workspace  # noqa: E402
 
 
@@ -32,7 +33,9 @@ def main() -> None:
         root = Workspace.init(Path(tmp) / "ws", model=args.model, judge=args.judge,
                               researcher="heuristic").main_root
         started = time.perf_counter()
-        summary = run_loop(root, experiments=args.experiments)
+        # no plateau, so no training request waits for a supervisor mid-benchmark
+        summary = run_loop(root, experiments=args.experiments,
+                           researcher=HeuristicResearcher(plateau_after=10_000))
         wall = time.perf_counter() - started
         records = summary.experiments
         per_node: dict[str, list[float]] = {}
