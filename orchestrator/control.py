@@ -105,7 +105,7 @@ def read_status(workspace: Path) -> LiveStatus:
     return status
 
 
-def emit(workspace: Path, kind: str, **payload: Any) -> None:
+def emit(workspace: Path, kind: str, /, **payload: Any) -> None:
     """Append one live event (node transition, gate progress, ...) to `live.jsonl`."""
     line = json.dumps({"time": time.time(), "kind": kind, **payload}, default=str)
     append_line(control_dir(workspace) / "live.jsonl", line)

@@ -99,7 +99,7 @@ class WorkspaceServices:
     def root(self) -> Path:
         return self.ws.main_root
 
-    def _emit(self, kind: str, **payload: Any) -> None:
+    def _emit(self, kind: str, /, **payload: Any) -> None:
         control.emit(self.root, kind, **payload)
         if self.on_progress:
             self.on_progress(kind, payload)
@@ -272,8 +272,8 @@ class WorkspaceServices:
             keep = self.ws.config.keep
             dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
             runs = [dev]
-            confirm = keep.confirm_gate
-            if confirm and confirm != keep.gate and (best is None or promising(dev.result)):
+            confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
+            if confirm and (best is None or promising(dev.result)):
                 baseline = _gate(best.record if best else None, confirm)
                 runs.append(self._evaluate(exp_id, confirm, baseline))
         except (AutoresearchError, ValueError) as exc:
@@ -284,7 +284,11 @@ class WorkspaceServices:
                 "agent": agent,
                 "seconds": time.perf_counter() - started,
             }
-        full = runs[1].result if len(runs) > 1 else None
+        # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
+        full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
+        adapter = next(
+            (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
+        )
         status, why = decide(
             dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
         )
@@ -300,7 +304,8 @@ class WorkspaceServices:
             "agent": config.model_dump(mode="json"),
             "gates": [r.result.model_dump(mode="json") for r in runs],
             "outputs": [o.model_dump(mode="json") for o in last.outputs()],
-            "trace": [n.model_dump(mode="json") for n in last.trace],
+            "trace": self._training_trace(adapter)
+            + [n.model_dump(mode="json") for n in last.trace],
             "cost_usd": judge_cost + model_cost,
             "model_seconds": sum(n.seconds for r in runs for run in r.runs for n in run.trace),
             "judge_seconds": sum(r.result.judge_seconds for r in runs),
@@ -312,6 +317,21 @@ class WorkspaceServices:
             ),
             "seconds": time.perf_counter() - started,
         }
+
+    def _adapter_hash(self, ref: str | None) -> str | None:
+        from levers.training.store import load_record
+
+        return load_record(adapter_store(self.root), ref).hash if ref else None
+
+    def _training_trace(self, ref: str | None) -> list[dict[str, Any]]:
+        """The adapter's (dev-time) training as the first node of the process diagram."""
+        if not ref:
+            return []
+        from levers.training.store import load_record
+        from levers.training.track import training_node
+
+        record = load_record(adapter_store(self.root), ref)
+        return [training_node(record).model_dump(mode="json")]
 
     def record(self, state: LoopState) -> str:
         proposal = Proposal.model_validate(state["proposal"])
@@ -368,7 +388,7 @@ class WorkspaceServices:
         )
         return info.commit
 
-    def record_event(self, kind: str, **payload: Any) -> None:
+    def record_event(self, kind: str, /, **payload: Any) -> None:
         self.ws.append_event(kind, payload)
         self._emit(kind, **payload)
 
@@ -425,7 +445,7 @@ class WorkspaceServices:
             "training_done",
             request=exp_id,
             adapter=adapter.hash,
-            kind=kind,
+            training_kind=kind,
             seconds=adapter.seconds,
         )
         return adapter.hash

@@ -71,7 +71,9 @@ class KeepSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     gate: str = "dev-10"
-    confirm_gate: str | None = "full-30"
+    confirm_gate: str | None = Field(
+        "full-30", description='the decisive gate run when the keep gate is promising; "" for none'
+    )
     policy: Literal["interval", "mean"] = "interval"
     min_delta: float = 0.0
 

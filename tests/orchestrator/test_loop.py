@@ -12,8 +12,9 @@ from runlog.workspace import Workspace
 
 @pytest.fixture
 def workspace(tmp_path):
-    return Workspace.init(tmp_path / "ws", model="fake:planner", judge="fake:judge",
-                          researcher="heuristic").main_root
+    return Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    ).main_root
 
 
 def test_a_note_given_mid_run_is_in_the_next_proposals_record(workspace):
