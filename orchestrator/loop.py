@@ -430,6 +430,16 @@ class WorkspaceServices:
             )
             self._emit("training_progress", step=step, total=total, loss=loss)
 
+        def on_draft(done: int, total: int) -> None:  # on-policy pairs: the agent's own drafts
+            self._status(
+                "training",
+                node="train",
+                experiment=exp_id,
+                progress=(done, total),
+                message="drafting on-policy pairs",
+            )
+            self._emit("training_progress", stage="drafts", step=done, total=total)
+
         try:
             adapter = run_training(
                 kind,
@@ -437,6 +447,7 @@ class WorkspaceServices:
                 config=TrainConfig(steps=steps),
                 pairs=request.get("pairs") or "style",
                 on_step=on_step,
+                on_draft=on_draft,
             )
         except AutoresearchError as exc:
             self.record_event("error", request=exp_id, text=f"training failed: {exc}")

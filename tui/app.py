@@ -97,7 +97,7 @@ class AutoresearchApp(App[None]):
 
     def refresh_from_workspace(self) -> None:
         """One poll: reload the run log if it changed, append new live events, follow the state."""
-        if not self.main.is_attached or self.main.query(EventStream).first(None) is None:
+        if not self.main.is_attached or not self.main.query(EventStream):
             return  # shutting down: the widgets are gone
         try:
             self._refresh_log()
@@ -154,7 +154,9 @@ class AutoresearchApp(App[None]):
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.show_detail(experiment_id))
 
     def show_detail(self, experiment_id: str, force: bool = False) -> None:
-        pane = self.main.query_one(DetailPane)
+        pane = self.main.query(DetailPane).first() if self.main.query(DetailPane) else None
+        if pane is None:
+            return  # shutting down: a timer fired after the widgets went
         if not force and pane.detail is not None and pane.detail.id == experiment_id:
             return
         try:

@@ -8,7 +8,7 @@ tests and snapshots swap in a source with fixed data. The source never draws.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -68,6 +68,19 @@ class CaseOutcome:
 
 
 @dataclass(frozen=True)
+class DetailTable:
+    """One table of a reference record, its cells already text: the detail pane lays it out."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
+    numeric: tuple[int, ...] = ()
+    """Indexes of the columns that hold numbers (aligned right). A header may span two lines."""
+    highlight: tuple[int, ...] = ()
+    """Indexes of the rows that are the selected record itself."""
+
+
+@dataclass(frozen=True)
 class ExperimentDetail:
     """Everything the detail pane shows for one experiment (or a reference record)."""
 
@@ -92,8 +105,10 @@ class ExperimentDetail:
     cost_usd: float = 0.0
     seconds: float = 0.0
     reference: bool = False
-    tables: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], ...] = ()
-    """Reference records: (title, header, rows) tables; empty for experiments."""
+    commit: str = ""
+    tag: str = ""
+    tables: tuple[DetailTable, ...] = ()
+    """Reference records: the tables of its kind (ceiling, re-judge); empty for experiments."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,178 @@ def row_from_view(view: dict[str, Any]) -> ExperimentRow:
     )
 
 
+def reference_row(view: dict[str, Any]) -> ExperimentRow:
+    """An experiments-table row from a `runlog.reference.references_view` dict."""
+    return ExperimentRow(
+        id=f"{REFERENCE_PREFIX}{view['id']}",
+        status="reference",
+        lever_class=view.get("kind") or "",
+        gate=view.get("gate") or "",
+        quality=view.get("quality"),
+        description=view.get("title") or "",
+        reference=True,
+    )
+
+
+# --- reference records: the detail and its tables ----------------------------------------------
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _signed(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.3f}"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _gate_label(row: dict[str, Any]) -> str:
+    mode = row.get("mode") or "standard"
+    return row["gate"] + ("" if mode == "standard" else f" ({mode})")
+
+
+def _candidate(row: dict[str, Any]) -> str:
+    """A ceiling-table row's name: its label, with its id when the label does not carry it."""
+    return row["label"] if row["id"] in row["label"] else f"{row['label']} [{row['id']}]"
+
+
+def _rows_of(view: dict[str, Any], rows: list[dict[str, Any]]) -> tuple[int, ...]:
+    """The indexes of the rows that are the viewed record itself."""
+    return tuple(i for i, row in enumerate(rows) if row["id"] == view["id"])
+
+
+def _one_gate(rows: list[dict[str, Any]]) -> str | None:
+    """The gate (with its mode) every row shares, if they share one: it goes in the title."""
+    gates = {_gate_label(r) for r in rows}
+    return gates.pop() if len(gates) == 1 else None
+
+
+def ceiling_tables(view: dict[str, Any]) -> tuple[DetailTable, DetailTable]:
+    """The cloud-ceiling table and the per-dimension "scored as candidate" table."""
+    rows, scored = view["ceiling_table"], view["scored_as_candidate"]
+    gate = _one_gate(rows)
+    ceiling = DetailTable(
+        title=f"Cloud ceiling{f' on {gate}' if gate else ''}: only the model changes",
+        columns=("candidate", "where", "quality", "interval", "cov", "vs gold\nW/T/L"),
+        rows=tuple(
+            (
+                _candidate(r) if gate else f"{_candidate(r)} {_gate_label(r)}",
+                r["where"],
+                _fmt(r["quality"]),
+                f"{_fmt(r['low'])}–{_fmt(r['high'])}",
+                _fmt(r["coverage"], 2),
+                f"{r['wins']}/{r['ties']}/{r['losses']}",
+            )
+            for r in rows
+        ),
+        numeric=(2, 3, 4, 5),
+        highlight=_rows_of(view, rows),
+    )
+    dimensions = DetailTable(
+        title="Rubric means, scored as candidate",
+        columns=("scored as candidate", *DIMENSION_LABELS.values()),
+        rows=tuple(
+            (_candidate(r), *(_fmt(r["dimensions"].get(d), 2) for d in DIMENSION_LABELS))
+            for r in scored
+        ),
+        numeric=tuple(range(1, len(DIMENSION_LABELS) + 1)),
+        highlight=_rows_of(view, scored),
+    )
+    return ceiling, dimensions
+
+
+def rejudge_table(view: dict[str, Any]) -> DetailTable:
+    """Per re-judged experiment: quality before → after, Δ, losses to gold before → after, and
+    whether the standard re-judge reproduced the logged quality. One gate goes in the title."""
+    before, after = view["rejudge_labels"] or ("logged", "re-judged")
+    rows = view["rejudge_table"]
+    gates = {r["gate"] for r in rows}
+    gate = gates.pop() if len(gates) == 1 else None
+    columns = (
+        "experiment",
+        f"quality\n{before}",
+        f"quality\n{after}",
+        "Δ",
+        "loses to\ngold",
+        "standard\n= logged",
+    )
+    cells = [
+        (
+            r["name"] if gate else f"{r['name']} {r['gate']}",
+            _fmt(r["quality_before"]),
+            _fmt(r["quality_after"]),
+            _signed(r["delta"]),
+            f"{_count(r['losses_before'])} → {r['losses_after']}/{r['cases']}",
+            "yes" if r["reproduced"] else f"no {_fmt(r['logged_quality'])}",
+        )
+        for r in rows
+    ]
+    return DetailTable(
+        title=f"Re-judged{f' on {gate}' if gate else ''}: quality {before} → {after}",
+        columns=columns,
+        rows=tuple(cells),
+        numeric=(1, 2, 3, 4),
+    )
+
+
+def gates_table(view: dict[str, Any]) -> DetailTable:
+    """Every gate result of the record (for kinds without a table of their own)."""
+    return DetailTable(
+        title="Gate results",
+        columns=("gate", "judge", "quality", "interval", "W/T/L"),
+        rows=tuple(
+            (
+                _gate_label(g),
+                g["judge"],
+                _fmt(g["quality"]),
+                f"[{_fmt(g['low'])}, {_fmt(g['high'])}]",
+                f"{g['wins']}/{g['ties']}/{g['losses']}",
+            )
+            for g in view["gates"]
+        ),
+        numeric=(2, 3, 4),
+    )
+
+
+def reference_tables(view: dict[str, Any]) -> tuple[DetailTable, ...]:
+    """The tables fitting the record's kind; its gate results when its kind has none."""
+    if view["ceiling_table"]:
+        return ceiling_tables(view)
+    if view["rejudge_table"]:
+        return (rejudge_table(view),)
+    return (gates_table(view),) if view["gates"] else ()
+
+
+def reference_detail(view: dict[str, Any]) -> ExperimentDetail:
+    """The detail pane's record for a `runlog.reference.reference_view` dict; its summary
+    numbers are the deciding (last) gate's."""
+    result = view["gates"][-1] if view["gates"] else {}
+    dimensions = result.get("dimensions") or {}
+    return ExperimentDetail(
+        id=f"{REFERENCE_PREFIX}{view['id']}",
+        status="reference",
+        hypothesis=view["title"],
+        method=view.get("description") or "",
+        lever_class=view["kind"],
+        gate=_gate_label(result) if result else "",
+        parent=", ".join(f"exp{s}" for s in view["sources"]),
+        quality=result.get("quality"),
+        interval=_pair(result.get("low"), result.get("high")),
+        dimensions={d: v for d, v in dimensions.items() if v is not None},
+        wins=result.get("wins", 0),
+        ties=result.get("ties", 0),
+        losses=result.get("losses", 0),
+        diagram=view.get("diagram") or "",
+        reference=True,
+        commit=view.get("commit") or "",
+        tag=view.get("tag") or "",
+        tables=reference_tables(view),
+    )
+
+
 class WorkspaceSource:
     """A `Source` over a workspace folder: `runlog.views` for the log, `orchestrator.control`
     for the live state and the commands."""
@@ -191,18 +378,10 @@ class WorkspaceSource:
         return [row_from_view(v) for v in log_view(self.ws)] + self._reference_rows()
 
     def _reference_rows(self) -> list[ExperimentRow]:
-        """HOOK (reference analyses, a later issue): one row per `runlog/reference/*.json`."""
-        rows = []
-        for record in self.ws.references():
-            result = record.result
-            view = {"id": f"{REFERENCE_PREFIX}{record.id}", "status": "reference"}
-            view |= {"lever_class": record.kind, "hypothesis": record.title}
-            if result is not None:
-                view |= {"gate": result.gate, "quality": result.quality, "wins": result.wins}
-                view |= {"ties": result.ties, "losses": result.losses}
-                view |= {"dimensions": result.dimension_means}
-            rows.append(replace(row_from_view(view), reference=True))
-        return rows
+        """One row per reference record (`runlog.reference.references_view`), below the log."""
+        from runlog.reference import references_view
+
+        return [reference_row(view) for view in references_view(self.ws)]
 
     def detail(self, experiment_id: str) -> ExperimentDetail | None:
         from runlog.views import experiment_view
@@ -239,23 +418,15 @@ class WorkspaceSource:
         )
 
     def _reference_detail(self, row_id: str) -> ExperimentDetail | None:
-        """HOOK: a reference record's summary; its own tables come with the reference issue."""
-        row = next((r for r in self._reference_rows() if r.id == row_id), None)
-        if row is None:
+        """A reference record with the tables of its kind (`runlog.reference.reference_view`)."""
+        from runlog.reference import reference_view
+        from runlog.workspace import WorkspaceError
+
+        try:
+            view = reference_view(self.ws, row_id.removeprefix(REFERENCE_PREFIX))
+        except (WorkspaceError, ValueError):
             return None
-        return ExperimentDetail(
-            id=row.id,
-            status=row.status,
-            hypothesis=row.description,
-            lever_class=row.lever_class,
-            gate=row.gate,
-            quality=row.quality,
-            dimensions=row.dimensions,
-            wins=row.wins,
-            ties=row.ties,
-            losses=row.losses,
-            reference=True,
-        )
+        return reference_detail(view)
 
     def _cases(self, view: dict[str, Any]) -> tuple[CaseOutcome, ...]:
         """Per-case W/T/L from the deciding gate's verdicts, with the paired per-case delta.

@@ -105,14 +105,14 @@ def _quiet() -> None:
 
 def render_rows(data: TrainingData, tokenizer: Any) -> list[dict[str, str]]:
     """Rows as trl wants them: prompt text (exactly as inference renders it) + answer texts."""
-    from models.backends.local import _render
+    from models.backends.local import render_prompt
 
     options = GenerationOptions(json_schema=data.recipe.json_schema)
     lead = "" if tokenizer.chat_template else " "  # "...\n\nAssistant:" needs a space
     out = []
     for row in data.rows:
         messages = [Message.model_validate(m) for m in row["messages"]]
-        item = {"prompt": _render(tokenizer, messages, options)}
+        item = {"prompt": render_prompt(tokenizer, messages, options)}
         for key in ("completion", "chosen", "rejected"):
             if key in row:
                 item[key] = lead + row[key]

@@ -112,7 +112,8 @@ def converted_dir(name: str) -> Path:
     return target
 
 
-def _render(tokenizer: Any, messages: list[Message], options: GenerationOptions) -> str:
+def render_prompt(tokenizer: Any, messages: list[Message], options: GenerationOptions) -> str:
+    """The exact prompt text the model sees (training renders its rows with this too)."""
     msgs = [m.model_dump() for m in messages]
     if options.json_schema is not None:  # no constrained decoding here: state the schema
         hint = "Answer with JSON only, matching this schema: " + json.dumps(options.json_schema)
@@ -190,7 +191,7 @@ class LocalModel:
         model = self._with_adapter(options.adapter)
         _, tokenizer = self.load()
         started = time.perf_counter()
-        prompts = [_render(tokenizer, messages, options) for messages in batch]
+        prompts = [render_prompt(tokenizer, messages, options) for messages in batch]
         # a chat template writes its own special tokens; a base model (Gemma) needs its <bos>
         special = not tokenizer.chat_template
         # without a chat template the prompt is a "User: ...\n\nAssistant:" transcript: a base

@@ -1,4 +1,5 @@
-"""Fixtures for the TUI tests: a real workspace (ruler lock stubbed) and app helpers."""
+"""Fixtures for the TUI tests: a workspace with the ruler lock stubbed, and one the real loop
+runs on (the shipped ruler, fake planner and judge)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setattr(ruler.loader, "load_ruler", load_ruler)
     return Workspace.init(tmp_path / "ws").root
+
+
+@pytest.fixture
+def loop_workspace(tmp_path: Path) -> Path:
+    """A workspace the real loop can run on: the fake planner, judged by `fake:judge` (fast)."""
+    return Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    ).root

@@ -1,7 +1,9 @@
-"""Pilot tests of the supervisor's TUI against a real workspace and a fake loop."""
+"""Pilot tests of the supervisor's TUI against a real workspace: the real loop (pause, resume,
+stop) and a fake loop (training approval, which the fake planner's loop never asks for)."""
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 import threading
@@ -9,8 +11,10 @@ from pathlib import Path
 
 from rich.syntax import Syntax
 from textual.widgets import Static
+from textual.worker import WorkerState
 
-from orchestrator.control import read_commands, read_status, send
+from orchestrator.control import read_commands, read_live, read_status, send
+from orchestrator.loop import run_loop
 from tests.tui.fake_loop import REQUEST, FakeLoop
 from tests.tui.helpers import commit_experiment, wait_for
 from tui.app import AutoresearchApp
@@ -43,23 +47,92 @@ async def test_note_reaches_the_control_channel(workspace: Path) -> None:
     assert [(c.kind, c.text) for c in sent] == [("note", "focus rag")]
 
 
-async def test_p_pauses_a_started_loop_after_its_node_and_resumes_it(workspace: Path) -> None:
-    loop = FakeLoop(node_seconds=0.02)
+class NodeGate:
+    """`on_progress` for the real loop that can hold it at its next node event, so a test
+    presses keys at a known point of the run (the loop is fast on the fake planner)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[str] = []
+        self.armed = True
+        self.holding = threading.Event()
+        self.go = threading.Event()
+
+    def __call__(self, kind: str, payload: dict) -> None:
+        if kind != "node":
+            return
+        self.nodes.append(payload["node"])
+        if self.armed:
+            self.armed = False
+            self.holding.set()
+            self.go.wait(20)
+
+    def arm(self) -> None:
+        self.holding.clear()
+        self.go.clear()
+        self.armed = True
+
+    def release(self) -> None:
+        self.armed = False
+        self.go.set()
+
+
+def node_events(workspace: Path) -> list[dict]:
+    return [e for e in read_live(workspace)[0] if e["kind"] == "node"]
+
+
+async def test_p_pauses_the_real_loop_after_its_node_and_resumes_it(
+    loop_workspace: Path,
+) -> None:
+    gate = NodeGate()
+    runner = functools.partial(run_loop, on_progress=gate)
+    app = make_app(loop_workspace, start=True, experiments=3, loop_runner=runner)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, gate.holding.is_set)  # the loop is at its first node
+            await wait_for(pilot, lambda: app.live.state == "running")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: [c.kind for c in commands(loop_workspace)] == ["pause"])
+            gate.release()
+            await wait_for(pilot, lambda: app.live.state == "paused")
+            assert "paused" in app.main.query_one("#status-bar").render_text().plain
+            assert read_status(loop_workspace).state == "paused"
+            nodes_when_paused = len(node_events(loop_workspace))
+            assert nodes_when_paused == len(gate.nodes) == 1  # paused after its current node
+            await pilot.pause(1.2)  # the paused loop polls the control channel every 0.5 s
+            assert len(node_events(loop_workspace)) == nodes_when_paused
+            assert read_status(loop_workspace).state == "paused"
+
+            gate.arm()
+            await pilot.press("p")
+            await wait_for(pilot, gate.holding.is_set)  # resumed: the next node began
+            assert len(node_events(loop_workspace)) == nodes_when_paused + 1
+            await wait_for(pilot, lambda: app.live.state == "running")
+            assert "paused" not in app.main.query_one("#status-bar").render_text().plain
+            await pilot.press("s")  # stop after the current experiment
+            gate.release()
+            await wait_for(pilot, lambda: app.loop_worker.is_finished, timeout=15)
+            assert app.loop_worker.state == WorkerState.SUCCESS, app.loop_worker.error
+            await wait_for(pilot, lambda: app.live.state == "stopped")
+            summary = app.loop_worker.result
+    finally:
+        gate.release()
+    assert [c.kind for c in commands(loop_workspace)] == ["pause", "resume", "stop"]
+    assert summary.stop_reason == "stopped by the supervisor"
+    assert [r.id for r in summary.experiments] == ["001"]
+    assert read_status(loop_workspace).state == "stopped"
+
+
+async def test_q_stops_a_loop_started_here_then_quits_when_it_has_ended(
+    workspace: Path,
+) -> None:
+    loop = FakeLoop(node_seconds=0.05)
     app = make_app(workspace, start=True, loop_runner=loop)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.live.state == "running" and loop.nodes_run > 2)
-        await pilot.press("p")
-        await wait_for(pilot, lambda: app.live.state == "paused")
-        assert "paused" in app.main.query_one("#status-bar").render_text().plain
-        nodes_when_paused = loop.nodes_run
-        await pilot.pause(0.3)
-        assert loop.nodes_run == nodes_when_paused  # nothing runs while paused
-        await pilot.press("p")
-        await wait_for(pilot, lambda: loop.nodes_run > nodes_when_paused)
-        await wait_for(pilot, lambda: app.live.state == "running")
         await pilot.press("q")  # started here: stop the loop, then quit when it has ended
-        await wait_for(pilot, lambda: loop.stopped.is_set())
-    assert [c.kind for c in commands(workspace)] == ["pause", "resume", "stop"]
+        await wait_for(pilot, lambda: not app.is_running)
+        assert loop.stopped.is_set()  # the app quit only once the loop had ended
+    assert [c.kind for c in commands(workspace)] == ["stop"]
     assert read_status(workspace).state == "stopped"
 
 

@@ -1,8 +1,13 @@
-"""Pilot tests of the secondary screens (bisect, report, help, chart) and the reference hook."""
+"""Pilot tests of the secondary screens (bisect, report, help, chart) and of reference records."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from textual.widgets import Static
 
 from tests.tui.helpers import commit_experiment, gate_result, wait_for
 from tests.tui.snapshot_app import make_app
@@ -97,6 +102,67 @@ async def test_reference_records_are_listed_below_the_experiments(workspace: Pat
         pane = app.main.query_one(DetailPane)
         await wait_for(pilot, lambda: pane.detail is not None and pane.detail.reference)
         assert pane.detail.quality == 0.65
+
+
+def pane_text(app: AutoresearchApp, widget_id: str) -> str:
+    """What one part of the detail pane shows, as plain text (wide: no wrapped cells)."""
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(app.main.query_one(f"#{widget_id}", Static).content)
+    return console.export_text()
+
+
+async def show_reference(pilot, app: AutoresearchApp, row_id: str) -> DetailPane:
+    pane = app.main.query_one(DetailPane)
+    app.table.focus()
+    assert app.table.select(row_id)
+    await wait_for(pilot, lambda: pane.detail is not None and pane.detail.id == row_id)
+    return pane
+
+
+async def test_ceiling_and_rejudge_references_show_their_tables(loop_workspace: Path) -> None:
+    from orchestrator.loop import run_loop
+    from runlog import reference
+    from runlog.workspace import Workspace
+
+    run_loop(loop_workspace, experiments=2)
+    ws = Workspace.open(loop_workspace)
+    reference.run_ceiling(ws, "fake:echo", gate="dev-10")
+    reference.rejudge(ws, ["1"], "coverage-blind")
+    app = AutoresearchApp(WorkspaceSource(loop_workspace), poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        ids = [app.table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(4)]
+        assert ids == ["002", "001", "ref:ref001", "ref:ref002"]
+        assert [(r.lever_class, r.gate) for r in app.table.rows_shown[2:]] == [
+            ("ceiling", "dev-10"),
+            ("rejudge", "full-30"),
+        ]
+
+        pane = await show_reference(pilot, app, "ref:ref001")
+        assert [t.title for t in pane.detail.tables] == [
+            "Cloud ceiling on dev-10: only the model changes",
+            "Rubric means, scored as candidate",
+        ]
+        assert pane.detail.tables[0].highlight == (1,)  # the selected record's own row
+        tables = pane.query_one("#detail-cases", Static).content.renderables
+        assert isinstance(tables[0], Table) and isinstance(tables[2], Table)
+        summary, shown = pane_text(app, "detail-summary"), pane_text(app, "detail-cases")
+        assert "ref/001" in summary and "fake:echo as candidate on dev-10" in summary
+        for header in ("candidate", "where", "quality", "interval", "cov", "W/T/L"):
+            assert header in shown
+        assert "fake:planner (exp001, best)" in shown and "on-device" in shown
+        assert "fake:echo [ref001]" in shown and "0.500–0.500" in shown and "0/10/0" in shown
+        assert "scored as candidate" in shown and "nonred" in shown and "3.00" in shown
+        assert "generate" in pane_text(app, "detail-diagram")  # the ceiling's process
+
+        pane = await show_reference(pilot, app, "ref:ref002")
+        [table] = pane.detail.tables
+        assert table.title == "Re-judged on full-30: quality 5-dim → coverage-blind"
+        assert table.rows == (("exp001", "0.500", "0.500", "+0.000", "0 → 0/30", "yes"),)
+        summary, shown = pane_text(app, "detail-summary"), pane_text(app, "detail-cases")
+        assert "ref/002" in summary and "full-30 (coverage-blind)" in summary
+        assert "coverage-blind" in shown and "5-dim" in shown and "loses to" in shown
+        assert "standard" in shown and "= logged" in shown and "0 → 0/30" in shown
 
 
 def test_a_burst_of_progress_events_shows_as_its_last() -> None:

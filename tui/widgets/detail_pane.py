@@ -1,7 +1,9 @@
-"""The detail pane: the selected experiment's hypothesis, result, per-case W/L, diff, diagram."""
+"""The detail pane: the selected experiment's hypothesis, result, per-case W/L, diff, diagram;
+for a reference record, its summary and its tables (cloud ceiling, re-judge)."""
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
@@ -9,7 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.source import DIMENSION_LABELS, ExperimentDetail
+from tui.source import DIMENSION_LABELS, DetailTable, ExperimentDetail
 
 OUTCOME_STYLES = {"W": "green", "T": "yellow", "L": "red"}
 
@@ -39,11 +41,10 @@ class DetailPane(VerticalScroll):
             self._set("select an experiment", "", "", "")
             return
         if detail.reference:
-            self._set(self._summary(detail), self._reference_tables(detail), "", "")
-            return
-        self._set(
-            self._summary(detail), self._cases(detail), self._diff(detail), self._diagram(detail)
-        )
+            middle, diff = self._reference_tables(detail), ""
+        else:
+            middle, diff = self._cases(detail), self._diff(detail)
+        self._set(self._summary(detail), middle, diff, self._diagram(detail))
         self.scroll_home(animate=False)
 
     def _set(self, *renderables: RenderableType) -> None:
@@ -62,12 +63,14 @@ class DetailPane(VerticalScroll):
         if d.lever_class:
             text.append(f"  {d.lever_class}")
         if d.parent:
-            text.append(f"  parent {d.parent}", style="dim")
+            text.append(f"  {'from' if d.reference else 'parent'} {d.parent}", style="dim")
+        if d.tag or d.commit:
+            text.append(f"  {d.tag or 'commit'} {d.commit[:10]}".rstrip(), style="dim")
         text.append("\n")
-        text.append("hypothesis ", style="bold cyan")
+        text.append("title " if d.reference else "hypothesis ", style="bold cyan")
         text.append(f"{d.hypothesis or '—'}\n")
         if d.method:
-            text.append("method ", style="bold cyan")
+            text.append("about " if d.reference else "method ", style="bold cyan")
             text.append(f"{d.method}\n")
         text.append("result ", style="bold cyan")
         text.append(f"{d.gate} quality {_num(d.quality)}")
@@ -115,13 +118,33 @@ class DetailPane(VerticalScroll):
 
     @staticmethod
     def _reference_tables(d: ExperimentDetail) -> RenderableType:
-        """Hook for reference analyses (cloud ceiling, coverage-blind re-judge)."""
-        tables = []
-        for title, header, rows in d.tables:
-            table = Table(title=title, title_justify="left")
-            for column in header:
-                table.add_column(column)
-            for row in rows:
-                table.add_row(*row)
-            tables.append(table)
-        return Group(*tables) if tables else Text("(no tables)", style="dim")
+        """A reference record's tables (cloud ceiling, scored as candidate, re-judge)."""
+        if not d.tables:
+            return Text("(no tables)", style="dim")
+        parts: list[RenderableType] = []
+        for spec in d.tables:
+            parts += [rich_table(spec), Text("")]
+        return Group(*parts)
+
+
+def rich_table(spec: DetailTable) -> Table:
+    """A `DetailTable` as a compact rich table for a narrow pane: the first column (the row's
+    name) wraps, the others do not; numbers align right; the record's own rows are bold."""
+    table = Table(
+        title=Text(spec.title, style="bold cyan"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for index, column in enumerate(spec.columns):
+        justify = "right" if index in spec.numeric else "left"
+        table.add_column(Text(column), justify=justify, no_wrap=index > 0)
+    names = [word for row in spec.rows for word in row[0].split()] if spec.columns else []
+    if names:  # the name column wraps between words, never inside one
+        table.columns[0].min_width = min(max(map(len, names)), 24)
+    for index, row in enumerate(spec.rows):
+        cells = (Text(cell) for cell in row)  # literal text: "[ref001]" is no markup
+        table.add_row(*cells, style="bold" if index in spec.highlight else None)
+    return table

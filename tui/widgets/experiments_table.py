@@ -115,5 +115,7 @@ class ExperimentsTable(DataTable):
             _number(row.quality, 3),
             _number(row.delta, 3, signed=True),
             *dims,
-            Text(f"{row.wins}/{row.ties}/{row.losses}", justify="right"),
+            Text("—", style="dim", justify="right")
+            if row.reference  # a reference row's W/T/L lives in its detail tables
+            else Text(f"{row.wins}/{row.ties}/{row.losses}", justify="right"),
         ]
