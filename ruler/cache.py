@@ -28,15 +28,18 @@ def verdict_key(judge_id: str, ruler_hash: str, mode: JudgeMode, case_id: str, t
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class VerdictCache:
+class SqliteCache:
+    """A thread-safe text cache in one SQLite table: key (a sha256) → value (JSON text)."""
+
+    table = "entries"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)"
-            )
+            columns = "key TEXT PRIMARY KEY, value TEXT NOT NULL"
+            db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -47,18 +50,28 @@ class VerdictCache:
         finally:
             db.close()
 
-    def get(self, key: str) -> Verdict | None:
+    def get_text(self, key: str) -> str | None:
         with self._lock, self._connect() as db:
-            row = db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
-        return Verdict.model_validate_json(row[0]) if row else None
+            row = db.execute(f"SELECT value FROM {self.table} WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
-    def put(self, key: str, verdict: Verdict) -> None:
+    def put_text(self, key: str, value: str) -> None:
         with self._lock, self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO verdicts (key, verdict) VALUES (?, ?)",
-                (key, verdict.model_dump_json()),
+                f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)", (key, value)
             )
 
     def __len__(self) -> int:
         with self._lock, self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+            return db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
+
+
+class VerdictCache(SqliteCache):
+    table = "verdicts"
+
+    def get(self, key: str) -> Verdict | None:
+        text = self.get_text(key)
+        return Verdict.model_validate_json(text) if text is not None else None
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        self.put_text(key, verdict.model_dump_json())

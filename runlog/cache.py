@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
+
+from ruler.cache import SqliteCache
 
 
 def output_key(tree_hash: str, model_id: str, ruler_hash: str, case_id: str) -> str:
@@ -23,38 +20,14 @@ def output_key(tree_hash: str, model_id: str, ruler_hash: str, case_id: str) -> 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class OutputCache:
+class OutputCache(SqliteCache):
     """Candidate runs (CandidateRun as JSON dicts) by `output_key`."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS outputs (key TEXT PRIMARY KEY, run TEXT NOT NULL)"
-            )
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    table = "outputs"
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._lock, self._connect() as db:
-            row = db.execute("SELECT run FROM outputs WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        text = self.get_text(key)
+        return json.loads(text) if text is not None else None
 
     def put(self, key: str, run: dict[str, Any]) -> None:
-        with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO outputs (key, run) VALUES (?, ?)", (key, json.dumps(run))
-            )
-
-    def __len__(self) -> int:
-        with self._lock, self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM outputs").fetchone()[0]
+        self.put_text(key, json.dumps(run))
