@@ -66,23 +66,27 @@ def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None
     return command
 
 
-def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]:
-    """Commands appended since byte `offset`, and the new offset (whole lines only)."""
-    path = control_dir(workspace) / "control.jsonl"
+def _new_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
+    """Whole lines appended to `path` since byte `offset`, and the offset after them."""
     if not path.exists():
         return [], offset
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read()
     end = data.rfind(b"\n") + 1
+    return [line for line in data[:end].splitlines() if line.strip()], offset + end
+
+
+def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]:
+    """Commands appended since byte `offset`, and the new offset (whole lines only)."""
+    lines, offset = _new_lines(control_dir(workspace) / "control.jsonl", offset)
     commands = []
-    for line in data[:end].splitlines():
-        if line.strip():
-            try:
-                commands.append(Command.model_validate_json(line))
-            except ValueError:
-                continue  # a torn or foreign line is skipped, never fatal
-    return commands, offset + end
+    for line in lines:
+        try:
+            commands.append(Command.model_validate_json(line))
+        except ValueError:
+            continue  # a torn or foreign line is skipped, never fatal
+    return commands, offset
 
 
 def write_status(workspace: Path, status: LiveStatus) -> None:
@@ -112,15 +116,9 @@ def emit(workspace: Path, kind: str, /, **payload: Any) -> None:
 
 
 def read_live(workspace: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    path = control_dir(workspace) / "live.jsonl"
-    if not path.exists():
-        return [], offset
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        data = fh.read()
-    end = data.rfind(b"\n") + 1
-    events = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
-    return events, offset + end
+    """Live events appended since byte `offset`, and the new offset."""
+    lines, offset = _new_lines(control_dir(workspace) / "live.jsonl", offset)
+    return [json.loads(line) for line in lines], offset
 
 
 class LoopAlreadyRunning(AutoresearchError):

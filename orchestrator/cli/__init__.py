@@ -17,6 +17,22 @@ pm.add_hookspecs(hookspecs)
 COMMAND_PLUGINS: tuple[str, ...] = ("tui.commands",)
 
 
+def workspace_option(fn):
+    """`-C DIR`: the workspace folder, as in `git -C`."""
+    return click.option(
+        "-C",
+        "directory",
+        default=".",
+        type=click.Path(file_okay=False),
+        help="Workspace folder (default: the current one).",
+    )(fn)
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number for a table cell, or an en dash when there is none."""
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
 def _version() -> str:
     try:
         return version("autoresearch")

@@ -12,8 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from orchestrator import control
-from orchestrator.cli import cli
-from orchestrator.cli.runlog_cmd import _workspace_option
+from orchestrator.cli import cli, workspace_option
 from runlog.workspace import Workspace
 
 console = Console(stderr=True)
@@ -113,7 +112,7 @@ def summary_table(records: list[Any]) -> Table:
 
 
 @cli.command("run")
-@_workspace_option
+@workspace_option
 @click.option("--experiments", type=int, help="Stop after N experiments (default: the budget).")
 @click.option("--minutes", type=float, help="Stop after M minutes of wall clock.")
 @click.option("--usd", type=float, help="Stop when the run has cost this much.")
@@ -181,28 +180,28 @@ def _send(
 
 @cli.command("note")
 @click.argument("text")
-@_workspace_option
+@workspace_option
 def note_command(text: str, directory: str) -> None:
     """A note for the researcher; it reaches the next proposal (`focus rag`, `avoid prompt`)."""
     _send(directory, "note", text)
 
 
 @cli.command("pause")
-@_workspace_option
+@workspace_option
 def pause_command(directory: str) -> None:
     """Pause the loop after its current node."""
     _send(directory, "pause")
 
 
 @cli.command("resume")
-@_workspace_option
+@workspace_option
 def resume_command(directory: str) -> None:
     """Resume a paused loop."""
     _send(directory, "resume")
 
 
 @cli.command("stop")
-@_workspace_option
+@workspace_option
 def stop_command(directory: str) -> None:
     """Stop the loop after the current experiment."""
     _send(directory, "stop")
@@ -211,7 +210,7 @@ def stop_command(directory: str) -> None:
 @cli.command("approve")
 @click.argument("request", required=False)
 @click.option("--note", default="", help="A note that goes with the approval.")
-@_workspace_option
+@workspace_option
 def approve_command(request: str | None, note: str, directory: str) -> None:
     """Approve the pending request (training, or the next experiment under --supervised)."""
     _send(directory, "approve", note, request)
@@ -220,7 +219,7 @@ def approve_command(request: str | None, note: str, directory: str) -> None:
 @cli.command("deny")
 @click.argument("request", required=False)
 @click.option("--note", default="", help="Why, for the researcher.")
-@_workspace_option
+@workspace_option
 def deny_command(request: str | None, note: str, directory: str) -> None:
     """Deny the pending request; the loop continues without it."""
     _send(directory, "deny", note, request)

@@ -16,23 +16,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.cli import cli
+from orchestrator.cli import cli, fmt, workspace_option
 from ruler.records import DIMENSIONS
 from runlog.workspace import Workspace
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _workspace_option(fn):
-    return click.option(
-        "-C",
-        "directory",
-        default=".",
-        type=click.Path(file_okay=False),
-        help="Workspace folder (default: the current one).",
-    )(fn)
 
 
 class _Bar:
@@ -82,12 +68,12 @@ def ceiling_tables(rows: list[dict[str, Any]]) -> list[Table]:
             name,
             row["where"],
             row["gate"] + ("" if row["mode"] == "standard" else f" ({row['mode']})"),
-            _fmt(row["quality"]),
-            f"[{_fmt(row['low'])}, {_fmt(row['high'])}]",
-            _fmt(row["coverage"], 2),
+            fmt(row["quality"]),
+            f"[{fmt(row['low'])}, {fmt(row['high'])}]",
+            fmt(row["coverage"], 2),
             f"{row['wins']}/{row['ties']}/{row['losses']}",
         )
-        dims.add_row(name, *(_fmt(row["dimensions"].get(d), 2) for d in DIMENSIONS))
+        dims.add_row(name, *(fmt(row["dimensions"].get(d), 2) for d in DIMENSIONS))
     return [main, dims]
 
 
@@ -110,13 +96,13 @@ def rejudge_rich_table(title: str, mode: str, rows: list[dict[str, Any]]) -> Tab
         table.add_row(
             f"{row['name']}: {row['hypothesis'][:32]}",
             row["gate"],
-            _fmt(row["quality_before"]),
-            _fmt(row["quality_after"]),
+            fmt(row["quality_before"]),
+            fmt(row["quality_after"]),
             "–" if row["delta"] is None else f"{row['delta']:+.3f}",
             f"{row['losses_before']} → {row['losses_after']} of {row['cases']}",
             "yes (exact)"
             if row["reproduced"]
-            else f"[red]no[/red] ({_fmt(row['logged_quality'])})",
+            else f"[red]no[/red] ({fmt(row['logged_quality'])})",
         )
     return table
 
@@ -141,7 +127,7 @@ def _refresh_dashboard(ws: Workspace) -> None:
 
 
 @cli.command("ceiling")
-@_workspace_option
+@workspace_option
 @click.option("--candidate", help="Candidate model spec, e.g. anthropic:claude-haiku-4-5.")
 @click.option("--gate", default="full-30", show_default=True, help="Gate to run.")
 @click.option("--agent", "agent_ref", help="Agent at this ref (exp/007, a sha); default: best.")
@@ -182,7 +168,7 @@ def ceiling_command(
 
 
 @cli.command("ceiling-table")
-@_workspace_option
+@workspace_option
 def ceiling_table_command(directory: str) -> None:
     """The best on-device experiment beside every stored ceiling, and their rubric means."""
     _print_ceiling_tables(Workspace.open(directory))
@@ -190,7 +176,7 @@ def ceiling_table_command(directory: str) -> None:
 
 @cli.command("rejudge")
 @click.argument("experiments", nargs=-1, required=True)
-@_workspace_option
+@workspace_option
 @click.option(
     "--mode",
     type=click.Choice(["coverage-blind", "standard"]),

@@ -17,26 +17,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.cli import cli
+from orchestrator import control
+from orchestrator.cli import cli, fmt, workspace_option
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
 from runlog.workspace import Workspace, WorkspaceError
 
 CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def _workspace_option(fn):
-    return click.option(
-        "-C",
-        "directory",
-        default=".",
-        type=click.Path(file_okay=False),
-        help="Workspace folder (default: the current one).",
-    )(fn)
 
 
 @cli.command()
@@ -90,10 +77,10 @@ def _print_eval(result: Any) -> None:
     source = result.ref or result.extra.get("agent", "work tree")
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
     table = Table("quality", "interval", *DIMENSIONS, "W/T/L", title=title)
-    dims = [_fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
+    dims = [fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
     table.add_row(
-        _fmt(gate.quality),
-        f"[{_fmt(gate.interval.low)}, {_fmt(gate.interval.high)}]",
+        fmt(gate.quality),
+        f"[{fmt(gate.interval.low)}, {fmt(gate.interval.high)}]",
         *dims,
         f"{gate.wins}/{gate.ties}/{gate.losses}",
     )
@@ -167,7 +154,7 @@ class _nullcontext:
 
 
 @cli.command("eval")
-@_workspace_option
+@workspace_option
 @click.option("--ref", help="Evaluate the agent at this git ref (exp/007, a sha, main~2).")
 @click.option(
     "--agent",
@@ -223,7 +210,7 @@ def eval_command(
 
 
 @cli.command("bisect")
-@_workspace_option
+@workspace_option
 @click.option("--good", required=True, help="A ref where the check holds (e.g. exp/001).")
 @click.option("--bad", required=True, help="A later ref where it fails.")
 @click.option("--check", "check", required=True, help='e.g. "coverage>=3 and quality>0.4".')
@@ -254,7 +241,7 @@ def bisect_command(
 
 
 @cli.command("log")
-@_workspace_option
+@workspace_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per experiment.")
 def log_command(directory: str, as_json: bool) -> None:
     """Every experiment: id, status (● on main's kept line), lever class, quality, W/T/L."""
@@ -274,7 +261,7 @@ def log_command(directory: str, as_json: bool) -> None:
             status,
             row["lever_class"],
             row["gate"] or "–",
-            _fmt(row["quality"]),
+            fmt(row["quality"]),
             wtl,
             row["hypothesis"],
         )
@@ -282,7 +269,7 @@ def log_command(directory: str, as_json: bool) -> None:
 
 
 @cli.command("status")
-@_workspace_option
+@workspace_option
 @click.option("--json", "as_json", is_flag=True)
 def status_command(directory: str, as_json: bool) -> None:
     """The workspace at a glance: settings, counts, the current best, what comes next."""
@@ -296,6 +283,9 @@ def status_command(directory: str, as_json: bool) -> None:
     click.echo(f"workspace  {view['root']}")
     click.echo(f"candidate  {view['candidate']} · judge {view['judge']} · ruler {view['ruler']}")
     click.echo(f"researcher {view['researcher']}")
+    live = control.read_status(Workspace.open(directory, repair=False).main_root)
+    doing = f" · exp{live.experiment} {live.node}" if live.state != "stopped" else ""
+    click.echo(f"loop       {live.state.replace('_', ' ')}{doing}")
     click.echo(
         f"experiments {view['experiments']} ({counts['kept']} kept, "
         f"{counts['discarded']} discarded, {counts['failed']} failed) · next exp{view['next_id']}"
@@ -303,8 +293,8 @@ def status_command(directory: str, as_json: bool) -> None:
     best = view["best"]
     if best:
         click.echo(
-            f"best       {best['name']} quality {_fmt(best['quality'])} "
-            f"[{_fmt(best['low'])}, {_fmt(best['high'])}] on {best['gate']}: {best['hypothesis']}"
+            f"best       {best['name']} quality {fmt(best['quality'])} "
+            f"[{fmt(best['low'])}, {fmt(best['high'])}] on {best['gate']}: {best['hypothesis']}"
         )
     else:
         click.echo("best       none yet")
@@ -316,7 +306,7 @@ def status_command(directory: str, as_json: bool) -> None:
 
 @cli.command("show")
 @click.argument("experiment")
-@_workspace_option
+@workspace_option
 @click.option("--json", "as_json", is_flag=True)
 def show_command(experiment: str, directory: str, as_json: bool) -> None:
     """One experiment: hypothesis, method, result, dimensions, diff and process diagram."""
@@ -352,7 +342,7 @@ def show_command(experiment: str, directory: str, as_json: bool) -> None:
 
 
 @cli.command("report")
-@_workspace_option
+@workspace_option
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False), help="Default: runlog/dashboard.html"
 )

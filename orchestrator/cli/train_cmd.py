@@ -20,7 +20,7 @@ from levers.training.store import (
     store_root,
 )
 from levers.training.trainers import TrainConfig
-from orchestrator.cli import cli
+from orchestrator.cli import cli, workspace_option
 
 
 def _root(directory: str) -> Path:
@@ -31,16 +31,6 @@ def _root(directory: str) -> Path:
         return find_root(Path(directory))
     except Exception:  # not inside a workspace: train into the folder as given
         return Path(directory).resolve()
-
-
-def _workspace_option(fn):
-    return click.option(
-        "-C",
-        "directory",
-        default=".",
-        type=click.Path(file_okay=False),
-        help="Workspace folder (default: the current one).",
-    )(fn)
 
 
 def _progress() -> Progress:
@@ -72,7 +62,7 @@ def _progress() -> Progress:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--model", "base_model", help="Base model spec (default: the agent's model).")
 @click.option("--pool-size", type=int, help="Use only the first N training-pool cases.")
-@_workspace_option
+@workspace_option
 def train(
     kind: str,
     pairs: str,
@@ -147,7 +137,7 @@ def adapters() -> None:
 
 @adapters.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_workspace_option
+@workspace_option
 def adapters_list(as_json: bool, directory: str) -> None:
     """Every stored adapter, oldest first."""
     records = list_adapters(store_root(_root(directory)))
@@ -180,7 +170,7 @@ def adapters_list(as_json: bool, directory: str) -> None:
 @adapters.command("show")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole meta.json.")
-@_workspace_option
+@workspace_option
 def adapters_show(ref: str, as_json: bool, directory: str) -> None:
     """One adapter's record: training config, data recipe, loss curve."""
     root = store_root(_root(directory))
@@ -223,7 +213,7 @@ def adapters_show(ref: str, as_json: bool, directory: str) -> None:
     help="The model the adapter was trained for.",
 )
 @click.option("--request", "request", help="The approved training request it answers.")
-@_workspace_option
+@workspace_option
 def adapters_add(
     path: str, kind: str, base_model: str, request: str | None, directory: str
 ) -> None:
