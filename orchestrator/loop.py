@@ -307,7 +307,8 @@ class WorkspaceServices:
             "trace": self._training_trace(adapter)
             + [n.model_dump(mode="json") for n in last.trace],
             "cost_usd": judge_cost + model_cost,
-            "model_seconds": sum(n.seconds for r in runs for run in r.runs for n in run.trace),
+            # the pipeline's wall time (cached cases cost none): evaluation minus judging
+            "model_seconds": sum(max(0.0, r.seconds - r.result.judge_seconds) for r in runs),
             "judge_seconds": sum(r.result.judge_seconds for r in runs),
             "model_calls": sum(r.model_calls for r in runs),
             "model_ids": {"candidate": config.model, "judge": last.result.judge_id},
