@@ -11,8 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field
 QUESTION_COUNT = 7
 
 Problem = Literal[
-    "unparseable", "not_seven", "empty_question", "missing_title", "duplicate_question",
-    "not_a_question", "from_code_fence", "from_numbered_list",
+    "unparseable",
+    "not_seven",
+    "empty_question",
+    "missing_title",
+    "duplicate_question",
+    "not_a_question",
+    "from_code_fence",
+    "from_numbered_list",
 ]
 
 
@@ -42,7 +48,8 @@ _NUMBERED = re.compile(r"^\s*(?:\d{1,2}[.)\]:]|[-*•]|Q\d{1,2}[.:)])\s+(.+?)\s*
 _TITLE = re.compile(r"^\s*(?:\*\*)?(?:#+\s*)?title(?:\*\*)?\s*[:\-]\s*(.+?)\s*(?:\*\*)?$", re.I)
 
 
-def _from_json(text: str) -> Plan | None:
+def json_object(text: str) -> dict | None:
+    """The outermost {...} in model text as a dict, or None (never raises)."""
     start, end = text.find("{"), text.rfind("}")
     if start == -1 or end <= start:
         return None
@@ -50,7 +57,12 @@ def _from_json(text: str) -> Plan | None:
         data = json.loads(text[start : end + 1])
     except json.JSONDecodeError:
         return None
-    if not isinstance(data, dict):
+    return data if isinstance(data, dict) else None
+
+
+def _from_json(text: str) -> Plan | None:
+    data = json_object(text)
+    if data is None:
         return None
     questions = data.get("questions", data.get("clarifying_questions", []))
     if not isinstance(questions, list):

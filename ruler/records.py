@@ -9,7 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ruler.plan import Plan
 
 DIMENSIONS: tuple[str, ...] = (
-    "atomicity", "specificity", "coverage", "naturalness", "non_redundancy",
+    "atomicity",
+    "specificity",
+    "coverage",
+    "naturalness",
+    "non_redundancy",
 )
 JudgeMode = Literal["standard", "coverage-blind"]
 Outcome = Literal["W", "T", "L"]

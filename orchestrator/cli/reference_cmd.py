@@ -100,9 +100,7 @@ def rejudge_rich_table(title: str, mode: str, rows: list[dict[str, Any]]) -> Tab
             fmt(row["quality_after"]),
             "–" if row["delta"] is None else f"{row['delta']:+.3f}",
             f"{row['losses_before']} → {row['losses_after']} of {row['cases']}",
-            "yes (exact)"
-            if row["reproduced"]
-            else f"[red]no[/red] ({fmt(row['logged_quality'])})",
+            "yes (exact)" if row["reproduced"] else f"[red]no[/red] ({fmt(row['logged_quality'])})",
         )
     return table
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from models import ChatModel, GenerationOptions, Message, get_model
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+from ruler.plan import json_object
 
 LEVER_CLASSES = ["prompt", "rag", "multi_call", "self_critique", "decoding", "adapter", "other"]
 
@@ -144,12 +145,13 @@ class ClaudeResearcher:
 
 def parse_wire(text: str) -> Proposal:
     """Turn Claude's structured answer into a Proposal; a bad answer raises ValueError."""
-    start, end = text.find("{"), text.rfind("}")
+    data = json_object(text)
+    if data is None:
+        raise ValueError("the researcher's answer is not valid JSON")
     try:
-        data = json.loads(text[start : end + 1])
         patch = json.loads(data.get("agent_patch_json") or "{}")
     except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"the researcher's answer is not valid JSON: {exc}") from exc
+        raise ValueError(f"agent_patch_json is not valid JSON: {exc}") from exc
     if not isinstance(patch, dict):
         raise ValueError("agent_patch_json must be a JSON object")
     request = data.get("training_request")

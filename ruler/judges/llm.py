@@ -10,7 +10,6 @@ Prompt templates live in the ruler's `prompts/` folder (hash-locked with the rul
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,7 @@ from string import Template
 
 from models.base import ChatModel, GenerationOptions, Message
 from ruler.judges.base import parse_candidate, worst_verdict
-from ruler.plan import Plan
+from ruler.plan import Plan, json_object
 from ruler.records import Case, JudgeMode, Verdict, dimensions_for
 
 USER_MARK = "---- user ----"
@@ -60,19 +59,8 @@ def plan_text(plan: Plan) -> str:
     return "\n".join(lines + [f"{i}. {q}" for i, q in enumerate(plan.questions, 1)])
 
 
-def _json_object(text: str) -> dict | None:
-    start, end = text.find("{"), text.rfind("}")
-    if start == -1 or end <= start:
-        return None
-    try:
-        data = json.loads(text[start : end + 1])
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def read_scores(text: str, mode: JudgeMode) -> tuple[dict[str, int], str] | None:
-    data = _json_object(text)
+    data = json_object(text)
     scores = data.get("scores") if data else None
     if not isinstance(scores, dict):
         return None
@@ -86,7 +74,7 @@ def read_scores(text: str, mode: JudgeMode) -> tuple[dict[str, int], str] | None
 
 
 def read_winner(text: str) -> tuple[str, str] | None:
-    data = _json_object(text)
+    data = json_object(text)
     winner = str(data.get("winner", "")).strip() if data else ""
     normalized = {"a": "A", "b": "B", "tie": "tie"}.get(winner.lower())
     return (normalized, str(data.get("rationale", ""))) if normalized else None

@@ -80,7 +80,7 @@ def test_eval_runs_the_gate_and_prints_quality(monkeypatch):
 
     result = invoke_eval("--model", "fake:planner", "--gate", "dev-10", "--json")
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output[result.output.index("{"):])
+    out = json.loads(result.output[result.output.index("{") :])
     assert out["gate"] == "dev-10" and out["model_calls"] == 10
     assert out["ties"] == 10
     table = invoke_eval("--model", "fake:planner")
