@@ -1,0 +1,469 @@
+"""The graph's services over a real workspace: `runlog` for records, git and caches, `levers`
+for the agent, lever validation and training, the control channel for steering and live status.
+
+`decide` and `promising` are the keep policy: an experiment runs on the keep gate, goes on to the
+confirm gate when its interval of gain reaches above zero, and is kept only when the paired
+lower bound of its gain on the decisive gate is above `min_delta`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from levers.adapters import adapter_store
+from levers.config import AgentConfig, dump_agent, load_agent
+from levers.registry import lever_classes
+from levers.validate import validate_lever
+from models import AutoresearchError
+from orchestrator import control
+from orchestrator.graph import Budget, LoopState
+from orchestrator.researchers.base import (
+    ExperimentSummary,
+    LogView,
+    Proposal,
+    Researcher,
+    apply_patch,
+)
+from ruler.records import GateResult
+from runlog.evaluate import EvalResult, evaluate_workspace
+from runlog.files import atomic_write_text
+from runlog.records import ExperimentRecord, OutputRow
+from runlog.workspace import Workspace
+
+
+def _gate(record: ExperimentRecord | None, gate: str) -> GateResult | None:
+    if record is None:
+        return None
+    return next((g for g in reversed(record.gates) if g.gate == gate), None)
+
+
+def decide(
+    dev: GateResult, full: GateResult | None, *, baseline: bool, policy: str, min_delta: float
+) -> tuple[str, str]:
+    """Kept or discarded, and why, from the gate results' comparisons with the best."""
+    if baseline:
+        return "kept", "baseline: the first experiment of a workspace is the line's start"
+    if full is None:
+        cmp = dev.comparison
+        why = (
+            f"dev-10 interval of the gain [{cmp.interval.low:+.3f}, {cmp.interval.high:+.3f}] "
+            "does not reach above the best"
+            if cmp
+            else "no comparable best on dev-10"
+        )
+        return "discarded", why
+    cmp = full.comparison
+    if cmp is None:
+        return "kept", "no comparable best on the decisive gate"
+    bound = cmp.interval.low if policy == "interval" else cmp.delta
+    verdict = "kept" if bound > min_delta else "discarded"
+    what = "lower bound of the paired gain" if policy == "interval" else "mean paired gain"
+    return verdict, (
+        f"{full.gate}: {what} {bound:+.3f} {'>' if verdict == 'kept' else '<='} "
+        f"{min_delta:+.3f} (Δ {cmp.delta:+.3f}, 95% [{cmp.interval.low:+.3f}, "
+        f"{cmp.interval.high:+.3f}], sign test p={cmp.sign_test_p:.2f})"
+    )
+
+
+def promising(dev: GateResult) -> bool:
+    """Worth the decisive gate: the dev interval of the gain reaches above zero."""
+    return dev.comparison is None or dev.comparison.interval.high > 0
+
+
+@dataclass
+class WorkspaceServices:
+    ws: Workspace
+    researcher: Researcher
+    budget: Budget = field(default_factory=Budget)
+    supervised: bool = False
+    on_progress: Callable[[str, dict[str, Any]], None] | None = None
+    poll_seconds: float = 0.5
+    node_seconds: dict[str, float] = field(default_factory=dict)
+    _node: tuple[str, float] | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.ws.main_root
+
+    def emit(self, kind: str, /, **payload: Any) -> None:
+        control.emit(self.root, kind, **payload)
+        if self.on_progress:
+            self.on_progress(kind, payload)
+
+    def publish_status(self, state: str, **fields: Any) -> None:
+        control.write_status(
+            self.root,
+            control.LiveStatus(
+                state=state, pid=os.getpid(), researcher=self.researcher.name, **fields
+            ),
+        )  # type: ignore[arg-type]
+
+    # -- control ---------------------------------------------------------------------------
+    def poll(self, state: LoopState, node: str) -> dict[str, Any]:
+        now = time.perf_counter()
+        if self._node is not None:
+            name, started = self._node
+            self.node_seconds[name] = self.node_seconds.get(name, 0.0) + now - started
+        self._node = (node, now)
+        offset = state.get("control_offset", 0)
+        notes = list(state.get("notes") or [])
+        stop = bool(state.get("stop_requested"))
+        paused = False
+        while True:
+            commands, offset = control.read_commands(self.root, offset)
+            for command in commands:
+                if command.kind == "note":
+                    notes.append(command.text)
+                    self.ws.append_event("note", {"text": command.text})
+                    self.emit("note", text=command.text)
+                elif command.kind in ("pause", "resume"):
+                    paused = command.kind == "pause"
+                    self.emit(command.kind)
+                elif command.kind == "stop":
+                    stop, paused = True, False
+                    self.emit("stop", text="stopping after the current experiment")
+                else:
+                    self.emit(
+                        "ignored",
+                        command=command.kind,
+                        text="no approval is pending; nothing to approve or deny",
+                    )
+            if not paused:
+                break
+            self.publish_status("paused", node=node, experiment=state.get("exp_id", ""))
+            time.sleep(self.poll_seconds)
+        self.publish_status("running", node=node, experiment=state.get("exp_id", ""))
+        self.emit("node", node=node, experiment=state.get("exp_id", ""))
+        return {"control_offset": offset, "notes": notes, "stop_requested": stop}
+
+    def stop_reason(self, state: LoopState) -> str:
+        if state.get("stop_requested"):
+            return "stopped by the supervisor"
+        return self.budget.spent()
+
+    # -- reading the log -------------------------------------------------------------------
+    def log_view(self) -> LogView:
+        records = self.ws.records()
+        best = self.ws.current_best()
+        since = 0
+        for record in reversed(records):
+            if record.status == "kept":
+                break
+            since += 1
+        kept_at = max((i for i, r in enumerate(records) if r.status == "kept"), default=-1)
+        last_kept_time = records[kept_at].finished_at if kept_at >= 0 else None
+        requests = [
+            e
+            for e in self.ws.events()
+            if e.kind in ("approved", "denied")
+            and (last_kept_time is None or e.time > last_kept_time)
+        ]
+        return LogView(
+            experiments=[
+                ExperimentSummary(
+                    id=r.id,
+                    status=r.status,
+                    lever_class=r.lever_class,
+                    hypothesis=r.hypothesis,
+                    quality=r.quality,
+                    dimensions=r.result.dimension_means if r.result else {},
+                    gate=r.result.gate if r.result else "",
+                    agent=r.agent,
+                    failure=r.failure,
+                )
+                for r in records
+            ],
+            best_id=best.id if best else None,
+            best_agent=best.record.agent if best else self._agent_on_disk(),
+            best_quality=best.record.quality if best else None,
+            since_last_kept=since,
+            training_requests=len(requests),
+            notes_history=[e.payload.get("text", "") for e in self.ws.events("note")],
+            adapters=self._adapters(),
+            levers={
+                name: {
+                    "lever_class": info.lever_class,
+                    "summary": info.cls.summary(),
+                    "params": info.schema(),
+                }
+                for name, info in lever_classes(self.ws.agent_dir / "levers").items()
+            },
+            results_tsv=self.ws.results_path.read_text() if self.ws.results_path.exists() else "",
+        )
+
+    def _agent_on_disk(self) -> dict[str, Any]:
+        return load_agent(self.ws.agent_path).model_dump()
+
+    def _adapters(self) -> list[dict[str, Any]]:
+        from levers.training.store import list_adapters
+
+        return [
+            {"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
+            for a in list_adapters(adapter_store(self.root))
+        ]
+
+    def next_experiment_id(self) -> str:
+        return self.ws.next_experiment_id()
+
+    # -- the experiment --------------------------------------------------------------------
+    def write_lever(self, exp_id: str, proposal: Proposal) -> str | None:
+        if not proposal.lever_code:
+            return None
+        name = proposal.lever_filename or f"lever_{exp_id}.py"
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
+            name = f"lever_{exp_id}.py"
+        path = self.ws.agent_dir / "levers" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, proposal.lever_code)
+        return str(path)
+
+    def validate_lever(self, path: str) -> dict[str, Any]:
+        report = validate_lever(Path(path))
+        return {"ok": report.ok, "stage": report.stage, "message": report.message}
+
+    def _progress(self, exp_id: str, gate: str) -> Callable[[str, int, int], None]:
+        def progress(stage: str, done: int, total: int) -> None:
+            self.publish_status(
+                "running",
+                node="run_gate",
+                experiment=exp_id,
+                gate=gate,
+                progress=(done, total),
+                message=stage,
+            )
+            self.emit(
+                "gate_progress", experiment=exp_id, gate=gate, stage=stage, done=done, total=total
+            )
+
+        return progress
+
+    def _evaluate(self, exp_id: str, gate: str, baseline: GateResult | None) -> EvalResult:
+        return evaluate_workspace(
+            self.ws,
+            gate=gate,
+            baseline=baseline,
+            compare_best=False,
+            progress=self._progress(exp_id, gate),
+        )
+
+    def run_gate(self, exp_id: str, proposal: Proposal) -> dict[str, Any]:
+        started = time.perf_counter()
+        best = self.ws.current_best()
+        agent = apply_patch(
+            best.record.agent if best else self._agent_on_disk(), proposal.agent_patch
+        )
+        try:
+            atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
+            config = load_agent(self.ws.agent_path)  # loads agent/levers/*.py, checks params
+            keep = self.ws.config.keep
+            dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
+            runs = [dev]
+            confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
+            if confirm and (best is None or promising(dev.result)):
+                baseline = _gate(best.record if best else None, confirm)
+                runs.append(self._evaluate(exp_id, confirm, baseline))
+        except (AutoresearchError, ValueError) as exc:
+            return {
+                "status": "failed",
+                "failure": _one_line(exc),
+                "gates": [],
+                "agent": agent,
+                "seconds": time.perf_counter() - started,
+            }
+        # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
+        full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
+        adapter = next(
+            (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
+        )
+        status, why = decide(
+            dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
+        )
+        last = runs[-1]
+        judge_cost = sum(r.result.judge_cost_usd for r in runs)
+        model_cost = sum(
+            getattr(n, "cost_usd", 0.0) for r in runs for run in r.runs for n in run.trace
+        )
+        return {
+            "status": status,
+            "decision": why,
+            "failure": "",
+            "agent": config.model_dump(mode="json"),
+            "gates": [r.result.model_dump(mode="json") for r in runs],
+            "outputs": [o.model_dump(mode="json") for o in last.outputs()],
+            "trace": self._training_trace(adapter)
+            + [n.model_dump(mode="json") for n in last.trace],
+            "cost_usd": judge_cost + model_cost,
+            # the pipeline's wall time (cached cases cost none): evaluation minus judging
+            "model_seconds": sum(max(0.0, r.seconds - r.result.judge_seconds) for r in runs),
+            "judge_seconds": sum(r.result.judge_seconds for r in runs),
+            "model_calls": sum(r.model_calls for r in runs),
+            "model_ids": {"candidate": config.model, "judge": last.result.judge_id},
+            "adapter_hash": next(
+                (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"),
+                None,
+            ),
+            "seconds": time.perf_counter() - started,
+        }
+
+    def _adapter_hash(self, ref: str | None) -> str | None:
+        from levers.training.store import load_record
+
+        return load_record(adapter_store(self.root), ref).hash if ref else None
+
+    def _training_trace(self, ref: str | None) -> list[dict[str, Any]]:
+        """The adapter's (dev-time) training as the first node of the process diagram."""
+        if not ref:
+            return []
+        from levers.training.store import load_record
+        from levers.training.track import training_node
+
+        record = load_record(adapter_store(self.root), ref)
+        return [training_node(record).model_dump(mode="json")]
+
+    def record(self, state: LoopState) -> str:
+        proposal = Proposal.model_validate(state["proposal"])
+        outcome = state.get("outcome") or {}
+        lever_class = proposal.lever_class
+        if lever_class == "adapter" and outcome.get("adapter_hash"):
+            kind = next(
+                (
+                    a["kind"]
+                    for a in self._adapters()
+                    if a["hash"].startswith(outcome["adapter_hash"])
+                ),
+                "sft",
+            )
+            lever_class = f"adapter-{kind}"
+        timing = {
+            **self.node_seconds,
+            "model": outcome.get("model_seconds", 0.0),
+            "judge": outcome.get("judge_seconds", 0.0),
+        }
+        record = ExperimentRecord(
+            id=state["exp_id"],
+            hypothesis=proposal.hypothesis,
+            method=proposal.method,
+            lever_class=lever_class if lever_class in _LEVER_CLASSES else "other",
+            agent=outcome.get("agent") or {},
+            gates=[GateResult.model_validate(g) for g in outcome.get("gates", [])],
+            trace=outcome.get("trace", []),
+            cost_usd=float(outcome.get("cost_usd", 0.0)),
+            wall_seconds=float(outcome.get("seconds", 0.0)),
+            node_seconds={k: round(v, 3) for k, v in timing.items()},
+            status=outcome.get("status", "failed"),
+            failure=outcome.get("failure", ""),
+            decision=outcome.get("decision", ""),
+            notes_seen=list(state.get("notes_seen") or []),
+            model_ids=outcome.get("model_ids", {}),
+            ruler_hash=self.ws.config.ruler.lock_hash,
+            adapter_hash=outcome.get("adapter_hash"),
+        )
+        outputs = [OutputRow.model_validate(o) for o in outcome.get("outputs", [])]
+        info = self.ws.commit_experiment(record, outputs)
+        if info.created:  # a record node re-run after a crash does not count twice
+            self.budget.count(outcome)
+        self.node_seconds = {}
+        quality = record.quality
+        self.emit(
+            "experiment",
+            experiment=record.id,
+            status=record.status,
+            lever_class=record.lever_class,
+            hypothesis=record.hypothesis,
+            quality=quality,
+            commit=info.commit,
+        )
+        return info.commit
+
+    def record_event(self, kind: str, /, **payload: Any) -> None:
+        self.ws.append_event(kind, payload)
+        self.emit(kind, **payload)
+
+    # -- training --------------------------------------------------------------------------
+    def training_estimate(self, request: dict[str, Any]) -> dict[str, Any]:
+        from levers.training.estimate import estimate_seconds
+        from levers.training.trainers import TrainConfig, training_supported
+
+        model = self._agent_on_disk().get("model", "")
+        ok, reason = training_supported(model)
+        steps = int(request.get("steps") or 60)
+        batch = TrainConfig().batch_size
+        seconds = estimate_seconds(request.get("kind", "sft"), steps, model, batch) if ok else None
+        return {
+            "model": model,
+            "data_size": _pool_size(),
+            "steps": steps,
+            "estimated_seconds": seconds,
+            "trainable_here": ok,
+            "note": reason,
+        }
+
+    def train(self, request: dict[str, Any], exp_id: str) -> str:
+        from levers.training.track import run_training
+        from levers.training.trainers import TrainConfig
+
+        kind = request.get("kind", "sft")
+        steps = int(request.get("steps") or 60)
+        self.record_event("training_started", request=exp_id, training=request)
+        self.publish_status("training", node="train", experiment=exp_id)
+
+        def on_step(step: int, total: int, loss: float | None) -> None:
+            self.publish_status(
+                "training",
+                node="train",
+                experiment=exp_id,
+                progress=(step, total),
+                message=f"loss {loss:.3f}" if loss is not None else "",
+            )
+            self.emit("training_progress", step=step, total=total, loss=loss)
+
+        def on_draft(done: int, total: int) -> None:  # on-policy pairs: the agent's own drafts
+            self.publish_status(
+                "training",
+                node="train",
+                experiment=exp_id,
+                progress=(done, total),
+                message="drafting on-policy pairs",
+            )
+            self.emit("training_progress", stage="drafts", step=done, total=total)
+
+        try:
+            adapter = run_training(
+                kind,
+                workspace=self.root,
+                config=TrainConfig(steps=steps),
+                pairs=request.get("pairs") or "style",
+                on_step=on_step,
+                on_draft=on_draft,
+            )
+        except AutoresearchError as exc:
+            self.record_event("error", request=exp_id, text=f"training failed: {exc}")
+            return ""
+        self.record_event(
+            "training_done",
+            request=exp_id,
+            adapter=adapter.hash,
+            training_kind=kind,
+            seconds=adapter.seconds,
+        )
+        return adapter.hash
+
+
+_LEVER_CLASSES = set(ExperimentRecord.model_fields["lever_class"].annotation.__args__)  # type: ignore[union-attr]
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+
+
+def _pool_size() -> int:
+    from levers.training.data import load_training_pool
+
+    return len(load_training_pool())
