@@ -124,7 +124,8 @@ def run_loop(
         graph = build_graph(services, saver)
         config = {"configurable": {"thread_id": THREAD}}
         snapshot = graph.get_state(config)
-        if snapshot.next:  # an unfinished run: resume it where it stopped
+        # an unfinished run (tasks pending, or done but not yet folded into a checkpoint): resume
+        if snapshot.tasks:
             value: Any = None
         else:
             offset = (snapshot.values or {}).get("control_offset", 0)

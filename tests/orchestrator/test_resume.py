@@ -71,7 +71,7 @@ def unfinished(ws: Path) -> bool:
     try:
         config = {"configurable": {"thread_id": THREAD}}
         shape_only = SimpleNamespace(supervised=False)  # get_state needs the graph, not services
-        return bool(build_graph(shape_only, SqliteSaver(conn)).get_state(config).next)
+        return bool(build_graph(shape_only, SqliteSaver(conn)).get_state(config).tasks)
     finally:
         conn.close()
 
