@@ -97,6 +97,7 @@ class Context:
             input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens,
             seconds=round(completion.seconds, 4),
+            cost_usd=completion.cost_usd or 0.0,
             adapter_kind=adapter_kind(Path(adapter)) if adapter else None,
         )
 

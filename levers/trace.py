@@ -21,6 +21,7 @@ class TraceNode(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     seconds: float = 0.0
+    cost_usd: float = 0.0
     adapter_kind: AdapterKind | None = None
 
 

@@ -286,8 +286,13 @@ class WorkspaceServices:
         )
         last = runs[-1]
         judge_cost = sum(r.result.judge_cost_usd for r in runs)
+        # cached cases cost nothing again: price only what this experiment generated
         model_cost = sum(
-            getattr(n, "cost_usd", 0.0) for r in runs for run in r.runs for n in run.trace
+            n.cost_usd
+            for r in runs
+            for run in r.runs
+            if run.case_id not in r.extra.get("cached", ())
+            for n in run.trace
         )
         return {
             "status": status,

@@ -160,6 +160,7 @@ def evaluate_config(
         model_id=config.model,
         model_calls=_inference_calls(fresh),
         cached_cases=len(cached),
+        extra={"cached": sorted(cached)},
         seconds=round(time.perf_counter() - started, 3),
     )
 
