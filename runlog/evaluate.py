@@ -214,6 +214,18 @@ def _verdict_cache(ws: Workspace):
     return VerdictCache(ws.cache_dir / "verdicts.sqlite")
 
 
+def workspace_caches(ws: Workspace | None) -> dict[str, Any]:
+    """`evaluate_config`'s cache arguments for a workspace: its output and verdict caches and
+    root (adapters, lever files); none outside a workspace."""
+    if ws is None:
+        return {"cache": None, "verdict_cache": None, "workspace": None}
+    return {
+        "cache": OutputCache(ws.cache_dir / "outputs.sqlite"),
+        "verdict_cache": _verdict_cache(ws),
+        "workspace": ws.main_root,
+    }
+
+
 def _check_pinned_ruler(ws: Workspace, ruler: Any) -> None:
     pinned = ws.config.ruler.lock_hash
     if ruler.verify() != pinned:
@@ -262,10 +274,8 @@ def evaluate_workspace(
             mode=mode,
             ruler=loaded,
             tree_hash=tree_hash,
-            cache=OutputCache(ws.cache_dir / "outputs.sqlite"),
-            verdict_cache=_verdict_cache(ws),
-            workspace=ws.main_root,
             baseline=baseline,
+            **workspace_caches(ws),
             progress=progress,
         )
     result.ref = ref
@@ -319,9 +329,7 @@ def evaluate_agent_file(
         mode=mode,
         ruler=ws.config.ruler.name if ws else "planner",
         tree_hash=tree_hash,
-        cache=OutputCache(ws.cache_dir / "outputs.sqlite") if ws else None,
-        verdict_cache=_verdict_cache(ws) if ws else None,
-        workspace=ws.main_root if ws else None,
+        **workspace_caches(ws),
         progress=progress,
     )
     result.extra["agent"] = str(agent_file) if agent_file else "built-in baseline"

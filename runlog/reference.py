@@ -27,7 +27,6 @@ from typing import Any
 from levers.config import AgentConfig, load_agent
 from models.registry import parse_spec
 from ruler.records import DIMENSIONS, GateResult, JudgeMode
-from runlog.cache import OutputCache
 from runlog.evaluate import (
     _check_pinned_ruler,
     _comparable_best,
@@ -37,6 +36,7 @@ from runlog.evaluate import (
     evaluate_config,
     materialize_agent,
     resolve_ref,
+    workspace_caches,
 )
 from runlog.files import atomic_write_text
 from runlog.gitstore import (
@@ -240,10 +240,8 @@ def run_ceiling(
             mode=mode,
             ruler=loaded,
             tree_hash=tree_hash,
-            cache=OutputCache(ws.cache_dir / "outputs.sqlite"),
-            verdict_cache=_verdict_cache(ws),
-            workspace=ws.main_root,
             baseline=_comparable_best(ws, gate, mode, judge.judge_id),
+            **workspace_caches(ws),
             progress=progress,
         )
     ref_id = next_reference_id(ws)
