@@ -70,7 +70,8 @@ def render_example(plan: Plan, output_format: str) -> str:
     return "\n".join(lines)
 
 
-def _task_phrase(task: str) -> str:
+def task_phrase(task: str) -> str:
+    """The task as it reads after "I want to": no trailing period, first letter lower-cased."""
     task = task.strip().rstrip(".")
     return task[0].lower() + task[1:] if task[:1].isupper() and not task[:2].isupper() else task
 
@@ -85,7 +86,7 @@ class PromptLever(Lever):
     def user_text(self, task: str) -> str:
         p = self.params
         parts = [
-            f"I want to {_task_phrase(task)}. Before you make a plan, what seven questions "
+            f"I want to {task_phrase(task)}. Before you make a plan, what seven questions "
             "would you ask me?",
             INSTRUCTION_VARIANTS[p.instructions],
             FORMATS[p.output_format],
@@ -125,7 +126,7 @@ class PromptLever(Lever):
             return
         parsed = parse_plan(ctx.draft)
         if parsed.plan.questions and not parsed.plan.title.strip():
-            title = _task_phrase(ctx.task)
+            title = task_phrase(ctx.task)
             ctx.draft = render_plan(
                 Plan(title=title[:1].upper() + title[1:], questions=parsed.plan.questions)
             )

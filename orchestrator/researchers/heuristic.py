@@ -43,7 +43,7 @@ PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
 
 PHRASING_TEMPLATE = '''"""Prompt variant {slug!r}, written by the heuristic researcher: {why}."""
 
-from levers.builtin.prompt import PromptLever, _task_phrase
+from levers.builtin.prompt import PromptLever, task_phrase
 from levers.hookspecs import hookimpl
 
 TEMPLATE = {template!r}
@@ -55,7 +55,7 @@ class {cls}(PromptLever):
     name = {name!r}
 
     def user_text(self, task: str) -> str:
-        return TEMPLATE.format(task=_task_phrase(task))
+        return TEMPLATE.format(task=task_phrase(task))
 
 
 @hookimpl
