@@ -13,9 +13,9 @@ from tests.tui.helpers import commit_experiment, gate_result, wait_for
 from tests.tui.snapshot_app import make_app
 from tui.app import AutoresearchApp
 from tui.screens.chart import ChartScreen
-from tui.source import WorkspaceSource
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.quality_chart import QualityChart
+from tui.workspace_source import WorkspaceSource
 
 SIZE = (120, 40)
 
