@@ -139,7 +139,7 @@ class AutoresearchApp(App[None]):
         request = live.pending_request
         if not request:
             return
-        request_id = str(request.get("id", ""))
+        request_id = TrainingRequest.from_payload(request).id
         if request_id in self._answered or request_id == self._deferred:
             return
         if self.screen is self.main:

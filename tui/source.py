@@ -6,16 +6,15 @@ swap in `FixedSource` (tests/tui/snapshot_app.py). A contract test holds both to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from orchestrator import control
 from orchestrator.control import LiveStatus
+from runlog.bisect import BisectProgress
 from tui.views import BisectOutcome, ExperimentDetail, ExperimentRow, Summary
 
-BisectProgress = Callable[[int, int, str], None]
-"""`progress(step, estimated_steps, commit)`: bisect is about to test `commit`, its step-th."""
+__all__ = ["BisectProgress", "Source"]
 
 
 @runtime_checkable
