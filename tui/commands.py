@@ -27,7 +27,7 @@ def register_commands(cli: click.Group) -> None:
     def tui(directory: Path, start: bool, experiments: int | None) -> None:
         """Supervise the workspace's loop: watch, note, pause, approve, chart, bisect."""
         from tui.app import AutoresearchApp
-        from tui.source import WorkspaceSource
+        from tui.workspace_source import WorkspaceSource
 
         app = AutoresearchApp(WorkspaceSource(directory), start=start, experiments=experiments)
         app.run()

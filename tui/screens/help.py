@@ -13,7 +13,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("n", "send a note to the researcher (read at its next proposal)"),
     ("p", "pause after the current node / resume"),
     ("s", "stop after the current experiment"),
-    ("a / d", "open the pending training request: approve / deny, with an optional note"),
+    ("a / d", "open the pending training request on Approve / Deny (enter decides; n: a note)"),
     ("c", "chart: quality or a rubric dimension over experiments ([ ] switch)"),
     ("b", "bisect the kept line for the first experiment that breaks a check"),
     ("r", "write the HTML report (runlog/dashboard.html) and show its path"),
