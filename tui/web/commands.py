@@ -33,10 +33,15 @@ def page_url(host: str, port: int, token: str | None) -> str:
 
 def serve(directory: Path, host: str, port: int, allow_control: bool) -> None:
     """Run the live page until Ctrl-C; print its URL (with the control token when on)."""
-    import uvicorn
+    try:
+        import uvicorn
 
+        from tui.web.app import create_app
+    except ImportError as exc:
+        raise AutoresearchError(
+            f"`serve` needs the web extra ({exc.name} is missing): pip install 'autoresearch[web]'"
+        ) from exc
     from runlog.workspace import Workspace
-    from tui.web.app import create_app
 
     root = Workspace.open(directory, repair=False).root
     token = secrets.token_urlsafe(24) if allow_control else None
