@@ -3,6 +3,7 @@ open a URL, evaluate JavaScript in the page and read the live DOM. Loopback only
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import subprocess
@@ -25,6 +26,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
+    "--window-size=1200,1400",
 )
 
 
@@ -79,21 +81,25 @@ class Chromium:
             time.sleep(0.1)
         raise TimeoutError(f"no chromium page for {self.url}")
 
-    def evaluate(self, expression: str) -> Any:
-        """The value of a JavaScript expression in the page (returned by value)."""
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """One DevTools protocol call on the page; its result."""
         call_id = next(self.ids)
-        params = {"expression": expression, "returnByValue": True}
-        self.socket.send(
-            json.dumps({"id": call_id, "method": "Runtime.evaluate", "params": params})
-        )
+        self.socket.send(json.dumps({"id": call_id, "method": method, "params": params}))
         while True:  # skip protocol events until our answer comes
             message = json.loads(self.socket.recv(timeout=self.timeout))
             if message.get("id") == call_id:
-                break
-        result = message["result"]
+                return message["result"]
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (returned by value)."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in result:
             raise RuntimeError(f"page error: {result['exceptionDetails']}")
         return result["result"].get("value")
+
+    def screenshot(self, path: Path) -> None:
+        """The page's viewport as a PNG (left for a human to look at)."""
+        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot")["data"]))
 
     def wait_for(self, expression: str, timeout: float = 20.0, every: float = 0.02) -> Any:
         """Poll `expression` until it is truthy; its value (fails after `timeout` seconds)."""

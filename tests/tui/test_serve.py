@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -129,26 +132,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def served(workspace: Path) -> Iterator[tuple[Path, str]]:
-    """`autoresearch serve --allow-control` in a subprocess; yields the workspace and the URL."""
-    commit_experiment(workspace, "001")
-    port = free_port()
-    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+@contextmanager
+def autoresearch(*args: str) -> Iterator[subprocess.Popen]:
+    """`autoresearch ARGS` in a subprocess (its stdout piped), interrupted at the end."""
     code = "from orchestrator.cli import main; main()"
-    args = ["serve", "-C", str(workspace), "--port", str(port), "--allow-control"]
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True, env=env
     )
     try:
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        match = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", line)
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def served(workspace: Path) -> Iterator[tuple[Path, str]]:
+    """`autoresearch serve --allow-control`; yields the workspace and the URL it printed."""
+    commit_experiment(workspace, "001")
+    port = free_port()
+    with autoresearch("serve", "-C", str(workspace), "--port", str(port), "--allow-control") as p:
+        line = p.stdout.readline()  # type: ignore[union-attr]
+        match = re.search(rf"http://127\.0\.0\.1:{port}/\?token=\S+", line)
         assert match, f"serve printed no URL with a token: {line!r}"
         wait_for_port(port)
         yield workspace, match.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
@@ -210,3 +223,15 @@ def test_live_page_shows_a_new_experiment_without_reload(
         page.evaluate("document.querySelector('#pending button[data-command=approve]').click()")
         page.wait_for("document.getElementById('control-result').textContent === 'sent approve'")
         assert [(c.kind, c.request) for c in commands(root)] == [("approve", "req-7")]
+        page.screenshot(Path(tempfile.gettempdir()) / "autoresearch-live.png")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_tui_web_runs_the_tui_in_the_browser(workspace: Path, tmp_path: Path) -> None:
+    port = free_port()
+    with autoresearch("tui", "--web", "-C", str(workspace), "--port", str(port)):
+        wait_for_port(port)
+        with Chromium(tmp_path / "profile", f"http://localhost:{port}/") as page:
+            # textual-serve marks the page when the app's first output reaches the terminal
+            page.wait_for("document.body?.classList.contains('-first-byte')", 60)
+            page.screenshot(Path(tempfile.gettempdir()) / "autoresearch-tui-web.png")
