@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from models import AutoresearchError
 from orchestrator import control
 from orchestrator.control import LiveStatus
 from runlog.records import ExperimentRecord
@@ -26,7 +27,7 @@ from runlog.workspace import Workspace
 from tests.tui.cdp import Chromium
 from tests.tui.helpers import commit_experiment, gate_result
 from tui.web.app import TOKEN_HEADER, create_app
-from tui.web.commands import is_loopback, tui_command
+from tui.web.commands import is_loopback, require_free_port, tui_command
 from tui.web.feed import Cursor, WorkspaceFeed, current_cursor
 
 TOKEN = "test-token"
@@ -115,6 +116,15 @@ def test_control_is_refused_without_allow_control(workspace: Path) -> None:
 def test_only_loopback_hosts_count_as_local() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_a_taken_port_is_one_clear_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(AutoresearchError, match=f"127.0.0.1:{port} .*choose another --port"):
+            require_free_port("127.0.0.1", port)
 
 
 def test_tui_web_serves_this_tui_command(workspace: Path) -> None:

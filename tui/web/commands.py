@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shlex
+import socket
 import sys
 from pathlib import Path
 
@@ -23,6 +24,19 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Fail in one line, before printing a URL, when the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise AutoresearchError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port"
+            ) from None
 
 
 def page_url(host: str, port: int, token: str | None) -> str:
@@ -44,6 +58,7 @@ def serve(directory: Path, host: str, port: int, allow_control: bool) -> None:
     from runlog.workspace import Workspace
 
     root = Workspace.open(directory, repair=False).root
+    require_free_port(host, port)
     token = secrets.token_urlsafe(24) if allow_control else None
     app = create_app(root, token)
     click.echo(f"live dashboard for {root}: {page_url(host, port, token)}")
@@ -73,7 +88,6 @@ def serve_tui_web(
         raise AutoresearchError(
             "`tui --web` needs textual-serve: pip install 'autoresearch[web]'"
         ) from exc
-    click.echo(f"the TUI in the browser: http://{host}:{port}/ (Ctrl-C to stop)")
     Server(
         tui_command(directory, start, experiments), host=host, port=port, title="autoresearch"
     ).serve()
