@@ -22,13 +22,14 @@ from starlette.testclient import TestClient
 from models import AutoresearchError
 from orchestrator import control
 from orchestrator.control import LiveStatus
+from runlog.gitstore import write_record
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 from tests.tui.cdp import Chromium
 from tests.tui.helpers import commit_experiment, gate_result
 from tui.web.app import TOKEN_HEADER, create_app
 from tui.web.commands import is_loopback, require_free_port, tui_command
-from tui.web.feed import Cursor, WorkspaceFeed, current_cursor
+from tui.web.feed import Cursor, WorkspaceFeed, current_cursor, status_snapshot
 
 TOKEN = "test-token"
 REQUEST = {"id": "req-7", "kind": "sft", "rationale": "plateau after three experiments"}
@@ -81,6 +82,18 @@ def test_feed_reports_what_happens_after_its_cursor(workspace: Path) -> None:
         workspace, LiveStatus(state="waiting_for_approval", pending_request=REQUEST)
     )
     assert [(e.name, e.data["pending_request"]) for e in feed.poll()] == [("status", REQUEST)]
+    assert feed.poll() == []
+
+
+def test_feed_pushes_a_record_at_once_and_again_when_committed(workspace: Path) -> None:
+    ws = Workspace.open(workspace)
+    feed = WorkspaceFeed(ws, current_cursor(ws), status=status_snapshot(workspace))
+    record = ExperimentRecord(id="001", hypothesis="h", status="kept", gates=[gate_result(0.3)])
+    write_record(ws, record)  # what the loop does first; the commit and its tag come after
+    assert [e.data for e in feed.poll()] == [{"id": "001"}]
+    assert feed.poll() == []
+    ws.commit_experiment(record)
+    assert [e.data for e in feed.poll()] == [{"id": "001"}]
     assert feed.poll() == []
 
 
@@ -206,7 +219,9 @@ def test_live_page_shows_a_new_experiment_without_reload(
         before = time.time()
         commit_discarded(root, "002")
         recorded = time.time()
-        card = page.wait_for(CARD)
+        card = page.wait_for(CARD)  # pushed when the record appears, again once committed
+        if not card["diff"]:
+            card = page.wait_for(f"(() => {{ const c = {CARD}; return c && c.diff && c; }})()")
 
         assert card["same_page"], "the page reloaded"
         assert (

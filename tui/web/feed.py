@@ -3,7 +3,8 @@ and the loop's status, read from the files the loop writes (so the loop may run 
 
 The feed tails `runlog/experiments/`, `runlog/events.jsonl`, `.autoresearch/live.jsonl` and
 `.autoresearch/live.json` by polling; `results.tsv` is derived from the records and adds nothing.
-A record whose commit is not tagged yet waits a moment, so its card can show its diff.
+A record is pushed as soon as its file appears; when its commit is tagged later (the loop
+writes the record, then commits), it is pushed again, so its card gains the agent diff.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from orchestrator import control
 from runlog.gitstore import experiment_commits
 from runlog.workspace import Workspace
 
-UNTAGGED_GRACE_SECONDS = 3.0
+TAG_WAIT_SECONDS = 60.0  # how long a pushed record's commit is waited for
 
 
 @dataclass
@@ -92,7 +93,7 @@ class WorkspaceFeed:
 
     ws: Workspace
     cursor: Cursor
-    first_seen: dict[str, float] = field(default_factory=dict)
+    untagged: dict[str, float] = field(default_factory=dict)  # id -> when it was pushed
     status: dict[str, Any] | None = None
 
     def poll(self) -> list[FeedEvent]:
@@ -100,16 +101,21 @@ class WorkspaceFeed:
 
     def _experiments(self) -> list[FeedEvent]:
         new = [i for i in self.ws.record_ids() if int(i) > self.cursor.experiment]
-        if not new:
+        if not new and not self.untagged:
             return []
         tagged = experiment_commits(self.ws)
         events = []
-        for exp in new:  # in id order; stop at one that waits for its commit
-            seen = self.first_seen.setdefault(exp, time.monotonic())
-            if exp not in tagged and time.monotonic() - seen < UNTAGGED_GRACE_SECONDS:
-                break
+        for exp in list(self.untagged):  # pushed before its commit: again, now with its diff
+            waited = time.monotonic() - self.untagged[exp]
+            if exp in tagged or waited > TAG_WAIT_SECONDS:
+                del self.untagged[exp]
+            if exp in tagged:
+                events.append(FeedEvent("experiment", {"id": exp}))
+        for exp in new:
             events.append(FeedEvent("experiment", {"id": exp}))
             self.cursor.experiment = int(exp)
+            if exp not in tagged:
+                self.untagged[exp] = time.monotonic()
         return events
 
     def _logs(self) -> list[FeedEvent]:

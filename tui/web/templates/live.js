@@ -15,13 +15,18 @@ function fragment(html) {
 
 function onExperiment(data) {
   const card = fragment(data.card);
-  card.dataset.arrived = String(now());
   const old = document.getElementById(card.id);
-  if (old) { old.replaceWith(card); } else { document.getElementById("cards").prepend(card); }
+  card.dataset.arrived = old ? old.dataset.arrived : String(now());
+  if (old) {  // the same record again, now committed: keep what the reader opened
+    card.querySelector("details")?.toggleAttribute("open", !!old.querySelector("details[open]"));
+    old.replaceWith(card);
+  } else {
+    document.getElementById("cards").prepend(card);
+    addActivity(`exp${data.id} recorded: ${card.dataset.status}`);
+  }
   document.getElementById("no-cards")?.remove();
   document.getElementById("summary").innerHTML = data.summary;
   document.getElementById("chart").innerHTML = data.chart;
-  addActivity(`exp${data.id} recorded: ${card.dataset.status}`);
 }
 
 function addActivity(text) {
