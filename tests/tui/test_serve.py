@@ -187,7 +187,7 @@ def served(workspace: Path) -> Iterator[tuple[Path, str]]:
         yield workspace, match.group(0)
 
 
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
+def wait_for_port(port: int, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:
@@ -258,5 +258,5 @@ def test_tui_web_runs_the_tui_in_the_browser(workspace: Path, tmp_path: Path) ->
         wait_for_port(port)
         with Chromium(tmp_path / "profile", f"http://localhost:{port}/") as page:
             # textual-serve marks the page when the app's first output reaches the terminal
-            page.wait_for("document.body?.classList.contains('-first-byte')", 60)
+            page.wait_for("document.body?.classList.contains('-first-byte')", 120)
             page.screenshot(Path(tempfile.gettempdir()) / "autoresearch-tui-web.png")
