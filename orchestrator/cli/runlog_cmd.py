@@ -145,6 +145,13 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
         )
 
 
+def _eval_cases(directory: str, result: Any) -> list:
+    from runlog.cases import eval_cases
+
+    ws = _open_quietly(directory)
+    return eval_cases(result, ws.config.ruler.name if ws else "planner")
+
+
 class _nullcontext:
     def __enter__(self) -> None:
         return None
@@ -170,6 +177,10 @@ class _nullcontext:
     "--check", "check", help='Exit 0 if it holds, 1 if not: "coverage>=3 and quality>0.4".'
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--cases", "show_cases", is_flag=True, help="Also each case's plan and verdict.")
+@click.option(
+    "--compare", "compare_ref", help="Pair with the agent at this ref (Δ, interval, sign test)."
+)
 def eval_command(
     directory: str,
     ref: str | None,
@@ -180,8 +191,14 @@ def eval_command(
     model: str | None,
     check: str | None,
     as_json: bool,
+    show_cases: bool,
+    compare_ref: str | None,
 ) -> None:
-    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate."""
+    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate.
+
+    With --compare REF, the agent at REF and this one (the work tree, or --ref) run on the
+    same gate and are paired case by case, as the keep policy pairs an experiment with the best.
+    """
     if check is not None:
         try:
             parse_check(check)
@@ -189,8 +206,13 @@ def eval_command(
             click.echo(f"error: {exc}", err=True)
             sys.exit(BAD_CHECK)
     options = {"ref": ref, "gate": gate, "judge": judge, "mode": mode, "model": model}
-    if agent_file and ref:
-        raise click.UsageError("give --ref or --agent, not both")
+    if agent_file and (ref or compare_ref):
+        raise click.UsageError("--agent does not combine with --ref or --compare")
+    if compare_ref:  # --- paired comparison (issue 17) ---
+        from orchestrator.cli.eval_compare import run_compare
+
+        run_compare(directory, compare_ref, options, as_json, show_cases, check)
+        return
     try:
         result = _evaluate(directory, agent_file, **options)
     except Exception as exc:
@@ -200,9 +222,16 @@ def eval_command(
         sys.exit(CANNOT_EVALUATE)
     holds = result.check(check) if check is not None else None
     if as_json:
-        click.echo(json.dumps(_eval_json(result, check, holds), indent=2))
+        data = _eval_json(result, check, holds)
+        if show_cases:
+            data["cases"] = [c.model_dump() for c in _eval_cases(directory, result)]
+        click.echo(json.dumps(data, indent=2))
     else:
         _print_eval(result)
+        if show_cases:
+            from orchestrator.cli.render_cases import echo_cases
+
+            echo_cases(_eval_cases(directory, result))
         if check is not None:
             click.echo(f"check {check!r}: {'holds' if holds else 'fails'}")
     if check is not None:
@@ -308,7 +337,8 @@ def status_command(directory: str, as_json: bool) -> None:
 @click.argument("experiment")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True)
-def show_command(experiment: str, directory: str, as_json: bool) -> None:
+@click.option("--cases", "show_cases", is_flag=True, help="Each case: plan, problems, verdict.")
+def show_command(experiment: str, directory: str, as_json: bool, show_cases: bool) -> None:
     """One experiment: hypothesis, method, result, dimensions, diff and process diagram."""
     from runlog.views import experiment_view
 
@@ -316,6 +346,15 @@ def show_command(experiment: str, directory: str, as_json: bool) -> None:
         view = experiment_view(Workspace.open(directory), experiment)
     except ValueError as exc:
         raise WorkspaceError(str(exc)) from None
+    if show_cases:  # --- per-case view (issue 17) ---
+        from orchestrator.cli.render_cases import echo_cases
+        from runlog.cases import experiment_cases
+
+        cases = experiment_cases(Workspace.open(directory), experiment)
+        view["cases"] = [c.model_dump() for c in cases]
+        if not as_json:
+            echo_cases(cases)
+            return
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return
