@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from levers.registry import LeverInfo, lever_classes
-from orchestrator.cli import cli
+from orchestrator.cli import cli, workspace_option
 
 WORKSPACE_AGENT = Path("agent") / "agent.toml"
 
@@ -29,19 +29,21 @@ def params_summary(info: LeverInfo) -> str:
     return ", ".join(out) or "(none)"
 
 
-def workspace_levers() -> Path | None:
-    folder = WORKSPACE_AGENT.parent / "levers"
+def workspace_levers(directory: str | Path = ".") -> Path | None:
+    """The workspace's `agent/levers/` folder under DIRECTORY, when there is one."""
+    folder = Path(directory) / WORKSPACE_AGENT.parent / "levers"
     return folder if folder.is_dir() else None
 
 
 @cli.group(invoke_without_command=True)
+@workspace_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with each params schema).")
 @click.pass_context
-def levers(ctx: click.Context, as_json: bool) -> None:
-    """List installed levers: name, lever class, params, source."""
+def levers(ctx: click.Context, directory: str, as_json: bool) -> None:
+    """List installed levers (with the workspace's lever files): name, class, params, source."""
     if ctx.invoked_subcommand is not None:
         return
-    infos = lever_classes(workspace_levers())
+    infos = lever_classes(workspace_levers(directory))
     if as_json:
         rows = [
             {

@@ -30,7 +30,7 @@ def ruler() -> None:
 @ruler.command("show")
 @click.argument("name", default=DEFAULT_RULER)
 @click.option(
-    "--cases", "show_cases", is_flag=True, help="List every case's task and critical unknown."
+    "--cases", "show_cases", is_flag=True, help="Every case's splits, task, critical unknown."
 )
 def ruler_show(name: str, show_cases: bool) -> None:
     """Cases, gates, rubric and lock of ruler NAME (a shipped name or a directory)."""
@@ -46,9 +46,9 @@ def ruler_show(name: str, show_cases: bool) -> None:
     table.add_row("training pool", f"{len(r.training_pool())} cases" if pool.is_file() else "none")
     Console().print(table)
     if show_cases:
-        cases = Table("id", "task", "critical unknown")
+        cases = Table("id", "splits", "task", "critical unknown")
         for case in r.cases.values():
-            cases.add_row(case.id, case.task, case.critical)
+            cases.add_row(case.id, ", ".join(r.splits_of(case.id)) or "–", case.task, case.critical)
         Console().print(cases)
 
 
