@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from levers.registry import LeverInfo, lever_classes
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.tables import print_table
 
 WORKSPACE_AGENT = Path("agent") / "agent.toml"
 
@@ -61,7 +61,7 @@ def levers(ctx: click.Context, directory: str, as_json: bool) -> None:
     table = Table("name", "class", "source", "params", "description")
     for i in infos.values():
         table.add_row(i.name, i.lever_class, i.source, params_summary(i), i.cls.summary())
-    Console().print(table)
+    print_table(table)
 
 
 @levers.command("validate")

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from orchestrator import control
 from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
 from runlog.workspace import Workspace, WorkspaceError
@@ -76,7 +77,8 @@ def _print_eval(result: Any) -> None:
     gate = result.result
     source = result.ref or result.extra.get("agent", "work tree")
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
-    table = Table("quality", "interval", *DIMENSIONS, "W/T/L", title=title)
+    headers = [dimension_header(d) for d in DIMENSIONS]
+    table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=DIMENSION_LEGEND)
     dims = [fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
     table.add_row(
         fmt(gate.quality),
@@ -85,7 +87,7 @@ def _print_eval(result: Any) -> None:
         f"{gate.wins}/{gate.ties}/{gate.losses}",
     )
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(
         f"model calls {result.model_calls} · cached cases {result.cached_cases} · "
         f"judge calls {gate.judge_calls} · {result.seconds:.1f} s"
@@ -294,7 +296,7 @@ def log_command(directory: str, as_json: bool) -> None:
             wtl,
             row["hypothesis"],
         )
-    Console().print(table)
+    print_table(table)
 
 
 @cli.command("status")
