@@ -44,6 +44,9 @@ def case_text(view: CaseView) -> str:
 
 def echo_cases(views: list[CaseView]) -> None:
     """Every case, one blank line apart."""
+    if not views:
+        click.echo("no per-case outputs recorded (a failed experiment has none)")
+        return
     click.echo("\n\n".join(case_text(view) for view in views))
 
 

@@ -160,3 +160,8 @@ def test_ruler_show_cases_marks_each_cases_splits(cli, ruler_name: str) -> None:
         assert ("dev-10" in splits) == (case_id in dev) and ("full-30" in splits) == (
             case_id in full
         )
+
+
+def test_show_cases_of_a_failed_experiment_says_there_are_none(cli, ws: Workspace) -> None:
+    ws.commit_experiment(make_record("001", "broken lever", "failed", None))
+    assert "no per-case outputs recorded" in invoke(cli, "show", "1", "-C", str(ws.root), "--cases")
