@@ -19,6 +19,7 @@ DIMENSION_HEADERS: dict[str, str] = {
     "naturalness": "nat",
     "non_redundancy": "nonred",
 }
+MAX_WORD = 20  # longest cell word kept whole when the table allows it
 DIMENSION_LEGEND = " · ".join(f"{short} = {name}" for name, short in DIMENSION_HEADERS.items())
 
 
@@ -27,23 +28,40 @@ def dimension_header(dimension: str) -> str:
     return DIMENSION_HEADERS.get(dimension, dimension)
 
 
-def _header_text(column) -> str:
-    header = column.header
-    return header.plain if hasattr(header, "plain") else str(header)
+def _plain(renderable) -> str:
+    return renderable.plain if hasattr(renderable, "plain") else str(renderable)
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
+
+
+def _compact(table: Table) -> None:
+    table.box = box.SIMPLE_HEAD
+    table.show_edge = False
+    table.pad_edge = False
+    table.collapse_padding = True
 
 
 def fit(table: Table, width: int) -> Table:
-    """Make `table` fit `width` columns with every header whole; returns the same table."""
+    """Make `table` fit `width` columns with every header whole; returns the same table.
+
+    Columns wrap between words; none gets narrower than its header's longest word, nor (when
+    the table still fits) than its cells' longest word up to `MAX_WORD`, so names stay whole.
+    """
+    measure = Console(width=10_000).measure
     for column in table.columns:
-        words = _header_text(column).split() or [""]
-        column.no_wrap = False
-        column.overflow = "fold"
-        column.min_width = max(column.min_width or 0, max(map(len, words)))
-    if Console(width=10_000).measure(table).maximum > width:
-        table.box = box.SIMPLE_HEAD
-        table.show_edge = False
-        table.pad_edge = False
-        table.collapse_padding = True
+        column.no_wrap, column.overflow = False, "fold"
+        column.min_width = max(column.min_width or 0, _longest_word(_plain(column.header)))
+    if measure(table).maximum > width:
+        _compact(table)
+    headers_only = [column.min_width for column in table.columns]
+    for column in table.columns:
+        cells = max((_longest_word(_plain(cell)) for cell in column.cells), default=0)
+        column.min_width = max(column.min_width, min(cells, MAX_WORD))
+    if measure(table).minimum > width:
+        for column, minimum in zip(table.columns, headers_only, strict=True):
+            column.min_width = minimum
     return table
 
 
