@@ -112,6 +112,7 @@ def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, lis
     from levers.registry import (
         LeverError,
         check_lever_class,
+        ensure_levers,
         lever_classes,
         load_lever_files,
         register_lever_file,
@@ -120,6 +121,10 @@ def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, lis
     from models.plugins import pm
 
     try:
+        ensure_levers()  # built-ins and installed entry points
+        for plugin_name, plugin in list(pm.list_name_plugin()):  # this file, installed: no clash
+            if Path(getattr(plugin, "__file__", None) or "/").resolve() == path:
+                pm.unregister(name=plugin_name)
         if _in_workspace(path):  # its sibling lever files load too, as `eval` loads them
             load_lever_files(path.parent)
         name = register_lever_file(path)

@@ -125,6 +125,7 @@ def test_a_name_clash_with_an_installed_entry_point_fails_validation(tmp_path, m
     assert (report.ok, report.stage) == (False, "register"), report
     assert "name clash with an installed lever" in report.message
     assert "'clash_pkg'" in report.message and "rename" in report.message
+    assert validate_lever(tmp_path / "site" / "clash_pkg.py").ok  # the installed file itself
 
 
 def test_a_name_clash_with_a_sibling_workspace_file_fails_validation(tmp_path):
