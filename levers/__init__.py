@@ -6,11 +6,13 @@ What a lever author imports, all from here (see docs/levers.md):
     from levers import Message, Completion, GenerationOptions  # what ctx.call takes and returns
     from levers import Plan, parse_plan, render_plan          # the planner's output and helpers
     from levers import Context, Example                       # `ctx`'s type, a worked example
+    from levers import LeverError                             # a one-line error from check()
 """
 
 from levers.context import Context, Example
 from levers.hookspecs import hookimpl
 from levers.lever import LEVER_CLASSES, Lever
+from levers.registry import LeverError
 from models.base import Completion, GenerationOptions, Message
 from ruler.plan import QUESTION_COUNT, ParsedPlan, Plan, check_plan, parse_plan, render_plan
 
@@ -22,6 +24,7 @@ __all__ = [
     "Example",
     "GenerationOptions",
     "Lever",
+    "LeverError",
     "Message",
     "ParsedPlan",
     "Plan",
