@@ -15,6 +15,18 @@ from runlog.compare import compare_agents, comparison_view
 from runlog.workspace import Workspace
 
 
+def keep_policy_view(ws: Workspace, paired) -> dict[str, Any]:
+    """What the loop's keep policy (`[keep]`, `orchestrator.services.decide`) would say if
+    this gate were the decisive one."""
+    from orchestrator.services import decide
+
+    keep, result = ws.config.keep, paired.other.result
+    status, why = decide(
+        result, result, baseline=False, policy=keep.policy, min_delta=keep.min_delta
+    )
+    return {"policy": keep.policy, "min_delta": keep.min_delta, "status": status, "reason": why}
+
+
 def run_compare(
     directory: str,
     reference: str,
@@ -35,6 +47,7 @@ def run_compare(
         model=options["model"],
     )
     view = comparison_view(paired)
+    view["keep_policy"] = keep_policy_view(ws, paired)
     holds = paired.other.check(check) if check is not None else None
     ruler = ws.config.ruler.name
     if as_json:

@@ -64,6 +64,16 @@ def comparison_text(view: dict[str, Any]) -> str:
     interval = view["delta_interval"]
     level = round(interval.get("level", 0.95) * 100)
     per_case = f"{view['paired_wins']}/{view['paired_ties']}/{view['paired_losses']}"
+    keep = view.get("keep_policy")
+    verdict = (
+        [
+            textwrap.fill(
+                f"keep policy, were this gate decisive: {keep['status']} ({keep['reason']})", WIDTH
+            )
+        ]
+        if keep
+        else []
+    )
     return "\n".join(
         [
             f"{view['gate']} ({view['mode']}, {view['judge']})",
@@ -73,5 +83,6 @@ def comparison_text(view: dict[str, Any]) -> str:
             f"[{interval['low']:+.3f}, {interval['high']:+.3f}]",
             f"per case: other better/equal/worse {per_case} · "
             f"sign test p={view['sign_test_p']:.3f}",
+            *verdict,
         ]
     )

@@ -103,6 +103,7 @@ def test_eval_compare_prints_both_qualities_delta_interval_and_sign_test(cli, ws
     assert lines[2].startswith("other     work tree") and "W/T/L vs gold 0/10/0" in lines[2]
     assert lines[3].startswith("paired Δ +") and "95% bootstrap [+" in lines[3]
     assert f"10/0/0 · sign test p={sign_test(10, 0):.3f}" in lines[4]
+    assert lines[5].startswith("keep policy, were this gate decisive: kept (dev-10: lower bound")
     args = ("eval", "-C", str(ws.root), "--compare", "exp/001", "--gate", "dev-10", "--json")
     data = json.loads(invoke(cli, *args))
     assert data["reference"]["quality"] < data["other"]["quality"]
@@ -112,6 +113,7 @@ def test_eval_compare_prints_both_qualities_delta_interval_and_sign_test(cli, ws
     # --ref picks the other side; the same agent on both sides differs nowhere
     same = json.loads(invoke(cli, *args, "--ref", "exp/001"))
     assert same["delta"] == 0 and same["paired_ties"] == 10 and same["sign_test_p"] == 1.0
+    assert (data["keep_policy"]["status"], same["keep_policy"]["status"]) == ("kept", "discarded")
     invoke(cli, *args[:-1], "--check", "delta > 0")
     invoke(cli, *args[:-1], "--check", "delta < 0", code=1)
 
