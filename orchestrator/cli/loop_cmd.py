@@ -13,6 +13,7 @@ from rich.table import Table
 
 from orchestrator import control
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.tables import print_table
 from runlog.workspace import Workspace
 
 console = Console(stderr=True)
@@ -149,7 +150,7 @@ def run_command(
     out = Console()
     out.width = max(out.width, 150)  # the table reads badly wrapped; a pipe gets 80 columns
     if summary.experiments:
-        out.print(summary_table(summary.experiments))
+        print_table(summary_table(summary.experiments), out)
     best = Workspace.open(directory).current_best()
     if best is not None and best.result is not None:
         g = best.result

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
 from runlog.workspace import Workspace
 
@@ -61,7 +62,12 @@ def ceiling_tables(rows: list[dict[str, Any]]) -> list[Table]:
         "vs gold (W/T/L)",
         title="Cloud ceiling: only the model changes",
     )
-    dims = Table("scored as candidate", *DIMENSIONS, title="Rubric means, scored as candidate")
+    dims = Table(
+        "scored as candidate",
+        *(dimension_header(d) for d in DIMENSIONS),
+        title="Rubric means, scored as candidate",
+        caption=DIMENSION_LEGEND,
+    )
     for row in rows:
         name = row["label"] if row["id"] in row["label"] else f"{row['label']} [{row['id']}]"
         main.add_row(
@@ -114,7 +120,7 @@ def _print_ceiling_tables(ws: Workspace) -> None:
         console.print("no experiments or ceiling records yet")
         return
     for table in ceiling_tables(rows):
-        console.print(table)
+        print_table(table, console)
 
 
 def _refresh_dashboard(ws: Workspace) -> None:
@@ -199,4 +205,4 @@ def rejudge_command(
         click.echo(json.dumps(view, indent=2, default=str))
         return
     title = f"{record.id}: {record.title}"
-    Console().print(rejudge_rich_table(title, mode, view["rejudge_table"]))
+    print_table(rejudge_rich_table(title, mode, view["rejudge_table"]))

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from models import get_model
 from orchestrator.cli import cli
+from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
 from ruler.judges import get_judge
 from ruler.loader import DEFAULT_RULER, load_ruler
@@ -30,7 +31,7 @@ def ruler() -> None:
 @ruler.command("show")
 @click.argument("name", default=DEFAULT_RULER)
 @click.option(
-    "--cases", "show_cases", is_flag=True, help="List every case's task and critical unknown."
+    "--cases", "show_cases", is_flag=True, help="Every case's splits, task, critical unknown."
 )
 def ruler_show(name: str, show_cases: bool) -> None:
     """Cases, gates, rubric and lock of ruler NAME (a shipped name or a directory)."""
@@ -44,12 +45,12 @@ def ruler_show(name: str, show_cases: bool) -> None:
     table.add_row("lock hash", r.lock_hash)
     pool = r.path / "train.jsonl"
     table.add_row("training pool", f"{len(r.training_pool())} cases" if pool.is_file() else "none")
-    Console().print(table)
+    print_table(table)
     if show_cases:
-        cases = Table("id", "task", "critical unknown")
+        cases = Table("id", "splits", "task", "critical unknown")
         for case in r.cases.values():
-            cases.add_row(case.id, case.task, case.critical)
-        Console().print(cases)
+            cases.add_row(case.id, ", ".join(r.splits_of(case.id)) or "–", case.task, case.critical)
+        print_table(cases)
 
 
 @ruler.command("verify")
@@ -92,7 +93,7 @@ def ruler_sanity(
             f"{res.pairwise_not_won}/{res.total}",
             ", ".join(res.failures) or "-",
         )
-    Console().print(table)
+    print_table(table)
 
 
 @ruler.command("build")
@@ -190,5 +191,5 @@ def judge_cmd(
     for dim in dimensions_for(verdict.mode):
         table.add_row(dim, str(verdict.scores[dim]))
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(verdict.rationale)

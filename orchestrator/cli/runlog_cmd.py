@@ -19,6 +19,7 @@ from rich.table import Table
 
 from orchestrator import control
 from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
 from runlog.workspace import Workspace, WorkspaceError
@@ -76,7 +77,8 @@ def _print_eval(result: Any) -> None:
     gate = result.result
     source = result.ref or result.extra.get("agent", "work tree")
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
-    table = Table("quality", "interval", *DIMENSIONS, "W/T/L", title=title)
+    headers = [dimension_header(d) for d in DIMENSIONS]
+    table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=DIMENSION_LEGEND)
     dims = [fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
     table.add_row(
         fmt(gate.quality),
@@ -85,7 +87,7 @@ def _print_eval(result: Any) -> None:
         f"{gate.wins}/{gate.ties}/{gate.losses}",
     )
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(
         f"model calls {result.model_calls} · cached cases {result.cached_cases} · "
         f"judge calls {gate.judge_calls} · {result.seconds:.1f} s"
@@ -145,6 +147,13 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
         )
 
 
+def _eval_cases(directory: str, result: Any) -> list:
+    from runlog.cases import eval_cases
+
+    ws = _open_quietly(directory)
+    return eval_cases(result, ws.config.ruler.name if ws else "planner")
+
+
 class _nullcontext:
     def __enter__(self) -> None:
         return None
@@ -170,6 +179,10 @@ class _nullcontext:
     "--check", "check", help='Exit 0 if it holds, 1 if not: "coverage>=3 and quality>0.4".'
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--cases", "show_cases", is_flag=True, help="Also each case's plan and verdict.")
+@click.option(
+    "--compare", "compare_ref", help="Pair with the agent at this ref (Δ, interval, sign test)."
+)
 def eval_command(
     directory: str,
     ref: str | None,
@@ -180,8 +193,14 @@ def eval_command(
     model: str | None,
     check: str | None,
     as_json: bool,
+    show_cases: bool,
+    compare_ref: str | None,
 ) -> None:
-    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate."""
+    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate.
+
+    With --compare REF, the agent at REF and this one (the work tree, or --ref) run on the
+    same gate and are paired case by case, as the keep policy pairs an experiment with the best.
+    """
     if check is not None:
         try:
             parse_check(check)
@@ -189,8 +208,13 @@ def eval_command(
             click.echo(f"error: {exc}", err=True)
             sys.exit(BAD_CHECK)
     options = {"ref": ref, "gate": gate, "judge": judge, "mode": mode, "model": model}
-    if agent_file and ref:
-        raise click.UsageError("give --ref or --agent, not both")
+    if agent_file and (ref or compare_ref):
+        raise click.UsageError("--agent does not combine with --ref or --compare")
+    if compare_ref:  # --- paired comparison (issue 17) ---
+        from orchestrator.cli.eval_compare import run_compare
+
+        run_compare(directory, compare_ref, options, as_json, show_cases, check)
+        return
     try:
         result = _evaluate(directory, agent_file, **options)
     except Exception as exc:
@@ -200,9 +224,16 @@ def eval_command(
         sys.exit(CANNOT_EVALUATE)
     holds = result.check(check) if check is not None else None
     if as_json:
-        click.echo(json.dumps(_eval_json(result, check, holds), indent=2))
+        data = _eval_json(result, check, holds)
+        if show_cases:
+            data["cases"] = [c.model_dump() for c in _eval_cases(directory, result)]
+        click.echo(json.dumps(data, indent=2))
     else:
         _print_eval(result)
+        if show_cases:
+            from orchestrator.cli.render_cases import echo_cases
+
+            echo_cases(_eval_cases(directory, result))
         if check is not None:
             click.echo(f"check {check!r}: {'holds' if holds else 'fails'}")
     if check is not None:
@@ -265,7 +296,7 @@ def log_command(directory: str, as_json: bool) -> None:
             wtl,
             row["hypothesis"],
         )
-    Console().print(table)
+    print_table(table)
 
 
 @cli.command("status")
@@ -308,7 +339,8 @@ def status_command(directory: str, as_json: bool) -> None:
 @click.argument("experiment")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True)
-def show_command(experiment: str, directory: str, as_json: bool) -> None:
+@click.option("--cases", "show_cases", is_flag=True, help="Each case: plan, problems, verdict.")
+def show_command(experiment: str, directory: str, as_json: bool, show_cases: bool) -> None:
     """One experiment: hypothesis, method, result, dimensions, diff and process diagram."""
     from runlog.views import experiment_view
 
@@ -316,6 +348,15 @@ def show_command(experiment: str, directory: str, as_json: bool) -> None:
         view = experiment_view(Workspace.open(directory), experiment)
     except ValueError as exc:
         raise WorkspaceError(str(exc)) from None
+    if show_cases:  # --- per-case view (issue 17) ---
+        from orchestrator.cli.render_cases import echo_cases
+        from runlog.cases import experiment_cases
+
+        cases = experiment_cases(Workspace.open(directory), experiment)
+        view["cases"] = [c.model_dump() for c in cases]
+        if not as_json:
+            echo_cases(cases)
+            return
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
@@ -21,6 +20,7 @@ from levers.training.store import (
 )
 from levers.training.trainers import TrainConfig
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.tables import print_table
 
 
 def _root(directory: str) -> Path:
@@ -164,7 +164,7 @@ def adapters_list(as_json: bool, directory: str) -> None:
             str(rows),
             r.created[:16].replace("T", " "),
         )
-    Console().print(table)
+    print_table(table)
 
 
 @adapters.command("show")
