@@ -32,7 +32,7 @@ from orchestrator.researchers.base import (
 )
 from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
-from runlog.files import atomic_write_text
+from models.files import atomic_write_text
 from runlog.records import ExperimentRecord, OutputRow
 from runlog.workspace import Workspace
 

@@ -17,8 +17,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
-from runlog.files import atomic_write_text
 from runlog.records import ExperimentRecord
 from runlog.views import log_view
 from runlog.workspace import Workspace

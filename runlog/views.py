@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from runlog.gitstore import MAIN, current_best, experiment_commits, pending_records
+from runlog.gitstore import MAIN, current_best, pending_records
+from runlog.tags import experiment_commits
 from runlog.records import ExperimentRecord, experiment_id
 from runlog.workspace import Workspace
 
