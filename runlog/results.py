@@ -10,6 +10,7 @@ from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
 from runlog.folder import WorkspaceFolder
 from runlog.records import ExperimentRecord
+from runlog.rows import ResultRow
 from runlog.tags import experiment_commits
 
 COLUMNS: tuple[str, ...] = (
@@ -43,9 +44,7 @@ def result_row(record: ExperimentRecord, commit: str | None) -> dict[str, str]:
         description=_clean(record.hypothesis),
     )
     if result is not None:
-        row.update(gate=result.gate, quality=f"{result.quality:.4f}")
-        row.update({d: f"{result.dimension_means[d]:.2f}" for d in result.dimension_means})
-        row.update(wins=str(result.wins), ties=str(result.ties), losses=str(result.losses))
+        row.update(ResultRow.from_gate(result).tsv_cells())
     return row
 
 

@@ -8,6 +8,15 @@ trains on the local base model and returns the `AdapterRecord` stored under
 `.autoresearch/adapters/<sha256>/`.
 """
 
+from levers.adapters import (
+    AdapterError,
+    AdapterRecord,
+    adapter_store,
+    add_adapter,
+    list_adapters,
+    load_record,
+    resolve_ref,
+)
 from levers.training.data import (
     TrainingData,
     TrainingDataError,
@@ -19,15 +28,6 @@ from levers.training.data import (
     load_training_pool,
 )
 from levers.training.estimate import describe_estimate, estimate_seconds, steps_for
-from levers.training.store import (
-    AdapterRecord,
-    AdapterStoreError,
-    add_adapter,
-    list_adapters,
-    load_record,
-    resolve_ref,
-    store_root,
-)
 from levers.training.track import agent_for, build_dataset, run_training, training_node
 from levers.training.trainers import (
     TrainConfig,
@@ -38,7 +38,7 @@ from levers.training.trainers import (
 
 __all__ = [
     "AdapterRecord",
-    "AdapterStoreError",
+    "AdapterError",
     "TrainConfig",
     "TrainingData",
     "TrainingDataError",
@@ -59,7 +59,7 @@ __all__ = [
     "resolve_ref",
     "run_training",
     "steps_for",
-    "store_root",
+    "adapter_store",
     "train_adapter",
     "training_node",
     "training_supported",

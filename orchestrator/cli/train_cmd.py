@@ -10,15 +10,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
-from levers.training.estimate import describe_estimate, format_duration
-from levers.training.store import (
+from levers.adapters import (
     AdapterRecord,
+    adapter_store,
     add_adapter,
     list_adapters,
     load_record,
     resolve_ref,
-    store_root,
 )
+from levers.training.estimate import describe_estimate, format_duration
 from levers.training.trainers import TrainConfig
 from orchestrator.cli import cli, workspace_option
 
@@ -116,7 +116,7 @@ def train(
             on_draft=on_draft,
             on_step=on_step,
         )
-    _print_summary(record, resolve_ref(store_root(root), record.hash))
+    _print_summary(record, resolve_ref(adapter_store(root), record.hash))
 
 
 def _print_summary(record: AdapterRecord, path: Path) -> None:
@@ -140,7 +140,7 @@ def adapters() -> None:
 @workspace_option
 def adapters_list(as_json: bool, directory: str) -> None:
     """Every stored adapter, oldest first."""
-    records = list_adapters(store_root(_root(directory)))
+    records = list_adapters(adapter_store(_root(directory)))
     if as_json:
         click.echo(json.dumps([r.model_dump() for r in records], indent=2))
         return
@@ -173,7 +173,7 @@ def adapters_list(as_json: bool, directory: str) -> None:
 @workspace_option
 def adapters_show(ref: str, as_json: bool, directory: str) -> None:
     """One adapter's record: training config, data recipe, loss curve."""
-    root = store_root(_root(directory))
+    root = adapter_store(_root(directory))
     record = load_record(root, ref)
     if as_json:
         click.echo(record.model_dump_json(indent=2))
@@ -218,7 +218,7 @@ def adapters_add(
     path: str, kind: str, base_model: str, request: str | None, directory: str
 ) -> None:
     """Register an adapter trained elsewhere (e.g. Apple's adapter toolkit) in the store."""
-    root = store_root(_root(directory))
+    root = adapter_store(_root(directory))
     record = add_adapter(
         root,
         Path(path),

@@ -8,7 +8,7 @@ from typing import Any
 
 from levers.diagram import text_diagram
 from levers.trace import TraceNode
-from ruler.records import DIMENSIONS, GateResult
+from ruler.records import GateResult
 from runlog.folder import WorkspaceFolder
 from runlog.gitstore import current_best
 from runlog.records import ExperimentRecord, ReferenceRecord
@@ -18,6 +18,7 @@ from runlog.reference.store import (
     reference_tag,
     sources,
 )
+from runlog.rows import ResultRow
 from runlog.settings import WorkspaceError
 
 WHERE = {"local": "on-device", "apple": "on-device", "fake": "fake"}
@@ -29,23 +30,15 @@ def where(model_spec: str) -> str:
     return WHERE.get(backend, "cloud")
 
 
-def _result_row(label: str, candidate: str, place: str, result: GateResult) -> dict[str, Any]:
+def result_row(label: str, candidate: str, place: str, result: GateResult) -> dict[str, Any]:
+    """A reference table row: who was scored and where, then the result's cells."""
+    cells = ResultRow.cells(result)
     return {
         "label": label,
         "candidate": candidate,
         "where": place,
-        "gate": result.gate,
-        "mode": result.mode,
-        "judge": result.judge_id,
-        "quality": result.quality,
-        "low": result.interval.low,
-        "high": result.interval.high,
-        "coverage": result.dimension_means.get("coverage"),
-        "dimensions": {d: result.dimension_means.get(d) for d in DIMENSIONS},
-        "wins": result.wins,
-        "ties": result.ties,
-        "losses": result.losses,
-        "cases": result.wins + result.ties + result.losses,
+        **cells,
+        "coverage": cells["dimensions"].get("coverage"),
     }
 
 
@@ -72,11 +65,11 @@ def ceiling_table(ws: WorkspaceFolder) -> list[dict[str, Any]]:
     if best and result:
         candidate = best.record.model_ids.get("candidate") or best.record.agent.get("model", "?")
         label = f"{candidate} ({best.record.name}, best)"
-        rows.append({"id": best.record.name, **_result_row(label, candidate, "on-device", result)})
+        rows.append({"id": best.record.name, **result_row(label, candidate, "on-device", result)})
     for ref in refs:
         candidate = ref.model_ids.get("candidate", "?")
         rows.append(
-            {"id": ref.id, **_result_row(candidate, candidate, where(candidate), ref.result)}
+            {"id": ref.id, **result_row(candidate, candidate, where(candidate), ref.result)}
         )
     return rows
 
@@ -198,7 +191,7 @@ def reference_view(ws: WorkspaceFolder, ref_id: str) -> dict[str, Any]:
         "created_at": record.created_at.isoformat(),
         "commit": reference_commits(ws).get(record.id),
         "tag": reference_tag(record.id),
-        "gates": [_result_row(record.id, "", "", g) for g in record.gates],
+        "gates": [result_row(record.id, "", "", g) for g in record.gates],
         "diagram": "",
         "ceiling_table": [],
         "scored_as_candidate": [],
