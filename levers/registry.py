@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from levers import hookspecs
 from levers.lever import LEVER_CLASSES, Lever
 from models.base import AutoresearchError
-from models.plugins import _allowed, ensure_plugins, plugin_source, pm, register_modules
+from models.plugins import ensure_plugins, plugin_allowed, plugin_source, pm, register_modules
 
 pm.add_hookspecs(hookspecs)
 
@@ -149,6 +149,6 @@ def load_lever_files(folder: Path) -> list[str]:
     for path in sorted(Path(folder).glob("*.py")):
         if path.name.startswith("_"):
             continue
-        if _allowed(WORKSPACE_PREFIX + path.name) or _allowed(path.stem):
+        if plugin_allowed(WORKSPACE_PREFIX + path.name) or plugin_allowed(path.stem):
             names.append(register_lever_file(path))
     return names
