@@ -182,8 +182,13 @@ def test_ceiling_cli_keeps_main_and_results_and_prints_the_tables(cli, ws: Works
     assert len(rows) == 30 and record.result.gate == "full-30"
 
 
-def test_ceiling_table_flag_and_command(cli, ws: Workspace) -> None:
-    assert "no experiments or ceiling records" not in run(cli, "ceiling-table", "-C", str(ws.root))
+def test_ceiling_table_flag_and_command(cli, ws: Workspace, tmp_path: Path) -> None:
+    empty = Workspace.init(tmp_path / "empty", model="fake:planner", judge="fake:judge")
+    assert "no experiments or ceiling records yet" in run(
+        cli, "ceiling-table", "-C", str(empty.root)
+    )
+    before = run(cli, "ceiling-table", "-C", str(ws.root))
+    assert "fake:planner (exp001, best)" in before and "fake:echo" not in before
     reference.run_ceiling(ws, "fake:echo")
     for args in (("ceiling-table",), ("ceiling", "--table")):
         out = run(cli, *args, "-C", str(ws.root))

@@ -79,10 +79,8 @@ def test_empty_workspace_report(ws: Workspace) -> None:
     assert "no experiments yet" in write_dashboard(ws).read_text()
 
 
-@pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)"
-)
 def test_dashboard_renders_in_headless_chromium(ws: Workspace, tmp_path: Path) -> None:
+    assert shutil.which("chromium"), "chromium is missing: scripts/setup.sh installs it"
     fill(ws)
     page = write_dashboard(ws)
     shot = tmp_path / "dashboard.png"
