@@ -1,7 +1,8 @@
 """`ResultRow`: one gate result flattened for a table row, a JSON line or a results.tsv line.
 
 The views (`log`, `show`), the reference tables and results.tsv all build their result cells
-from it, so a reader (the TUI, a script) sees the same keys everywhere.
+from it, so a reader (the TUI, a script) sees the same keys everywhere; `format_number` prints
+any of its numbers (the CLI, the dashboard, the TUI).
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ruler.records import GateResult, JudgeMode
+
+MISSING = "–"  # an en dash: the cell of a number that is not there
+
+
+def format_number(value: float | None, digits: int = 3, *, signed: bool = False) -> str:
+    """A number for a table cell to `digits` places (`+` shown when `signed`), or `MISSING`."""
+    if value is None:
+        return MISSING
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
 class ResultRow(BaseModel):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
 from levers.adapters import (
@@ -21,6 +20,8 @@ from levers.adapters import (
 from levers.training.estimate import describe_estimate, format_duration
 from levers.training.trainers import TrainConfig
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.progress import StageProgress
+from runlog.rows import MISSING, format_number
 
 
 def _root(directory: str) -> Path:
@@ -31,17 +32,6 @@ def _root(directory: str) -> Path:
         return find_root(Path(directory))
     except Exception:  # not inside a workspace: train into the folder as given
         return Path(directory).resolve()
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeRemainingColumn(),
-        transient=False,
-    )
 
 
 @cli.command()
@@ -95,15 +85,10 @@ def train(
     model = base_model or agent.model
     rows = pool_size or 160
     click.echo(f"estimate: {describe_estimate(kind, rows, config, model)}")  # type: ignore[arg-type]
-    with _progress() as bar:
-        drafts = bar.add_task("drafts", total=None, note="", visible=False)
-        task = bar.add_task(f"{kind} training", total=None, note="")
-
-        def on_draft(done: int, total: int) -> None:
-            bar.update(drafts, completed=done, total=total, visible=True)
+    with StageProgress(transient=False) as bar:
 
         def on_step(step: int, total: int, loss: float) -> None:
-            bar.update(task, completed=step, total=total, note=f"loss {loss:.3f}")
+            bar.update(f"{kind} training", step, total, note=f"loss {loss:.3f}")
 
         record = run_training(
             kind,
@@ -113,7 +98,7 @@ def train(
             base_model=model,  # type: ignore[arg-type]
             agent=agent,
             pool_size=pool_size,
-            on_draft=on_draft,
+            on_draft=bar.stage("drafts"),
             on_step=on_step,
         )
     _print_summary(record, resolve_ref(adapter_store(root), record.hash))
@@ -151,8 +136,8 @@ def adapters_list(as_json: bool, directory: str) -> None:
     table.columns.insert(0, Column("hash", no_wrap=True, min_width=12))
     table.columns.insert(1, Column("kind", no_wrap=True))
     for r in records:
-        final = f"{r.loss_curve[-1][1]:.3f}" if r.loss_curve else "–"
-        rows = len(r.data_recipe.get("case_ids", [])) or "–"
+        final = format_number(r.loss_curve[-1][1] if r.loss_curve else None)
+        rows = len(r.data_recipe.get("case_ids", [])) or MISSING
         origin = r.origin + (f" ({r.request})" if r.request else "")
         table.add_row(
             r.hash[:12],
