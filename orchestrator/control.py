@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import AutoresearchError
-from runlog.files import append_line, atomic_write_text
+from models.files import STATE_DIR, append_line, atomic_write_text
 
 CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
 LoopState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
@@ -54,7 +54,7 @@ class LiveStatus(BaseModel):
 
 
 def control_dir(workspace: Path) -> Path:
-    path = Path(workspace) / ".autoresearch"
+    path = Path(workspace) / STATE_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -21,6 +21,7 @@ from levers.config import AgentConfig, dump_agent, load_agent
 from levers.registry import lever_classes
 from levers.validate import validate_lever
 from models import AutoresearchError
+from models.files import atomic_write_text
 from orchestrator import control
 from orchestrator.graph import Budget, LoopState
 from orchestrator.researchers.base import (
@@ -32,7 +33,6 @@ from orchestrator.researchers.base import (
 )
 from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
-from runlog.files import atomic_write_text
 from runlog.records import ExperimentRecord, OutputRow
 from runlog.workspace import Workspace
 
@@ -201,7 +201,7 @@ class WorkspaceServices:
         return load_agent(self.ws.agent_path).model_dump()
 
     def _adapters(self) -> list[dict[str, Any]]:
-        from levers.training.store import list_adapters
+        from levers.adapters import list_adapters
 
         return [
             {"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
@@ -317,7 +317,7 @@ class WorkspaceServices:
         }
 
     def _adapter_hash(self, ref: str | None) -> str | None:
-        from levers.training.store import load_record
+        from levers.adapters import load_record
 
         return load_record(adapter_store(self.root), ref).hash if ref else None
 
@@ -325,7 +325,7 @@ class WorkspaceServices:
         """The adapter's (dev-time) training as the first node of the process diagram."""
         if not ref:
             return []
-        from levers.training.store import load_record
+        from levers.adapters import load_record
         from levers.training.track import training_node
 
         record = load_record(adapter_store(self.root), ref)

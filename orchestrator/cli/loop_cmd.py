@@ -14,6 +14,7 @@ from rich.table import Table
 from orchestrator import control
 from orchestrator.cli import cli, workspace_option
 from orchestrator.cli.tables import print_table
+from runlog.rows import MISSING, format_number
 from runlog.workspace import Workspace
 
 console = Console(stderr=True)
@@ -57,7 +58,7 @@ class LoopProgress:
             q = payload.get("quality")
             if payload["status"] == "kept" and q is not None:
                 self.best = q
-            quality = f"{q:.3f}" if q is not None else "–"
+            quality = format_number(q)
             self.progress.console.print(
                 f"{exp} [{_colour(payload['status'])}]{payload['status']:9}[/] {quality} "
                 f"{payload['lever_class']:13} {payload['hypothesis']}"
@@ -103,10 +104,10 @@ def summary_table(records: list[Any]) -> Table:
             r.name,
             f"[{_colour(r.status)}]{r.status}[/]",
             r.lever_class,
-            g.gate if g else "–",
-            f"{g.quality:.3f}" if g else "–",
-            f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else "–",
-            f"{g.wins}/{g.ties}/{g.losses}" if g else "–",
+            g.gate if g else MISSING,
+            format_number(g.quality if g else None),
+            f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else MISSING,
+            f"{g.wins}/{g.ties}/{g.losses}" if g else MISSING,
             r.hypothesis,
         )
     return table

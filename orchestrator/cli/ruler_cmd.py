@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from models import get_model
 from orchestrator.cli import cli
+from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
 from ruler.judges import get_judge
@@ -115,15 +115,8 @@ def ruler_sanity(
 def ruler_build(tasks_file: Path, gold_model: str, out: Path, template: str) -> None:
     """Write a new ruler directory with gold plans from GOLD_MODEL; then run `ruler freeze`."""
     model = get_model(gold_model)
-    with Progress(transient=True) as bar:
-        task = bar.add_task("gold plans", total=None)
-        cases = build_ruler(
-            tasks_file,
-            model,
-            out,
-            template,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with StageProgress() as bar:
+        cases = build_ruler(tasks_file, model, out, template, progress=bar.stage("gold plans"))
     click.echo(
         f"wrote {len(cases)} cases to {out}; review them, then: autoresearch ruler freeze {out}"
     )

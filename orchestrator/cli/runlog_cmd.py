@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator import control
-from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
+from runlog.rows import MISSING, format_number
 from runlog.workspace import Workspace, WorkspaceError
 
 CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
@@ -79,10 +81,10 @@ def _print_eval(result: Any) -> None:
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
     headers = [dimension_header(d) for d in DIMENSIONS]
     table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=DIMENSION_LEGEND)
-    dims = [fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
+    dims = [format_number(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
     table.add_row(
-        fmt(gate.quality),
-        f"[{fmt(gate.interval.low)}, {fmt(gate.interval.high)}]",
+        format_number(gate.quality),
+        f"[{format_number(gate.interval.low)}, {format_number(gate.interval.high)}]",
         *dims,
         f"{gate.wins}/{gate.ties}/{gate.losses}",
     )
@@ -102,22 +104,6 @@ def _print_eval(result: Any) -> None:
         console.print(text_diagram(result.trace), end="", markup=False, highlight=False)
 
 
-def _progress():
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done)
-
-    return bar, update
-
-
 def _open_quietly(directory: str) -> Workspace | None:
     try:
         return Workspace.open(directory, repair=False)
@@ -132,8 +118,8 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
     ws = _open_quietly(directory)
     if ws is None and options["ref"]:
         raise WorkspaceError(f"{Path(directory).resolve()}: --ref needs a workspace (see -C)")
-    bar, progress = _progress()
-    with bar or _nullcontext():
+    with StageProgress() as bar:
+        progress = bar.callback
         if ws is not None and not agent_file:
             return evaluate_workspace(ws, progress=progress, **options)
         return evaluate_agent_file(
@@ -152,14 +138,6 @@ def _eval_cases(directory: str, result: Any) -> list:
 
     ws = _open_quietly(directory)
     return eval_cases(result, ws.config.ruler.name if ws else "planner")
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @cli.command("eval")
@@ -284,15 +262,15 @@ def log_command(directory: str, as_json: bool) -> None:
         return
     table = Table("id", "commit", "status", "class", "gate", "quality", "W/T/L", "hypothesis")
     for row in rows:
-        wtl = "–" if row["wins"] is None else f"{row['wins']}/{row['ties']}/{row['losses']}"
+        wtl = MISSING if row["wins"] is None else f"{row['wins']}/{row['ties']}/{row['losses']}"
         status = row["status"] + (" ●" if row["on_main"] else "")
         table.add_row(
             row["id"],
             (row["commit"] or "-")[:7],
             status,
             row["lever_class"],
-            row["gate"] or "–",
-            fmt(row["quality"]),
+            row["gate"] or MISSING,
+            format_number(row["quality"]),
             wtl,
             row["hypothesis"],
         )
@@ -324,8 +302,9 @@ def status_command(directory: str, as_json: bool) -> None:
     best = view["best"]
     if best:
         click.echo(
-            f"best       {best['name']} quality {fmt(best['quality'])} "
-            f"[{fmt(best['low'])}, {fmt(best['high'])}] on {best['gate']}: {best['hypothesis']}"
+            f"best       {best['name']} quality {format_number(best['quality'])} "
+            f"[{format_number(best['low'])}, {format_number(best['high'])}] on {best['gate']}: "
+            f"{best['hypothesis']}"
         )
     else:
         click.echo("best       none yet")

@@ -35,7 +35,7 @@ def plant(ws: Workspace) -> None:
 
 
 def test_eval_check_exit_codes(ws: Workspace, monkeypatch) -> None:
-    monkeypatch.setattr(evaluate, "_judge", lambda spec, ruler=None: ParseJudge())
+    monkeypatch.setattr(evaluate, "resolve_judge", lambda spec, ruler=None: ParseJudge())
     cli = load_commands()
 
     def code(*args: str) -> int:

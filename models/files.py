@@ -1,10 +1,14 @@
-"""Atomic file writes for the run log: whole files via temp + os.replace, lines via O_APPEND."""
+"""Files every layer writes: whole files atomically (temp + fsync + os.replace), lines with one
+O_APPEND write, and `STATE_DIR`, the git-ignored folder of a workspace (caches, checkpoints,
+adapters, the loop's live state)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+STATE_DIR = ".autoresearch"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -17,7 +21,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the run log is for every reader
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; what we write is for every reader
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
