@@ -39,7 +39,7 @@ def rendered(table) -> str:
 
 @pytest.fixture
 def cli(monkeypatch):
-    monkeypatch.setattr(evaluate, "_judge", lambda spec, ruler=None: ParseJudge())
+    monkeypatch.setattr(evaluate, "resolve_judge", lambda spec, ruler=None: ParseJudge())
     return load_commands()
 
 

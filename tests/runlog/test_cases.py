@@ -28,7 +28,7 @@ class NotesJudge(ParseJudge):
 
 @pytest.fixture
 def cli(monkeypatch):
-    monkeypatch.setattr(evaluate, "_judge", lambda spec, ruler=None: NotesJudge())
+    monkeypatch.setattr(evaluate, "resolve_judge", lambda spec, ruler=None: NotesJudge())
     return load_commands()
 
 
