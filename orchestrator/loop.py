@@ -20,7 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from orchestrator import control
-from orchestrator.graph import Budget, build_graph
+from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import Researcher
 from orchestrator.services import WorkspaceServices
@@ -41,7 +41,7 @@ class LoopSummary:
 
 def _checkpointer(ws: Workspace) -> SqliteSaver:
     conn = sqlite3.connect(ws.state_dir / "checkpoints.sqlite", check_same_thread=False)
-    return SqliteSaver(conn)
+    return SqliteSaver(conn, serde=checkpoint_serializer())
 
 
 def _wait_for_decision(
@@ -121,7 +121,8 @@ def run_loop(
     )
     with control.LoopLock(ws.main_root):
         saver = _checkpointer(ws)
-        graph = build_graph(services, saver)
+        graph = build_graph(saver)
+        context = LoopContext(services)
         config = {"configurable": {"thread_id": THREAD}}
         snapshot = graph.get_state(config)
         # an unfinished run (tasks pending, or done but not yet folded into a checkpoint): resume
@@ -133,7 +134,9 @@ def run_loop(
         waiting = None
         try:
             while True:
-                for _ in graph.stream(value, config, stream_mode="updates", durability="sync"):
+                for _ in graph.stream(
+                    value, config, context=context, stream_mode="updates", durability="sync"
+                ):
                     pass
                 snapshot = graph.get_state(config)
                 if not snapshot.interrupts:
@@ -162,9 +165,4 @@ def run_loop(
             )
             saver.conn.close()
     new = [ws.record(i) for i in ws.record_ids() if i not in before]
-    dashboard = None
-    if new:
-        from runlog.report import write_dashboard
-
-        dashboard = write_dashboard(ws)
-    return LoopSummary(new, stop_reason, time.time() - started, dashboard, waiting)
+    return LoopSummary(new, stop_reason, time.time() - started, services.dashboard, waiting)
