@@ -59,7 +59,9 @@ def control_dir(workspace: Path) -> Path:
     return path
 
 
-def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None = None) -> ControlCommand:
+def send(
+    workspace: Path, kind: CommandKind, text: str = "", request: str | None = None
+) -> ControlCommand:
     """Append a supervisor command for the loop to pick up."""
     command = ControlCommand(kind=kind, text=text, request=request)
     append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())

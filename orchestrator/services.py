@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,6 @@ from models import AutoresearchError
 from orchestrator import control
 from orchestrator.change import describe_change
 from orchestrator.graph import Budget
-from orchestrator.state import LoopState, Outcome
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
@@ -33,6 +33,7 @@ from orchestrator.researchers.base import (
     Researcher,
     apply_patch,
 )
+from orchestrator.state import LoopState, Outcome
 from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
 from runlog.files import atomic_write_text
@@ -205,6 +206,12 @@ class WorkspaceServices:
     def _agent_on_disk(self) -> dict[str, Any]:
         return load_agent(self.ws.agent_path).model_dump()
 
+    def _parent_config(self) -> dict[str, Any]:
+        """The best's agent, or agent.toml as written (its lever modules are not imported: one
+        of them may be the broken module that failed the experiment being described)."""
+        best = self.ws.current_best()
+        return best.record.agent if best else tomllib.loads(self.ws.agent_path.read_text())
+
     def _adapters(self) -> list[dict[str, Any]]:
         from levers.training.store import list_adapters
 
@@ -255,11 +262,6 @@ class WorkspaceServices:
             compare_best=False,
             progress=self._progress(exp_id, gate),
         )
-
-    def _parent_agent(self) -> dict[str, Any]:
-        """The agent a proposal patches: the current best's, or the one on disk before any."""
-        best = self.ws.current_best()
-        return best.record.agent if best else self._agent_on_disk()
 
     def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None = None) -> Outcome:
         started = time.perf_counter()
@@ -332,7 +334,7 @@ class WorkspaceServices:
         """The actual change (an experiment that failed before its gates never changes the best,
         so the change is computed against the best now), then the researcher's own words."""
         change = outcome.method or describe_change(
-            parent := self._parent_agent(),
+            parent := self._parent_config(),
             apply_patch(parent, proposal.agent_patch),
             state.get("lever_path"),
         )
