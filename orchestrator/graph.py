@@ -142,11 +142,10 @@ def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
 
 def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     """Supervised mode: the supervisor approves or denies the proposed experiment."""
-    proposal = state["proposal"]
     payload = {
         "type": "experiment",
         "id": state["exp_id"],
-        "hypothesis": proposal.hypothesis if proposal else "",
+        "hypothesis": _proposal(state).hypothesis,
     }
     answer, update = ask_supervisor(payload, state)
     if not answer.approved:
@@ -155,16 +154,15 @@ def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[
 
 
 def write_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    proposal = state["proposal"]
-    assert proposal is not None  # propose always leaves one
+    proposal = _proposal(state)
     return {"lever_path": runtime.context.services.write_lever(state["exp_id"], proposal)}
 
 
 def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     """Validate the written lever module; a failure gets the researcher's one repair."""
     services = runtime.context.services
-    path, proposal = state.get("lever_path"), state["proposal"]
-    if not path or proposal is None:
+    path, proposal = state.get("lever_path"), _proposal(state)
+    if not path:
         return {"validation": None}
     report = services.validate_lever(path)
     if report.ok or not proposal.lever_code:
@@ -186,10 +184,9 @@ def run_gate(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     if validation is not None and not validation.ok:
         why = f"lever validation failed at {validation.stage}: {validation.message}"
         return {"outcome": Outcome.failed(why)}
-    proposal = state["proposal"]
-    assert proposal is not None  # propose always leaves one
     services = runtime.context.services
-    return {"outcome": services.run_gate(state["exp_id"], proposal, state.get("lever_path"))}
+    outcome = services.run_gate(state["exp_id"], _proposal(state), state.get("lever_path"))
+    return {"outcome": outcome}
 
 
 def record(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
@@ -220,9 +217,16 @@ def train(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     return {"adapter": runtime.context.services.train(_training_request(state), state["exp_id"])}
 
 
-def _training_request(state: LoopState) -> dict[str, Any]:
+def _proposal(state: LoopState) -> Proposal:
+    """The experiment's proposal (propose always leaves one before the nodes that read it)."""
     proposal = state.get("proposal")
-    request = proposal.training_request if proposal else None
+    if proposal is None:
+        raise RuntimeError(f"experiment {state.get('exp_id', '?')}: no proposal in the state")
+    return proposal
+
+
+def _training_request(state: LoopState) -> dict[str, Any]:
+    request = _proposal(state).training_request
     return request.model_dump() if request else {}
 
 

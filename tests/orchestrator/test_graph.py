@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from levers.validate import ValidationReport
-from orchestrator.graph import Budget, LoopContext, build_graph
+from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
 from orchestrator.state import Outcome
 
@@ -199,3 +202,27 @@ def test_supervised_mode_asks_before_every_experiment():
     assert not services.recorded and chunks[-1]["__interrupt__"][0].value["hypothesis"] == "b"
     run(graph, Command(resume={"approved": True}), config(), services)
     assert [r["proposal"].hypothesis for r in services.recorded] == ["b"]
+
+
+def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
+    request = TrainingRequest(kind="sft", rationale="plateau")
+    services = FakeServices(
+        ScriptedResearcher([proposal("train", training_request=request), proposal("next")])
+    )
+    path = tmp_path / "checkpoints.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    run(build_graph(SqliteSaver(conn, serde=checkpoint_serializer())), {}, config(), services)
+    conn.close()
+
+    conn = sqlite3.connect(path, check_same_thread=False)  # a fresh process's view
+    graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
+    with caplog.at_level(logging.WARNING):
+        values = graph.get_state(config()).values
+        assert isinstance(values["proposal"], Proposal)
+        assert values["proposal"].training_request == request
+        run(graph, Command(resume={"approved": True}), config(), services)
+        outcome = graph.get_state(config()).values["outcome"]
+    conn.close()
+    assert services.trained == [request.model_dump()]
+    assert isinstance(outcome, Outcome) and outcome.cost_usd == 0.5
+    assert "unregistered type" not in caplog.text
