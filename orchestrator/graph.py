@@ -238,8 +238,7 @@ def after_check_stop(state: LoopState) -> Literal["propose", "__end__"]:
 def after_propose(
     state: LoopState, runtime: Runtime[LoopContext]
 ) -> Literal["request_training", "confirm_experiment", "write_lever"]:
-    proposal = state.get("proposal")
-    if proposal is not None and proposal.training_request:
+    if _proposal(state).training_request:
         return "request_training"
     return "confirm_experiment" if runtime.context.services.supervised else "write_lever"
 

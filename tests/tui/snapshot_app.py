@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.control import Command, LiveStatus
+from orchestrator.control import ControlCommand, LiveStatus
 from tui.app import AutoresearchApp
 from tui.source import (
     BisectOutcome,
@@ -105,7 +105,7 @@ class FixedSource:
     def __init__(self, pending: bool = False) -> None:
         self.workspace = Path("demo-workspace")
         self.pending = pending
-        self.sent: list[Command] = []
+        self.sent: list[ControlCommand] = []
 
     def version(self) -> Any:
         return 1
@@ -167,8 +167,10 @@ class FixedSource:
     def events(self, offset: int) -> tuple[list[dict[str, Any]], int]:
         return EVENTS[offset:], len(EVENTS)
 
-    def send(self, kind: Any, text: str = "", request: str | None = None) -> Command:
-        command = Command(id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request)
+    def send(self, kind: Any, text: str = "", request: str | None = None) -> ControlCommand:
+        command = ControlCommand(
+            id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request
+        )
         self.sent.append(command)
         return command
 
