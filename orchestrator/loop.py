@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
+from models import AutoresearchError
 from orchestrator import control
 from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import Researcher
 from orchestrator.services import WorkspaceServices
+from orchestrator.state import GRAPH_VERSION
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
@@ -84,6 +86,25 @@ def _wait_for_decision(
         time.sleep(services.poll_seconds)
 
 
+def _start_value(snapshot: StateSnapshot, path: Path) -> Any:
+    """None to resume an unfinished run (tasks pending, or done but not yet folded into a
+    checkpoint), else a fresh start's input; a run left by an earlier graph version is refused."""
+    values = snapshot.values or {}
+    if snapshot.tasks and values.get("graph_version") != GRAPH_VERSION:
+        raise AutoresearchError(
+            f"{path}: an unfinished run left by an earlier version of autoresearch cannot be "
+            "resumed; delete the file to start afresh (the run log is unaffected)"
+        )
+    if snapshot.tasks:
+        return None
+    return {
+        "graph_version": GRAPH_VERSION,
+        "stop_requested": False,
+        "control_offset": values.get("control_offset", 0),
+        "stop_reason": "",
+    }
+
+
 def run_loop(
     workspace: Path | str,
     *,
@@ -124,15 +145,9 @@ def run_loop(
         graph = build_graph(saver)
         context = LoopContext(services)
         config = {"configurable": {"thread_id": THREAD}}
-        snapshot = graph.get_state(config)
-        # an unfinished run (tasks pending, or done but not yet folded into a checkpoint): resume
-        if snapshot.tasks:
-            value: Any = None
-        else:
-            offset = (snapshot.values or {}).get("control_offset", 0)
-            value = {"stop_requested": False, "control_offset": offset, "stop_reason": ""}
         waiting = None
         try:
+            value = _start_value(graph.get_state(config), ws.state_dir / "checkpoints.sqlite")
             while True:
                 for _ in graph.stream(
                     value, config, context=context, stream_mode="updates", durability="sync"

@@ -42,6 +42,7 @@ class Outcome(BaseModel):
 class LoopState(TypedDict, total=False):
     """The graph's checkpointed state (one thread per workspace)."""
 
+    graph_version: int  # GRAPH_VERSION of the code that started the run
     control_offset: int
     notes: list[str]
     stop_requested: bool
@@ -58,6 +59,8 @@ class LoopState(TypedDict, total=False):
     commit: str
     stop_reason: str
 
+
+GRAPH_VERSION = 2  # bump when the state's shape or the node names change
 
 # the model classes the checkpoint may hold, for the serializer's allow-list
 STATE_MODELS: tuple[type[BaseModel], ...] = (Proposal, ValidationReport, Outcome)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import sqlite3
 
+import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from models import AutoresearchError
 from orchestrator import control
 from orchestrator.change import NO_CHANGE
-from orchestrator.loop import run_loop
+from orchestrator.graph import LoopContext, build_graph, checkpoint_serializer
+from orchestrator.loop import THREAD, run_loop
 from orchestrator.researchers.base import Proposal
 from orchestrator.researchers.heuristic import HeuristicResearcher
 from runlog.workspace import Workspace
+from tests.orchestrator.test_graph import FakeServices, ScriptedResearcher, proposal
 
 
 @pytest.fixture
@@ -108,3 +114,19 @@ def test_a_failed_experiments_method_names_the_lever_and_its_file(workspace):
     record = Workspace.open(workspace).record("001")
     assert record.status == "failed" and "validation failed at parse" in record.failure
     assert record.method == "enabled mine; wrote lever file agent/levers/mine.py"
+
+
+def test_an_unfinished_run_from_an_earlier_graph_version_is_refused_in_one_line(workspace):
+    path = Workspace.open(workspace).state_dir / "checkpoints.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
+    graph.interrupt_before_nodes = ["run_gate"]  # stands in for a kill before the gates
+    services = FakeServices(ScriptedResearcher([proposal("a")]))
+    config = {"configurable": {"thread_id": THREAD}}
+    list(graph.stream({"graph_version": 1}, config, context=LoopContext(services)))
+    assert graph.get_state(config).next == ("run_gate",)
+    conn.close()
+    with pytest.raises(AutoresearchError, match="earlier version of autoresearch"):
+        run_loop(workspace, experiments=1)
+    path.unlink()
+    assert [r.id for r in run_loop(workspace, experiments=1).experiments] == ["001"]
