@@ -23,10 +23,10 @@ from models import AutoresearchError
 from models.files import STATE_DIR, append_line, atomic_write_text
 
 CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
-LoopState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
+LiveState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
 
 
-class Command(BaseModel):
+class ControlCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -41,7 +41,7 @@ class LiveStatus(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state: LoopState = "stopped"
+    state: LiveState = "stopped"
     pid: int | None = None
     researcher: str = ""
     node: str = ""
@@ -59,9 +59,11 @@ def control_dir(workspace: Path) -> Path:
     return path
 
 
-def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None = None) -> Command:
+def send(
+    workspace: Path, kind: CommandKind, text: str = "", request: str | None = None
+) -> ControlCommand:
     """Append a supervisor command for the loop to pick up."""
-    command = Command(kind=kind, text=text, request=request)
+    command = ControlCommand(kind=kind, text=text, request=request)
     append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())
     return command
 
@@ -77,13 +79,13 @@ def _new_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
     return [line for line in data[:end].splitlines() if line.strip()], offset + end
 
 
-def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]:
+def read_commands(workspace: Path, offset: int = 0) -> tuple[list[ControlCommand], int]:
     """Commands appended since byte `offset`, and the new offset (whole lines only)."""
     lines, offset = _new_lines(control_dir(workspace) / "control.jsonl", offset)
     commands = []
     for line in lines:
         try:
-            commands.append(Command.model_validate_json(line))
+            commands.append(ControlCommand.model_validate_json(line))
         except ValueError:
             continue  # a torn or foreign line is skipped, never fatal
     return commands, offset

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
+from models import AutoresearchError
 from orchestrator import control
-from orchestrator.graph import Budget, build_graph
+from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import Researcher
 from orchestrator.services import WorkspaceServices
+from orchestrator.state import GRAPH_VERSION
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
@@ -41,7 +43,7 @@ class LoopSummary:
 
 def _checkpointer(ws: Workspace) -> SqliteSaver:
     conn = sqlite3.connect(ws.state_dir / "checkpoints.sqlite", check_same_thread=False)
-    return SqliteSaver(conn)
+    return SqliteSaver(conn, serde=checkpoint_serializer())
 
 
 def _wait_for_decision(
@@ -84,6 +86,25 @@ def _wait_for_decision(
         time.sleep(services.poll_seconds)
 
 
+def _start_value(snapshot: StateSnapshot, path: Path) -> Any:
+    """None to resume an unfinished run (tasks pending, or done but not yet folded into a
+    checkpoint), else a fresh start's input; a run left by an earlier graph version is refused."""
+    values = snapshot.values or {}
+    if snapshot.tasks and values.get("graph_version") != GRAPH_VERSION:
+        raise AutoresearchError(
+            f"{path}: an unfinished run left by an earlier version of autoresearch cannot be "
+            "resumed; delete the file to start afresh (the run log is unaffected)"
+        )
+    if snapshot.tasks:
+        return None
+    return {
+        "graph_version": GRAPH_VERSION,
+        "stop_requested": False,
+        "control_offset": values.get("control_offset", 0),
+        "stop_reason": "",
+    }
+
+
 def run_loop(
     workspace: Path | str,
     *,
@@ -121,19 +142,16 @@ def run_loop(
     )
     with control.LoopLock(ws.main_root):
         saver = _checkpointer(ws)
-        graph = build_graph(services, saver)
+        graph = build_graph(saver)
+        context = LoopContext(services)
         config = {"configurable": {"thread_id": THREAD}}
-        snapshot = graph.get_state(config)
-        # an unfinished run (tasks pending, or done but not yet folded into a checkpoint): resume
-        if snapshot.tasks:
-            value: Any = None
-        else:
-            offset = (snapshot.values or {}).get("control_offset", 0)
-            value = {"stop_requested": False, "control_offset": offset, "stop_reason": ""}
         waiting = None
         try:
+            value = _start_value(graph.get_state(config), ws.state_dir / "checkpoints.sqlite")
             while True:
-                for _ in graph.stream(value, config, stream_mode="updates", durability="sync"):
+                for _ in graph.stream(
+                    value, config, context=context, stream_mode="updates", durability="sync"
+                ):
                     pass
                 snapshot = graph.get_state(config)
                 if not snapshot.interrupts:
@@ -162,9 +180,4 @@ def run_loop(
             )
             saver.conn.close()
     new = [ws.record(i) for i in ws.record_ids() if i not in before]
-    dashboard = None
-    if new:
-        from runlog.report import write_dashboard
-
-        dashboard = write_dashboard(ws)
-    return LoopSummary(new, stop_reason, time.time() - started, dashboard, waiting)
+    return LoopSummary(new, stop_reason, time.time() - started, services.dashboard, waiting)

@@ -54,7 +54,7 @@ class Source(Protocol):
 
     def send(
         self, kind: control.CommandKind, text: str = "", request: str | None = None
-    ) -> control.Command:
+    ) -> control.ControlCommand:
         """Write a command to the loop's control channel."""
         ...
 

@@ -102,7 +102,7 @@ class WorkspaceSource:
 
     def send(
         self, kind: control.CommandKind, text: str = "", request: str | None = None
-    ) -> control.Command:
+    ) -> control.ControlCommand:
         return control.send(self.workspace, kind, text=text, request=request)
 
     def write_report(self) -> Path:

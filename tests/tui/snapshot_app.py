@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import control
-from orchestrator.control import LiveStatus
+from orchestrator.control import ControlCommand, LiveStatus
 from tui.app import AutoresearchApp
 from tui.source import BisectProgress
 from tui.views import BisectOutcome, CaseOutcome, ExperimentDetail, ExperimentRow, Summary
@@ -114,7 +114,7 @@ class FixedSource:
         self.workspace = Path("demo-workspace")
         self.pending = pending
         self.request = REQUEST if trainable else UNTRAINABLE
-        self.sent: list[control.Command] = []
+        self.sent: list[ControlCommand] = []
 
     def version(self) -> Any:
         return 1
@@ -178,8 +178,8 @@ class FixedSource:
 
     def send(
         self, kind: control.CommandKind, text: str = "", request: str | None = None
-    ) -> control.Command:
-        command = control.Command(
+    ) -> ControlCommand:
+        command = ControlCommand(
             id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request
         )
         self.sent.append(command)

@@ -35,7 +35,7 @@ TOKEN = "test-token"
 REQUEST = {"id": "req-7", "kind": "sft", "rationale": "plateau after three experiments"}
 
 
-def commands(root: Path) -> list[control.Command]:
+def commands(root: Path) -> list[control.ControlCommand]:
     return control.read_commands(root)[0]
 
 
