@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import runlog.bisect
-from orchestrator.control import Command, LiveStatus, read_commands
+from orchestrator.control import ControlCommand, LiveStatus, read_commands
 from runlog.bisect import BisectResult
 from tests.tui.helpers import commit_experiment
 from tests.tui.snapshot_app import FixedSource
@@ -90,7 +90,7 @@ def test_each_source_reads_like_the_other(source: Source) -> None:
 
 def test_each_source_sends_commands(source: Source) -> None:
     command = source.send("deny", text="not now", request="req-1")
-    assert isinstance(command, Command)
+    assert isinstance(command, ControlCommand)
     assert (command.kind, command.text, command.request) == ("deny", "not now", "req-1")
     if isinstance(source, WorkspaceSource):
         assert read_commands(source.workspace)[0] == [command]
