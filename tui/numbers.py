@@ -1,18 +1,13 @@
-"""The TUI's one number format: fixed digits, an optional sign, an em dash for no value.
-
-Every widget and table of the TUI formats its numbers here (one dash, one rounding rule).
+"""The TUI's numbers: the run log's one number format (`runlog.rows.format_number`, one dash
+for no value), and whole counts.
 """
 
 from __future__ import annotations
 
-MISSING = "—"
+from runlog.rows import MISSING
+from runlog.rows import format_number as number
 
-
-def number(value: float | None, digits: int = 3, signed: bool = False) -> str:
-    """`0.371` → "0.371"; with `signed`, "+0.012"; None → "—"."""
-    if value is None:
-        return MISSING
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+__all__ = ["MISSING", "count", "number"]
 
 
 def count(value: int | None) -> str:

@@ -1,8 +1,7 @@
 """Run-log results as TUI view records: the one place the TUI reads runlog's result rows.
 
-`runlog.views` and `runlog.reference` hand out flat dicts (one per experiment, reference record
-or gate result) and typed `GateResult`s; everything the TUI takes from them is read here, so a
-typed result row in runlog replaces these functions' bodies and nothing else.
+`runlog.views` and `runlog.reference` hand out flat dicts whose result cells are a
+`runlog.rows.ResultRow`; they are read back into that typed row here, and nowhere else.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from typing import Any
 
 from ruler.records import GateResult
 from runlog.records import ExperimentRecord
+from runlog.rows import ResultRow
 from tui.tables import gate_label, reference_tables
 from tui.views import (
     REFERENCE_PREFIX,
@@ -26,19 +26,27 @@ def pair(low: float | None, high: float | None) -> tuple[float, float] | None:
     return None if low is None or high is None else (low, high)
 
 
+def result_row(view: dict[str, Any]) -> ResultRow | None:
+    """The typed result cells of a view dict (None for an experiment without a result)."""
+    if view.get("quality") is None:
+        return None
+    return ResultRow.model_validate({name: view[name] for name in ResultRow.model_fields})
+
+
 def row_from_view(view: dict[str, Any]) -> ExperimentRow:
     """An experiments-table row from a `runlog.views.experiment_row` dict."""
+    result = result_row(view)
     return ExperimentRow(
         id=view["id"],
         status=view["status"],
         lever_class=view.get("lever_class") or "",
-        gate=view.get("gate") or "",
-        quality=view.get("quality"),
-        delta=view.get("delta"),
-        dimensions=dict(view.get("dimensions") or {}),
-        wins=view.get("wins") or 0,
-        ties=view.get("ties") or 0,
-        losses=view.get("losses") or 0,
+        gate=result.gate if result else "",
+        quality=result.quality if result else None,
+        delta=result.delta if result else None,
+        dimensions=dict(result.dimensions) if result else {},
+        wins=result.wins if result else 0,
+        ties=result.ties if result else 0,
+        losses=result.losses if result else 0,
         description=view.get("hypothesis") or "",
     )
 
@@ -78,7 +86,7 @@ def experiment_detail(view: dict[str, Any], cases: tuple[CaseOutcome, ...]) -> E
         gate=row.gate,
         parent=view.get("parent") or "",
         quality=row.quality,
-        interval=pair(view.get("low"), view.get("high")),
+        interval=pair(view["low"], view["high"]),
         delta=row.delta,
         dimensions=row.dimensions,
         wins=row.wins,

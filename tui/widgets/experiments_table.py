@@ -27,7 +27,7 @@ def _number(value: float | None, digits: int = 2, signed: bool = False) -> Text:
     if value is None:
         return Text(MISSING, style="dim", justify="right")
     style = ("green" if value > 0 else "red" if value < 0 else "") if signed else ""
-    return Text(number(value, digits, signed), style=style, justify="right")
+    return Text(number(value, digits, signed=signed), style=style, justify="right")
 
 
 def sort_value(row: ExperimentRow, column: str) -> Any:
