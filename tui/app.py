@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from orchestrator.control import CommandKind, LiveStatus
 from tui.screens.approval import ApprovalDecision, ApprovalScreen, Decision
 from tui.screens.bisect import BisectScreen
+from tui.screens.cases import CasesScreen
 from tui.screens.chart import ChartScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -247,6 +248,22 @@ class AutoresearchApp(App[None]):
 
     def action_chart(self) -> None:
         self.push_screen(ChartScreen(self.rows))
+
+    def action_cases(self) -> None:
+        pane = self._detail_pane()
+        if pane is None or pane.detail is None:
+            self.say("select an experiment first")
+            return
+        self.load_cases(pane.detail.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cases")
+    def load_cases(self, experiment_id: str) -> None:
+        try:
+            cases = self.source.cases(experiment_id)
+        except Exception as exc:  # noqa: BLE001 (an unreadable record must not end the TUI)
+            self.call_from_thread(self.say, f"could not show the cases of {experiment_id}: {exc}")
+            return
+        self.call_from_thread(self.push_screen, CasesScreen(experiment_id, cases))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

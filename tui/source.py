@@ -22,8 +22,8 @@ class Source(Protocol):
     """Everything the app reads from and writes to a workspace.
 
     The app calls `version`, `events` and `status` once a second on the UI thread: they must stay
-    cheap (file stats and small reads). `rows` and `summary` run when `version` changed; `detail`,
-    `write_report` and `bisect` run in worker threads.
+    cheap (file stats and small reads). `rows` and `summary` run when `version` changed;
+    `detail`, `cases`, `write_report` and `bisect` run in worker threads.
     """
 
     workspace: Path
@@ -42,6 +42,10 @@ class Source(Protocol):
 
     def detail(self, experiment_id: str) -> ExperimentDetail | None:
         """One row's detail with its diff; None for an id the workspace does not hold."""
+        ...
+
+    def cases(self, experiment_id: str) -> list[str]:
+        """Each case of an experiment as text (`show NNN --cases`); empty when it has none."""
         ...
 
     def status(self) -> LiveStatus:

@@ -90,6 +90,14 @@ class WorkspaceSource:
             return None
         return reference_detail(view)
 
+    def cases(self, experiment_id: str) -> list[str]:
+        from orchestrator.cli.render_cases import case_text
+        from runlog.cases import experiment_cases
+
+        if experiment_id.startswith(REFERENCE_PREFIX):
+            return []
+        return [case_text(view) for view in experiment_cases(self.ws, experiment_id)]
+
     def status(self) -> LiveStatus:
         return control.read_status(self.workspace)
 

@@ -185,6 +185,9 @@ class FixedSource:
         self.sent.append(command)
         return command
 
+    def cases(self, experiment_id: str) -> list[str]:
+        return [f"c{i:02d}  case {i} of exp {experiment_id}" for i in range(1, 4)]
+
     def write_report(self) -> Path:
         return Path("demo-workspace/runlog/dashboard.html")
 

@@ -23,6 +23,7 @@ METHODS = (
     "summary",
     "rows",
     "detail",
+    "cases",
     "status",
     "events",
     "send",

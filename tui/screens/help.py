@@ -15,6 +15,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "stop after the current experiment"),
     ("a / d", "open the pending training request on Approve / Deny (enter decides; n: a note)"),
     ("c", "chart: quality or a rubric dimension over experiments ([ ] switch)"),
+    ("v", "the selected experiment's cases: plan, problems, scores, the judge's rationale"),
     ("b", "bisect the kept line for the first experiment that breaks a check"),
     ("r", "write the HTML report (runlog/dashboard.html) and show its path"),
     ("click header", "sort the table by that column (again: reverse)"),
