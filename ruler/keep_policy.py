@@ -152,7 +152,7 @@ def simulate(
     independently from that case's pool of real per-case scores (an A/A pair: different
     outputs, no real change) and `gain` is added to the candidate's. The screen sees the
     screen cases' deltas; a promoted experiment is kept or not on all decisive cases."""
-    missing = sorted(set(screen_ids) | set(decisive_ids) - set(pool))
+    missing = sorted((set(screen_ids) | set(decisive_ids)) - set(pool))
     if missing:
         raise ValueError(f"no per-case scores for cases {', '.join(missing)}")
     ids = list(dict.fromkeys([*screen_ids, *decisive_ids]))

@@ -16,10 +16,11 @@ score is its floor). Deterministic and offline.
 - Question intent (v2): questions are embedded after `intent` strips framing that carries no ask
   ("could you tell me", "just to double-check", "roughly") and normalises wh-forms ("what
   number of" -> "how many", "which" -> "what"); two questions expecting the same kind of answer
-  (`answer_kind`: a count, money, a time, a place, a person) get +0.10 similarity.
+  (`answer_kind`: a count, money, a time, a place, a person) get +0.15 similarity.
 - non_redundancy: each pair of candidate questions adds an overlap weight rising from 0 at a
-  centered similarity of 0.25 to 1 at 0.50 (v1: 0.35 to 0.65, which missed reworded
-  duplicates: 15 of 27 planted in tests/ruler/data/paraphrase_duplicates.jsonl); scores 5 / 4 /
+  centered similarity of 0.30 to 1 at 0.55 (v1: 0.35 to 0.65, which missed reworded
+  duplicates: 15 of 27 planted in tests/ruler/data/paraphrase_duplicates.jsonl, v2 misses 7;
+  benchmarks/bench_paraphrase.py); scores 5 / 4 /
   3 / 2 need a load of at most 0.25 / 0.6 / 1.2 / 2.2 (one clear duplicate pair lands at 3, as
   the rubric's anchor says).
 - specificity: each question earns 0.5 for being grounded in the task (shares a content word stem
@@ -142,7 +143,7 @@ ANSWER_KINDS = (
     ("place", r"^where\b"),
     ("person", r"^who\b"),
 )
-SAME_KIND_BONUS = 0.10
+SAME_KIND_BONUS = 0.15
 _DEBRIS = re.compile(
     r'[{}\[\]"\\]|^\s*(?:\d{1,2}[.)\]:]|[-*•]|Q\d{1,2}[.:)])|\b(?:null|true|false)\b'
 )
@@ -238,7 +239,7 @@ def centered(vectors: np.ndarray, topic: np.ndarray) -> np.ndarray:
 
 
 def measure_non_redundancy(
-    c_emb: np.ndarray, kinds: list[str | None] | None = None, onset: float = 0.25, width=0.25
+    c_emb: np.ndarray, kinds: list[str | None] | None = None, onset: float = 0.30, width=0.25
 ) -> tuple[float, str]:
     """c_emb: topic-centered candidate questions (embedded by intent). Each pair adds an overlap
     weight rising from 0 at a centered similarity of `onset` to 1 at `onset + width`; pairs that
