@@ -1,4 +1,4 @@
-"""Choose the screen rule by simulation: A/A experiments and planted gains from real per-case scores.
+"""Choose the screen rule by simulation: A/A and planted-gain experiments from real case scores.
 
 Reads the per-case quality of every experiment in one or more workspaces (runlog/experiments/
 *.json; an experiment's full-30 scores where it ran, else its dev-10 ones) into a pool per case,

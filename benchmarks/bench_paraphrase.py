@@ -43,10 +43,14 @@ def planted_cases(path: Path = DATA) -> list[tuple[Case, Plan]]:
 
 def detection(judge: EmbeddingJudge, planted: list[tuple[Case, Plan]]) -> dict[str, float]:
     """Detection rate, pairwise-not-won rate and the gold plans' false-alarm rate."""
-    pairs = [(c, render_plan(p)) for c, p in planted] + [(c, render_plan(c.gold)) for c, _ in planted]
+    pairs = [(c, render_plan(p)) for c, p in planted]
+    pairs += [(c, render_plan(c.gold)) for c, _ in planted]
     verdicts = judge.judge_many(pairs)
     variant, gold = verdicts[: len(planted)], verdicts[len(planted) :]
-    lower = [v.scores["non_redundancy"] < g.scores["non_redundancy"] for v, g in zip(variant, gold)]
+    lower = [
+        v.scores["non_redundancy"] < g.scores["non_redundancy"]
+        for v, g in zip(variant, gold, strict=True)
+    ]
     pool = load_ruler().training_pool()
     golds = judge.judge_many([(c, render_plan(c.gold)) for c in pool])
     return {

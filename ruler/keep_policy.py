@@ -160,9 +160,7 @@ def simulate(
     extra = len(set(decisive_ids) - set(screen_ids))
     promoted = kept = 0
     for _ in range(experiments):
-        deltas = {
-            cid: float(rng.choice(pool[cid]) - rng.choice(pool[cid]) + gain) for cid in ids
-        }
+        deltas = {cid: float(rng.choice(pool[cid]) - rng.choice(pool[cid]) + gain) for cid in ids}
         if not screen([deltas[c] for c in screen_ids], rule).promote:
             continue
         promoted += 1
