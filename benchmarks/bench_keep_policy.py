@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ruler.keep_policy import ScreenRule, simulate  # noqa: E402
+from ruler.keep_policy import ScreenRule, SimulationResult, simulate  # noqa: E402
 from ruler.loader import load_ruler  # noqa: E402
 
 RULES = (
@@ -75,6 +75,7 @@ def main() -> None:
     header += "".join(f" {'keep +' + format(g, '.2f'):>10}" for g in GAINS[1:])
     header += f" {'cases +0.04':>11}"
     print(header)
+    table = {}
     for rule in RULES:
         runs = {
             g: simulate(pool, dev, full, rule, gain=g, experiments=args.experiments, seed=args.seed)
@@ -84,6 +85,24 @@ def main() -> None:
         line = f"{rule.label:28} {aa.promoted:12.1%} {aa.kept:14.1%} {aa.mean_cases:9.1f}"
         line += "".join(f" {runs[g].kept:10.1%}" for g in GAINS[1:])
         print(line + f" {runs[0.04].mean_cases:11.1f}", flush=True)
+        table[rule] = runs
+    print(recommend(table))
+
+
+def recommend(table: dict[ScreenRule, dict[float, SimulationResult]]) -> str:
+    """The rule with the best keep rates among those meeting the target: at most 5% false keeps
+    per A/A experiment and at least 30% fewer A/A cases than today's rule."""
+    today = table[ScreenRule()][0.0].mean_cases
+    fits = [
+        rule
+        for rule, runs in table.items()
+        if runs[0.0].kept <= 0.05 and runs[0.0].mean_cases <= 0.7 * today
+    ]
+    if not fits:
+        return "no rule meets the target (<= 5% false keeps, >= 30% fewer cases)"
+    best = max(fits, key=lambda r: tuple(table[r][g].kept for g in GAINS[1:]))
+    saved = 1 - table[best][0.0].mean_cases / today
+    return f"recommended: {best.label} ({saved:.0%} fewer cases per A/A experiment than today)"
 
 
 if __name__ == "__main__":
