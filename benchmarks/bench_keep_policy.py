@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ruler.keep_policy import ScreenRule, SimulationResult, simulate  # noqa: E402
+from ruler.keep_policy import ScreenRule, SimulationResult, screen, simulate  # noqa: E402
 from ruler.loader import load_ruler  # noqa: E402
 
 RULES = (
@@ -87,6 +87,24 @@ def main() -> None:
         print(line + f" {runs[0.04].mean_cases:11.1f}", flush=True)
         table[rule] = runs
     print(recommend(table))
+    replay(args.workspace)
+
+
+def replay(workspaces: list[Path]) -> None:
+    """Each recorded experiment's real dev-10 deltas through today's screen and the others."""
+    deltas = []
+    for ws in workspaces:
+        for path in sorted((ws / "runlog" / "experiments").glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            dev = next((g for g in record.get("gates", []) if g["gate"] == "dev-10"), None)
+            if dev and dev.get("comparison"):
+                deltas.append(list(dev["comparison"]["per_case_delta"].values()))
+    if not deltas:
+        return
+    print(f"replayed on the {len(deltas)} recorded experiments' dev-10 deltas: promoted")
+    for rule in RULES:
+        promoted = sum(screen(d, rule).promote for d in deltas)
+        print(f"  {rule.label:28} {promoted}/{len(deltas)}")
 
 
 def recommend(table: dict[ScreenRule, dict[float, SimulationResult]]) -> str:
