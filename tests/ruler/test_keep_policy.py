@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from ruler.keep_policy import (
+    RECOMMENDED_SCREEN,
     ScreenRule,
     keep,
     permutation_p,
@@ -17,7 +18,7 @@ from ruler.quality import bootstrap_interval
 
 DEV = [f"c{i:02d}" for i in range(1, 11)]
 FULL = [f"c{i:02d}" for i in range(1, 31)]
-RECOMMENDED = ScreenRule(kind="permutation", alpha=0.2)
+RECOMMENDED = RECOMMENDED_SCREEN
 
 
 def noisy_judge_pool(seed: int, outputs: int = 6, noise: float = 0.08) -> dict[str, list[float]]:
