@@ -1,4 +1,4 @@
-"""`autoresearch ruler show|verify|sanity|build|freeze` and `autoresearch judge`."""
+"""`autoresearch ruler show|verify|sanity|calibrate|build|freeze` and `autoresearch judge`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from orchestrator.cli import cli
 from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
+from ruler.calibrate import calibrate, save_calibration
 from ruler.judges import get_judge
 from ruler.loader import DEFAULT_RULER, load_ruler
 from ruler.lock import write_lock
@@ -94,6 +95,38 @@ def ruler_sanity(
             ", ".join(res.failures) or "-",
         )
     print_table(table)
+
+
+@ruler.command("calibrate")
+@click.option("--judge", "judge_spec", default="embedding", show_default=True)
+@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
+@click.option("--mode", type=MODE, default="standard", show_default=True)
+@click.option("--gate", default=None, help="Only this gate's cases (default: every case).")
+@click.option("--json", "as_json", is_flag=True)
+def ruler_calibrate(
+    judge_spec: str, ruler_name: str, mode: str, gate: str | None, as_json: bool
+) -> None:
+    """Measure and store how far a judge can be trusted (judges gold + sanity variants twice)."""
+    r = load_ruler(ruler_name)
+    ruler_hash = r.verify()
+    cases = r.gate_cases(gate) if gate else list(r.cases.values())
+    judge = get_judge(judge_spec, ruler=r)
+    result = calibrate(judge, cases, mode, ruler=r.name, ruler_hash=ruler_hash)  # type: ignore[arg-type]
+    path = save_calibration(result)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    table = Table(title=f"judge calibration: {result.judge_id}, {mode}, {len(cases)} cases")
+    table.add_column("figure", no_wrap=True)
+    table.add_column("value")
+    table.add_row("position consistency", f"{result.position_consistency:.1%}")
+    table.add_row("A/A flip rate", f"{result.aa_flip_rate:.1%}")
+    table.add_row("length bias (r)", f"{result.length_bias:+.2f}")
+    table.add_row("sanity pass rate", f"{result.sanity_pass_rate:.1%}")
+    for name, rate in result.sanity.items():
+        table.add_row(f"  {name}", f"{rate:.0%}")
+    Console().print(table)
+    click.echo(f"stored {path}")
 
 
 @ruler.command("build")
