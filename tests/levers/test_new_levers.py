@@ -15,6 +15,7 @@ from levers.builtin.selection import exactly_seven, facility_location
 from levers.config import AgentConfig, LeverSpec
 from levers.registry import lever_classes
 from levers.runner import run_agent
+from levers.validate import validate_lever
 from models.registry import get_model
 from ruler.loader import load_ruler
 from ruler.plan import parse_plan
@@ -177,3 +178,27 @@ def test_ensemble_samples_k_plans_and_merges_to_seven(vary):
     assert len(r.parsed.plan.questions) == 7
     requests = {m[-1].content for m in model.calls}
     assert len(requests) == (3 if vary == "instruction" else 1)
+
+
+LEVER_CLASSES = {
+    "schema": "levers.builtin.schema:SchemaLever",
+    "info_gain": "levers.builtin.info_gain:InfoGainLever",
+    "answer_simulation": "levers.builtin.answer_simulation:AnswerSimulationLever",
+    "verify": "levers.builtin.verify:VerifyLever",
+    "ensemble": "levers.builtin.ensemble:EnsembleLever",
+}
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_new_lever_passes_the_validator(tmp_path, name):
+    """The validator's smoke case (the lever alone on fake:planner), on a renamed subclass."""
+    module, cls = LEVER_CLASSES[name].split(":")
+    path = tmp_path / f"{name}_copy.py"
+    path.write_text(
+        f"from {module} import {cls}\n"
+        "from levers.hookspecs import hookimpl\n\n\n"
+        f"class Copy({cls}):\n    name = '{name}_copy'\n\n\n"
+        "@hookimpl\ndef register_levers(register):\n    register(Copy)\n"
+    )
+    report = validate_lever(path, expect=[f"{name}_copy"], timeout=120)
+    assert report.ok, report.line()

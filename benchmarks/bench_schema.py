@@ -1,0 +1,136 @@
+"""Benchmark constrained decoding on local:smollm2-135m: tokens/s with and without a schema.
+
+Generates the plan for the same prompts (the schema lever's JSON request, greedy) three ways:
+unconstrained, constrained by llguidance (the local backend's choice,
+`models.backends.constrained`) and, when installed, constrained by lm-format-enforcer; prints
+output tokens/s and CPU-seconds per token for each, the overhead against unconstrained, and
+whether each answer is valid JSON with seven questions.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_schema.py [--prompts 3] [--max-tokens 200] [--json]
+
+The machine may be shared: compare CPU-seconds per token more than wall tokens/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+TASKS = [
+    "plan a trip to Paris",
+    "organize a wedding for 80 guests",
+    "start a vegetable garden on a balcony",
+    "move to Berlin with two kids",
+    "renovate a small kitchen",
+]
+
+
+def prompt_ids(tokenizer: Any, task: str, schema: dict) -> Any:
+    from levers.builtin.schema import JSON_INSTRUCTION
+    from models.backends.local import render_prompt
+    from models.base import GenerationOptions, Message
+
+    text = f"I want to {task}. Before you make a plan, what seven questions would you ask me?"
+    messages = [Message(role="user", content=f"{text} {JSON_INSTRUCTION}")]
+    rendered = render_prompt(tokenizer, messages, GenerationOptions(json_schema=schema))
+    return tokenizer(rendered, return_tensors="pt", add_special_tokens=False)
+
+
+def llguidance_kwargs(tokenizer: Any, schema: dict, width: int) -> dict:
+    from models.backends.constrained import SchemaLogitsProcessor
+    from models.backends.local import transformers_processors
+
+    processor = SchemaLogitsProcessor(tokenizer, schema, 1, width)
+    return {"logits_processor": transformers_processors(processor)}
+
+
+def lmfe_kwargs(tokenizer: Any, schema: dict, width: int) -> dict:
+    from lmformatenforcer import JsonSchemaParser
+    from lmformatenforcer.integrations.transformers import (
+        build_transformers_prefix_allowed_tokens_fn,
+    )
+
+    fn = build_transformers_prefix_allowed_tokens_fn(tokenizer, JsonSchemaParser(schema))
+    return {"prefix_allowed_tokens_fn": fn}
+
+
+def seven_questions(text: str) -> bool:
+    try:
+        return len(json.loads(text)["questions"]) == 7
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+def measure(model: Any, tokenizer: Any, schema: dict, extra: Callable | None, args) -> dict:
+    import torch
+
+    tokens, wall, cpu, valid = 0, 0.0, 0.0, 0
+    for task in TASKS[: args.prompts]:
+        inputs = prompt_ids(tokenizer, task, schema)
+        width = inputs["input_ids"].shape[1]
+        kwargs = extra(tokenizer, schema, width) if extra else {}
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with torch.inference_mode():
+            out = model.generate(
+                **inputs,
+                max_new_tokens=args.max_tokens,
+                do_sample=False,
+                temperature=None,
+                top_p=None,
+                top_k=None,
+                pad_token_id=tokenizer.pad_token_id,
+                **kwargs,
+            )
+        wall += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
+        new = out[0][width:]
+        tokens += len(new)
+        valid += seven_questions(tokenizer.decode(new, skip_special_tokens=True))
+    return {
+        "tokens": tokens,
+        "tok_per_s": round(tokens / wall, 2),
+        "cpu_ms_per_token": round(1000 * cpu / tokens, 1),
+        "valid_json_7": f"{valid}/{args.prompts}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prompts", type=int, default=3)
+    parser.add_argument("--max-tokens", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from levers.builtin.schema import SchemaParams, plan_schema
+    from models.backends.local import LocalModel
+
+    model, tokenizer = LocalModel("smollm2-135m").load()
+    schema = plan_schema(SchemaParams())
+    ways: dict[str, Callable | None] = {"unconstrained": None, "llguidance": llguidance_kwargs}
+    try:
+        import lmformatenforcer  # noqa: F401
+
+        ways["lm-format-enforcer"] = lmfe_kwargs
+    except ImportError:
+        pass
+    llguidance_kwargs(tokenizer, schema, 0)  # build the token trie once, outside the timing
+    results = {name: measure(model, tokenizer, schema, way, args) for name, way in ways.items()}
+    base = results["unconstrained"]["cpu_ms_per_token"]
+    for row in results.values():
+        row["overhead_pct"] = round(100 * (row["cpu_ms_per_token"] / base - 1), 1)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"{'decoding':20} {'tokens':>6} {'tok/s':>7} {'cpu ms/tok':>10} {'overhead':>9} valid")
+    for name, row in results.items():
+        print(
+            f"{name:20} {row['tokens']:>6} {row['tok_per_s']:>7} {row['cpu_ms_per_token']:>10} "
+            f"{row['overhead_pct']:>8}% {row['valid_json_7']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
