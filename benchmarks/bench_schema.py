@@ -48,7 +48,13 @@ def llguidance_kwargs(tokenizer: Any, schema: dict, width: int) -> dict:
 
 
 def lmfe_kwargs(tokenizer: Any, schema: dict, width: int) -> dict:
+    import sys
+
+    import transformers.tokenization_utils_base as base
     from lmformatenforcer import JsonSchemaParser
+
+    # lm-format-enforcer 0.11 imports transformers 4's module name; 5 renamed it
+    sys.modules.setdefault("transformers.tokenization_utils", base)
     from lmformatenforcer.integrations.transformers import (
         build_transformers_prefix_allowed_tokens_fn,
     )

@@ -1,7 +1,9 @@
 """Schema lever: constrained decoding of the plan to a JSON schema (a title, exactly 7 questions).
 
-The plan call carries `json_schema`: the Anthropic backend sends it as structured output, the
-local backend enforces it token by token (llguidance, `models.backends.constrained`). The prompt
+The plan call carries `json_schema`: the local backend enforces all of it token by token
+(llguidance, `models.backends.constrained`); remote backends (Anthropic structured output, Apple
+guided generation) get the shape without length and count bounds, which they reject, and a
+Python step pads or trims to seven. The prompt
 is the one earlier levers built (system text, few-shot and retrieved examples), with a one-line
 JSON instruction added to its request; the JSON answer is rendered back as a numbered plan.
 """
@@ -59,6 +61,21 @@ def plan_schema(p: SchemaParams) -> dict[str, Any]:
     }
 
 
+def api_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The subset remote structured output accepts (Anthropic rejects length and count bounds
+    and limits patterns): the shape without the bounds, which the seven-question step enforces."""
+    if not isinstance(schema, dict):
+        return schema
+    dropped = {"minLength", "maxLength", "maxItems", "minItems", "pattern"}
+    return {
+        key: {k: api_schema(v) for k, v in value.items()}
+        if key == "properties"
+        else api_schema(value)
+        for key, value in schema.items()
+        if key not in dropped
+    }
+
+
 def with_json_request(messages: list[Message]) -> list[Message]:
     """The messages with the JSON instruction appended to the last user turn."""
     last = messages[-1]
@@ -86,8 +103,11 @@ class SchemaLever(Lever):
     def generate(self, ctx) -> str:
         p = self.params
         messages = with_json_request(ctx.messages) if p.instruct else list(ctx.messages)
+        schema = plan_schema(p)
+        if not ctx.model.startswith(("local:", "fake:")):
+            schema = api_schema(schema)
         options = ctx.options.model_copy(
-            update={"json_schema": plan_schema(p), "stop": [], "max_tokens": p.max_tokens}
+            update={"json_schema": schema, "stop": [], "max_tokens": p.max_tokens}
         )
         answer = ctx.call(None, messages, options, label="plan (json schema)")
         with ctx.step("json to plan"):

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from levers.builtin import answer_simulation, ensemble, info_gain, verify
-from levers.builtin.schema import SchemaParams, plan_from, plan_schema
+from levers.builtin.schema import SchemaParams, api_schema, plan_from, plan_schema
 from levers.builtin.selection import exactly_seven, facility_location
 from levers.config import AgentConfig, LeverSpec
 from levers.registry import lever_classes
@@ -202,3 +202,11 @@ def test_new_lever_passes_the_validator(tmp_path, name):
     )
     report = validate_lever(path, expect=[f"{name}_copy"], timeout=120)
     assert report.ok, report.line()
+
+
+def test_remote_backends_get_the_schema_without_bounds():
+    schema = api_schema(plan_schema(SchemaParams()))
+    text = json.dumps(schema)
+    assert not any(k in text for k in ("minItems", "maxItems", "maxLength", "pattern"))
+    assert schema["properties"]["questions"] == {"type": "array", "items": {"type": "string"}}
+    assert schema["required"] == ["title", "questions"] and not schema["additionalProperties"]
