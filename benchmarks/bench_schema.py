@@ -2,7 +2,8 @@
 
 Generates the plan for the same prompts (the schema lever's JSON request, greedy) three ways:
 unconstrained, constrained by llguidance (the local backend's choice,
-`models.backends.constrained`) and, when installed, constrained by lm-format-enforcer; prints
+`models.backends.constrained`; also on the schema without its '?' pattern) and, when
+installed, by lm-format-enforcer (which cannot combine a pattern with length bounds); prints
 output tokens/s and CPU-seconds per token for each, the overhead against unconstrained, and
 whether each answer is valid JSON with seven questions.
 
@@ -114,28 +115,37 @@ def main() -> None:
     from models.backends.local import LocalModel
 
     model, tokenizer = LocalModel("smollm2-135m").load()
-    schema = plan_schema(SchemaParams())
-    ways: dict[str, Callable | None] = {"unconstrained": None, "llguidance": llguidance_kwargs}
+    full = plan_schema(SchemaParams())
+    bare = plan_schema(SchemaParams(question_mark=False))  # lm-format-enforcer: no pattern+length
+    ways: dict[str, tuple[dict, Callable | None]] = {
+        "unconstrained": (full, None),
+        "llguidance": (full, llguidance_kwargs),
+        "llguidance (no pattern)": (bare, llguidance_kwargs),
+    }
     try:
         import lmformatenforcer  # noqa: F401
 
-        ways["lm-format-enforcer"] = lmfe_kwargs
+        ways["lm-format-enforcer (no pattern)"] = (bare, lmfe_kwargs)
     except ImportError:
         pass
-    llguidance_kwargs(tokenizer, schema, 0)  # build the token trie once, outside the timing
-    results = {name: measure(model, tokenizer, schema, way, args) for name, way in ways.items()}
-    base = results["unconstrained"]["cpu_ms_per_token"]
-    for row in results.values():
+    llguidance_kwargs(tokenizer, full, 0)  # build the token trie once, outside the timing
+    if not args.json:
+        print(
+            f"{'decoding':32} {'tokens':>6} {'tok/s':>7} {'cpu ms/tok':>10} {'overhead':>9} valid"
+        )
+    results: dict[str, dict] = {}
+    for name, (schema, way) in ways.items():
+        row = results[name] = measure(model, tokenizer, schema, way, args)
+        base = results["unconstrained"]["cpu_ms_per_token"]
         row["overhead_pct"] = round(100 * (row["cpu_ms_per_token"] / base - 1), 1)
+        if not args.json:
+            print(
+                f"{name:32} {row['tokens']:>6} {row['tok_per_s']:>7} "
+                f"{row['cpu_ms_per_token']:>10} {row['overhead_pct']:>8}% {row['valid_json_7']}",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results, indent=2))
-        return
-    print(f"{'decoding':20} {'tokens':>6} {'tok/s':>7} {'cpu ms/tok':>10} {'overhead':>9} valid")
-    for name, row in results.items():
-        print(
-            f"{name:20} {row['tokens']:>6} {row['tok_per_s']:>7} {row['cpu_ms_per_token']:>10} "
-            f"{row['overhead_pct']:>8}% {row['valid_json_7']}"
-        )
 
 
 if __name__ == "__main__":
