@@ -36,6 +36,9 @@ class AnswerSimulationParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     n: int = Field(12, ge=8, le=20, description="how many candidate questions to ask for")
+    top_up: int = Field(
+        1, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
+    )
     k: int = Field(3, ge=2, le=5, description="simulated answers per question")
     answer_tokens: int = Field(32, ge=8, le=96, description="tokens per simulated answer")
     temperature: float = Field(0.7, ge=0.0, le=1.5, description="sampling for the answers")
@@ -69,7 +72,7 @@ class AnswerSimulationLever(Lever):
     @hookimpl
     def generate(self, ctx) -> str:
         p = self.params
-        title, questions = overgenerate(ctx, p.n)
+        title, questions = overgenerate(ctx, p.n, p.top_up)
         task = ctx.task.strip().rstrip(".")
         prompts = [
             ctx.with_instruction(

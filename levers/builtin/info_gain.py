@@ -31,6 +31,9 @@ class InfoGainParams(BaseModel):
 
     branches: int = Field(6, ge=3, le=10, description="how many solution-space branches to list")
     n: int = Field(12, ge=8, le=20, description="how many candidate questions to ask for")
+    top_up: int = Field(
+        1, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
+    )
     branch_weight: float = Field(
         0.7, ge=0.0, le=1.0, description="weight of covering branches vs covering candidates"
     )
@@ -66,7 +69,7 @@ class InfoGainLever(Lever):
         prompt = BRANCHES_PROMPT.format(task=ctx.task.strip().rstrip("."), b=p.branches)
         listing = ctx.call(None, ctx.with_instruction(prompt), options, label="list branches")
         branches = parse_plan(listing.text).plan.questions or [ctx.task]
-        title, questions = overgenerate(ctx, p.n)
+        title, questions = overgenerate(ctx, p.n, p.top_up)
         with ctx.step(f"select 7 of {len(questions)} by branch coverage"):
             kept = select(branches, questions, p.branch_weight)
             return plan_text(title, ctx.task, exactly_seven(kept, questions))

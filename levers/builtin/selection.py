@@ -70,10 +70,23 @@ def plan_text(title: str, task: str, questions: list[str]) -> str:
     )
 
 
-def overgenerate(ctx, n: int) -> tuple[str, list[str]]:
-    """One call (on the context earlier levers built) asking for n questions; title, questions."""
+def overgenerate(ctx, n: int, top_up: int = 0) -> tuple[str, list[str]]:
+    """Calls (on the context earlier levers built) asking for n questions; title, questions.
+
+    A small model often lists fewer than asked: up to `top_up` more calls, sampled with their
+    own seeds, add their new questions until there are n distinct candidates.
+    """
     stop = [s for s in ctx.options.stop if not s.strip().rstrip(".").isdigit()]
     options = ctx.options.model_copy(update={"stop": [*stop, f"\n{n + 1}."]})
     instruction = OVERGENERATE_PROMPT.format(task=ctx.task.strip().rstrip("."), n=n)
-    answer = ctx.call(None, ctx.with_instruction(instruction), options, label=f"ask for {n}")
-    return candidates(answer.text)
+    messages = ctx.with_instruction(instruction)
+    answer = ctx.call(None, messages, options, label=f"ask for {n}")
+    title, questions = candidates(answer.text)
+    for i in range(top_up):
+        if len(questions) >= n:
+            break
+        sampled = options.model_copy(update={"temperature": 0.8, "seed": 1 + i})
+        more = ctx.call(None, messages, sampled, label=f"ask for more {i + 1}")
+        extra = candidates(more.text)[1]
+        questions = list(dict.fromkeys([*questions, *extra]))[:n]
+    return title, questions

@@ -210,3 +210,21 @@ def test_remote_backends_get_the_schema_without_bounds():
     assert not any(k in text for k in ("minItems", "maxItems", "maxLength", "pattern"))
     assert schema["properties"]["questions"] == {"type": "array", "items": {"type": "string"}}
     assert schema["required"] == ["title", "questions"] and not schema["additionalProperties"]
+
+
+def test_info_gain_tops_up_when_the_model_lists_too_few_candidates():
+    model = get_model("fake:few")
+    first = [f"Which Paris {w} do you want?" for w in ("hotel", "museum", "food", "area", "day")]
+    more = ["Which Paris hotel do you want?", "How long is the trip?", "Who comes along?"]
+    model.enqueue(numbered(["budget", "dates", "people"]), numbered(first), numbered(more))
+    params = {"branches": 3, "n": 8, "top_up": 2}
+    [r] = run("fake:few", LeverSpec(name="info_gain", params=params))
+    labels = [n.label for n in r.trace]
+    # 5 listed, 2 new in the first top-up (one repeats), the second fills up to 8
+    assert labels[1:] == [
+        "ask for 8",
+        "ask for more 1",
+        "ask for more 2",
+        "select 7 of 8 by branch coverage",
+    ]
+    assert len(r.parsed.plan.questions) == 7
