@@ -37,7 +37,7 @@ class AnswerSimulationParams(BaseModel):
 
     n: int = Field(12, ge=8, le=20, description="how many candidate questions to ask for")
     top_up: int = Field(
-        1, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
+        0, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
     )
     k: int = Field(3, ge=2, le=5, description="simulated answers per question")
     answer_tokens: int = Field(32, ge=8, le=96, description="tokens per simulated answer")

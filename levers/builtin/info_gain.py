@@ -32,7 +32,7 @@ class InfoGainParams(BaseModel):
     branches: int = Field(6, ge=3, le=10, description="how many solution-space branches to list")
     n: int = Field(12, ge=8, le=20, description="how many candidate questions to ask for")
     top_up: int = Field(
-        1, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
+        0, ge=0, le=3, description="extra sampled calls while there are fewer than n candidates"
     )
     branch_weight: float = Field(
         0.7, ge=0.0, le=1.0, description="weight of covering branches vs covering candidates"
