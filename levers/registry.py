@@ -32,6 +32,11 @@ LEVER_PLUGINS: tuple[str, ...] = (
     "levers.builtin.multi_call",
     "levers.builtin.self_critique",
     "levers.builtin.adapter",
+    "levers.builtin.schema",
+    "levers.builtin.info_gain",
+    "levers.builtin.answer_simulation",
+    "levers.builtin.verify",
+    "levers.builtin.ensemble",
 )
 WORKSPACE_PREFIX = "workspace:"
 
