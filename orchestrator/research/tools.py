@@ -198,7 +198,8 @@ class ResearchTools:
             (agent_dir / "agent.toml").write_text(_agent_toml(agent), encoding="utf-8")
             smoke = Smoke(agent=agent, task=self._pool_task(), models=self._smoke_models())
             timeout = 25.0 if smoke.models == [SMOKE_MODEL] else 300.0
-            return validate_lever(path, smoke=smoke, timeout=timeout)
+            report = validate_lever(path, smoke=smoke, timeout=timeout)
+        return report.model_copy(update={"path": f"agent/levers/{filename}"})
 
     def _agent(self, patch: dict[str, Any] | None, names: list[str]) -> dict[str, Any]:
         agent = copy.deepcopy(self.log.best_agent)
