@@ -34,8 +34,8 @@ from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
     Proposal,
-    ResearchKit,
     Researcher,
+    ResearchKit,
     apply_patch,
 )
 from orchestrator.researchers.heuristic import canonical
@@ -292,7 +292,9 @@ class WorkspaceServices:
         atomic_write_text(path, proposal.lever_code)
         return str(path)
 
-    def validate_lever(self, path: str, agent_patch: dict[str, Any] | None = None) -> ValidationReport:
+    def validate_lever(
+        self, path: str, agent_patch: dict[str, Any] | None = None
+    ) -> ValidationReport:
         """Validate the lever inside the proposed agent (the best with the patch applied), on a
         training-pool task, with the fake model and, when local, the real candidate."""
         if agent_patch is None:

@@ -214,14 +214,14 @@ class ResearchTools:
     def _agent_copy(self, dest: Path, filenames: list[str]) -> Path:
         """A copy of `agent/` with the staged lever files added (under dest/agent)."""
         agent_dir = dest / "agent"
-        shutil.copytree(
-            self.ws.agent_dir, agent_dir, ignore=shutil.ignore_patterns("__pycache__")
-        )
+        shutil.copytree(self.ws.agent_dir, agent_dir, ignore=shutil.ignore_patterns("__pycache__"))
         (agent_dir / "levers").mkdir(exist_ok=True)
         for name in filenames:
             staged = self.staging / name
             if not staged.is_file():
-                raise ToolError(f"no lever {name!r} was written in this research; write_lever first")
+                raise ToolError(
+                    f"no lever {name!r} was written in this research; write_lever first"
+                )
             shutil.copy(staged, agent_dir / "levers" / name)
         return agent_dir
 

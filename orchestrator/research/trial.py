@@ -48,7 +48,9 @@ def trial(agent_dir: Path, n: int, judge_spec: str, ruler_name: str) -> dict:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 4:
-        print("usage: python -m orchestrator.research.trial AGENT_DIR N JUDGE RULER", file=sys.stderr)
+        print(
+            "usage: python -m orchestrator.research.trial AGENT_DIR N JUDGE RULER", file=sys.stderr
+        )
         return 2
     print(json.dumps(trial(Path(argv[0]), int(argv[1]), argv[2], argv[3]), default=str))
     return 0

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from models import get_model
 from orchestrator.research.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext

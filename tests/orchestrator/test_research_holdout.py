@@ -11,7 +11,7 @@ from orchestrator.loop import run_loop
 from orchestrator.research.holdout import SEALED, Holdout
 from ruler.loader import load_ruler
 from runlog.workspace import Workspace
-from tests.orchestrator.research_mock import Script, researcher, reply, strings, submit, tool_use
+from tests.orchestrator.research_mock import Script, reply, researcher, strings, submit, tool_use
 
 
 @pytest.fixture
@@ -44,7 +44,9 @@ def test_no_sealed_task_and_no_gold_question_reaches_the_api(workspace):
         ),
         reply(tool_use("try_agent", agent_patch={"decoding": {"temperature": 0.0}}, n=2)),
         reply(tool_use("read_source", path="../runlog/outputs/001.jsonl")),
-        reply(submit("Few-shot helps", {"levers": [{"name": "prompt", "params": {"few_shot": 1}}]})),
+        reply(
+            submit("Few-shot helps", {"levers": [{"name": "prompt", "params": {"few_shot": 1}}]})
+        ),
     )
     run_loop(workspace, experiments=2, researcher=researcher(script))
     assert len(script.bodies) == 5

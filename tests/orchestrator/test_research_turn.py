@@ -12,8 +12,8 @@ from tests.orchestrator.research_mock import (
     GOOD_LEVER,
     GROUNDED_PATCH,
     Script,
-    researcher,
     reply,
+    researcher,
     submit,
     tool_use,
 )
@@ -65,7 +65,13 @@ def test_a_lever_fails_in_the_agent_is_repaired_in_the_conversation_and_runs(wor
     assert script.bodies[1]["system"][0]["cache_control"] == {"type": "ephemeral"}
     assert script.bodies[1]["tools"][-1]["cache_control"] == {"type": "ephemeral"}
     assert [t["name"] for t in script.bodies[1]["tools"]] == [
-        "results", "experiment", "read_source", "notes", "write_lever", "try_agent", "submit"
+        "results",
+        "experiment",
+        "read_source",
+        "notes",
+        "write_lever",
+        "try_agent",
+        "submit",
     ]
     record = Workspace.open(workspace).record("002")
     assert record.status in ("kept", "discarded"), record.failure
@@ -102,7 +108,9 @@ def test_a_turn_without_submit_ends_after_the_configured_rounds(workspace):
     text = path.read_text()
     assert "max_tool_rounds = 12" in text  # the default, written by init
     path.write_text(text.replace("max_tool_rounds = 12", "max_tool_rounds = 2"))
-    script = Script(reply(tool_use("results")), reply(tool_use("notes")), reply(tool_use("results")))
+    script = Script(
+        reply(tool_use("results")), reply(tool_use("notes")), reply(tool_use("results"))
+    )
     run_loop(workspace, experiments=1, researcher=researcher(script))
     assert len(script.bodies) == 2
     assert "This is your last tool round" in str(script.bodies[1]["messages"][-1])
