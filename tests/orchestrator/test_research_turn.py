@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.loop import run_loop
+from runlog.views import status_view
 from runlog.workspace import Workspace
 from tests.orchestrator.research_mock import (
     BROKEN_IN_AGENT,
@@ -17,6 +18,7 @@ from tests.orchestrator.research_mock import (
     submit,
     tool_use,
 )
+from tui.workspace_source import WorkspaceSource
 
 
 @pytest.fixture
@@ -82,6 +84,15 @@ def test_a_lever_fails_in_the_agent_is_repaired_in_the_conversation_and_runs(wor
     # five calls of 900 fresh + 4000 cached-read input and 200 output tokens at Sonnet prices
     turn = 5 * (900 * 3.0 + 200 * 15.0 + 4000 * 0.30) / 1e6
     assert record.cost_usd == pytest.approx(turn, rel=1e-6)
+    # the prediction beside the observation: dashboard, status, the TUI's detail pane
+    ws = Workspace.open(workspace)
+    assert "predicted Δ +0.030" in ws.dashboard_path.read_text()
+    calibration = status_view(ws)["calibration"]
+    assert calibration["n"] == 1
+    observed = record.gates[0].comparison.delta
+    assert calibration["mae"] == pytest.approx(abs(0.03 - observed))
+    detail = WorkspaceSource(workspace).detail("002")
+    assert (detail.predicted_delta, detail.observed_delta) == (0.03, observed)
     names = [line.split(":")[0] for line in claude.transcript]
     assert names == ["results", "experiment", "read_source", "write_lever", "write_lever", "submit"]
     print("\n".join(claude.transcript))
