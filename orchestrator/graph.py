@@ -140,8 +140,8 @@ def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     notes = list(state.get("notes") or [])
     feedback = list(state.get("feedback") or [])
     error, stop = "", ""
-    log = services.log_view(feedback)
     try:
+        log = services.log_view(feedback)
         if isinstance(researcher, UsesWorkspace):
             researcher.bind(services.research_kit(log))
         proposal = researcher.propose(log, notes)

@@ -221,11 +221,13 @@ class WorkspaceServices:
             self.ws,
             holdout,
             log,
+            exp_id=self.ws.next_experiment_id(),
             judge="embedding" if judge.startswith("anthropic:") else judge,  # offline only
             repeat_of=lambda patch: self.repeat_of(
                 Proposal(hypothesis="", lever_class="other", agent_patch=patch)
             ),
         )
+        tools.clear_other_drafts()
         return ResearchKit(
             tools=tools,
             max_rounds=self.ws.config.researcher.max_tool_rounds,

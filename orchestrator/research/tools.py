@@ -8,9 +8,9 @@ detail (candidate plan, scores, rationale) is given for the keep gate's cases on
 the ruler reaches the researcher as aggregates. `TOOL_SPECS` are the same functions as
 Anthropic tool definitions.
 
-A lever written here is staged (under `.autoresearch/research/levers/`) and validated inside
-the proposed agent in a temporary copy of `agent/`; it reaches `agent/levers/` when the
-experiment that submits it runs, so an abandoned draft never breaks the workspace's agent.
+A lever written here is staged (under `.autoresearch/research/<experiment>/levers/`) and
+validated inside the proposed agent in a temporary copy of `agent/`; it reaches `agent/levers/`
+when the experiment that submits it runs, so an abandoned draft never breaks the agent.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class ResearchTools:
     ws: Workspace
     holdout: Holdout
     log: LogView
+    exp_id: str = "draft"  # drafts are staged per experiment (a resumed turn finds its own)
     judge: str = "fake:judge"
     trial_timeout: float = 300.0
     repeat_of: Callable[[dict[str, Any]], str | None] = field(default=lambda agent: None)
@@ -175,7 +176,14 @@ class ResearchTools:
     # -- writing and trying ----------------------------------------------------------------
     @property
     def staging(self) -> Path:
-        return self.ws.state_dir / "research" / "levers"
+        return self.ws.state_dir / "research" / self.exp_id / "levers"
+
+    def clear_other_drafts(self) -> None:
+        """Remove the drafts of earlier experiments' turns (this experiment's stay)."""
+        root = self.ws.state_dir / "research"
+        for folder in root.iterdir() if root.is_dir() else ():
+            if folder.is_dir() and folder.name != self.exp_id:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def write_lever(self, filename: str, code: str) -> str:
         """Stage a lever module and validate it inside the proposed agent (the best agent with
@@ -318,6 +326,9 @@ class ResearchTools:
                 answer = result if isinstance(result, ToolAnswer) else ToolAnswer(str(result))
             except (ToolError, TypeError) as exc:
                 answer = ToolAnswer(f"ERROR: {exc}")
+            except Exception as exc:  # a tool's failure is the researcher's to read, not a crash
+                first = (str(exc).strip().splitlines() or [""])[0][:300]
+                answer = ToolAnswer(f"ERROR: {name} failed: {type(exc).__name__}: {first}")
         answer.text = self.holdout.seal(answer.text)
         return answer
 
