@@ -204,7 +204,7 @@ class ResearchTools:
             names = _declared_names(path.read_text(encoding="utf-8"))
             agent = self._agent(agent_patch, names)
             (agent_dir / "agent.toml").write_text(_agent_toml(agent), encoding="utf-8")
-            smoke = Smoke(agent=agent, task=self._pool_task(), models=self._smoke_models())
+            smoke = Smoke(agent=agent, task=self._pool_task(), models=self.smoke_models())
             timeout = 25.0 if smoke.models == [SMOKE_MODEL] else 300.0
             report = validate_lever(path, smoke=smoke, timeout=timeout)
         return report.model_copy(update={"path": f"agent/levers/{filename}"})
@@ -233,7 +233,8 @@ class ResearchTools:
             shutil.copy(staged, agent_dir / "levers" / name)
         return agent_dir
 
-    def _smoke_models(self) -> list[str]:
+    def smoke_models(self) -> list[str]:
+        """The fake model, and the real candidate too when it is a local model."""
         candidate = str(self.log.best_agent.get("model", ""))
         return [SMOKE_MODEL, candidate] if candidate.startswith("local:") else [SMOKE_MODEL]
 
