@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -102,7 +103,10 @@ def test_a_research_turn_killed_mid_call_resumes_without_resending_paid_calls(
         env=os.environ,
     )
     try:
-        assert api.holding.wait(timeout=240), "the loop never reached the held call"
+        deadline = time.time() + 240
+        while not api.holding.wait(timeout=0.5) and proc.poll() is None:
+            assert time.time() < deadline, "the loop never reached the held call"
+        assert api.holding.is_set(), f"the loop ended early: {proc.stderr.read().decode()[-500:]}"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         _, err = proc.communicate(timeout=30)
