@@ -223,9 +223,7 @@ class WorkspaceServices:
             log,
             exp_id=self.ws.next_experiment_id(),
             judge="embedding" if judge.startswith("anthropic:") else judge,  # offline only
-            repeat_of=lambda patch: self.repeat_of(
-                Proposal(hypothesis="", lever_class="other", agent_patch=patch)
-            ),
+            repeat_of=self.repeat_of,
         )
         tools.clear_other_drafts()
         return ResearchKit(

@@ -67,7 +67,8 @@ class ResearchTools:
     exp_id: str = "draft"  # drafts are staged per experiment (a resumed turn finds its own)
     judge: str = "fake:judge"
     trial_timeout: float = 300.0
-    repeat_of: Callable[[dict[str, Any]], str | None] = field(default=lambda agent: None)
+    # the earlier experiment that ran exactly this proposal's agent (config and lever code)
+    repeat_of: Callable[[Proposal], str | None] = field(default=lambda proposal: None)
 
     # -- reading ---------------------------------------------------------------------------
     def results(self) -> str:
@@ -298,11 +299,6 @@ class ResearchTools:
             if not report.ok:
                 return ToolAnswer(f"NOT SUBMITTED: the lever fails in this agent: {report.line()}")
             code = (self.staging / lever_filename).read_text(encoding="utf-8")
-        if request is None and (earlier := self.repeat_of(patch)):
-            return ToolAnswer(
-                f"NOT SUBMITTED: this agent is the one experiment {earlier} already ran; "
-                "never repeat a configuration"
-            )
         proposal = Proposal(
             hypothesis=hypothesis.strip() or "(no hypothesis given)",
             method=method,
@@ -313,6 +309,11 @@ class ResearchTools:
             training_request=request,
             predicted_delta=predicted_delta,
         )
+        if request is None and (earlier := self.repeat_of(proposal)):
+            return ToolAnswer(
+                f"NOT SUBMITTED: this agent is the one experiment {earlier} already ran; "
+                "never repeat a configuration"
+            )
         return ToolAnswer("submitted", proposal=proposal)
 
     # -- dispatch --------------------------------------------------------------------------
