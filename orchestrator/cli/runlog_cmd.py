@@ -282,6 +282,7 @@ def log_command(directory: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status_command(directory: str, as_json: bool) -> None:
     """The workspace at a glance: settings, counts, the current best, what comes next."""
+    from runlog.calibration import Calibration
     from runlog.views import status_view
 
     view = status_view(Workspace.open(directory))
@@ -308,6 +309,7 @@ def status_command(directory: str, as_json: bool) -> None:
         )
     else:
         click.echo("best       none yet")
+    click.echo(f"calibration {Calibration(**view['calibration']).line()}")
     if view["uncommitted"]:
         click.echo(
             f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"
