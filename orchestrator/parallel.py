@@ -222,7 +222,9 @@ class ParallelServices(WorkspaceServices):
         from runlog.evaluate import workspace_ruler
 
         cases = [c.id for c in workspace_ruler(self.ws).gate_cases(job.gate)]
-        return self.pool.run_sharded(index, job, cases)
+        run = self.pool.run_sharded(index, job, cases)
+        self.emit("shards", experiment=job.exp_id, gate=job.gate, workers=run.worker)
+        return run
 
     def run_experiment(self, planned: Planned) -> Finished:
         started = time.perf_counter()

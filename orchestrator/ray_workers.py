@@ -206,7 +206,9 @@ class WorkerPool:
                 try:
                     done[ref] = self.ray.get(ref)
                 except self.ray.exceptions.RayError as exc:
-                    raise WorkerCrash(f"worker {name} failed: {_reason(exc)}") from exc
+                    raise WorkerCrash(
+                        f"worker {name} {_what(self.ray, exc)}: {_reason(exc)}"
+                    ) from exc
         return [done[ref] for ref in refs]
 
     def run(self, index: int, job: GateJob) -> GateRun:
@@ -217,8 +219,16 @@ class WorkerPool:
         shards = [case_ids[i :: len(self.actors)] for i in range(len(self.actors))]
         jobs = [(i, job.model_copy(update={"cases": s})) for i, s in enumerate(shards) if s]
         refs = [self.submit(i, shard) for i, shard in jobs]
-        self.wait(refs, [self.names[i] for i, _ in jobs])
-        return self.run(index, job)
+        shard_runs = self.wait(refs, [self.names[i] for i, _ in jobs])
+        if failed := next((r for r in shard_runs if r.failure), None):
+            return failed
+        judged = self.run(index, job)
+        return judged.model_copy(update={"worker": "+".join(r.worker for r in shard_runs)})
+
+
+def _what(ray: Any, exc: BaseException) -> str:
+    lost = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+    return "crashed (its process died mid-job)" if isinstance(exc, lost) else "failed"
 
 
 def _reason(exc: BaseException) -> str:
