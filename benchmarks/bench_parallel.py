@@ -67,6 +67,19 @@ def table(title: str, rows: list[tuple[str, dict[str, float]]], base: float) -> 
         )
 
 
+def fake(args: argparse.Namespace) -> None:
+    model = f"fake:planner@{args.latency:g}"
+    ks = [int(k) for k in args.ks.split(",")]
+    sequential = measure(model, args.experiments, None)
+    rows = [(f"K={k}", measure(model, args.experiments, k)) for k in ks]
+    base = next((r for label, r in rows if label == "K=1"), sequential)["per_hour"]
+    table(
+        f"{model} (0 judge latency), {args.experiments} experiments after the baseline",
+        [("default loop", sequential), *rows],
+        base,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiments", type=int, default=16)
@@ -82,16 +95,8 @@ def main() -> None:
     started = time.perf_counter()
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
     print(f"ray.init(num_cpus={args.cpus}) in {time.perf_counter() - started:.1f} s")
-    model = f"fake:planner@{args.latency:g}"
-    ks = [int(k) for k in args.ks.split(",")]
-    sequential = measure(model, args.experiments, None)
-    rows = [(f"K={k}", measure(model, args.experiments, k)) for k in ks]
-    base = next((r for label, r in rows if label == "K=1"), sequential)["per_hour"]
-    table(
-        f"{model} (0 judge latency), {args.experiments} experiments after the baseline",
-        [("default loop", sequential), *rows],
-        base,
-    )
+    if args.ks:  # --ks '' --real: the real model alone
+        fake(args)
     if args.real:
         real = [(f"K={k}", measure("local:smollm2-135m", args.real_experiments, k)) for k in (1, 2)]
         table(

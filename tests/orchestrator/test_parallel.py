@@ -156,6 +156,31 @@ def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
     assert_consistent(workspace, expected=5)
 
 
+def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace):
+    summary = run_loop(
+        workspace,
+        experiments=6,
+        researcher=HeuristicResearcher(plateau_after=2),
+        parallel=ParallelOptions(2),
+        wait_for_approval=False,
+    )
+    # [001], [002, 003], then two without a kept one: the plateau asks for training, alone
+    assert [r.id for r in summary.experiments] == ["001", "002", "003"]
+    assert summary.waiting_for is not None and summary.waiting_for["type"] == "training"
+    assert summary.waiting_for["id"] == "004"
+    assert control.read_status(workspace).state == "waiting_for_approval"
+    control.send(workspace, "deny", "not now")
+    after = run_loop(
+        workspace,
+        experiments=2,
+        researcher=HeuristicResearcher(plateau_after=2),
+        parallel=ParallelOptions(2),
+        wait_for_approval=False,
+    )
+    assert [r.id for r in after.experiments] == ["004", "005"]  # the loop went on, a round of 2
+    assert_consistent(workspace, expected=5)
+
+
 def test_sharded_cases_merge_in_case_order(workspace):
     run_loop(
         workspace,
