@@ -38,7 +38,7 @@ from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers.config import AgentConfig, dump_agent, load_agent
-from levers.validate import validate_lever
+from levers.validate import ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
 from orchestrator.change import describe_change
@@ -105,6 +105,7 @@ class Finished(BaseModel):
     method: str = ""
     agent: dict[str, Any] = Field(default_factory=dict)
     lever_path: str | None = None
+    proposal: Proposal | None = None  # the researcher's repair of a lever that failed validation
     adapter_hash: str | None = None
     runs: list[GateRun] = Field(default_factory=list)
     seconds: float = 0.0
@@ -177,9 +178,11 @@ class ParallelServices(WorkspaceServices):
         if planned.proposal_error:
             finished.failure = planned.proposal_error
             return finished, None
-        if lever and not (report := validate_lever(Path(lever))).ok:
+        if lever and not (report := self._validate(root, finished, proposal, lever)).ok:
             finished.failure = f"lever validation failed at {report.stage}: {report.message}"
             return finished, None
+        if finished.proposal is not None:  # repaired: its own patch
+            agent = apply_patch(parent, finished.proposal.agent_patch)
         try:
             atomic_write_text(root / "agent" / "agent.toml", dump_agent(AgentConfig(**agent)))
             with self._lock:  # lever modules load into one registry
@@ -192,6 +195,20 @@ class ParallelServices(WorkspaceServices):
             (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
         )
         return finished, agent_tree_hash(self.ws.root, root)
+
+    def _validate(
+        self, root: Path, finished: Finished, proposal: Proposal, lever: str
+    ) -> ValidationReport:
+        """Validate the lever module; a failure gets the researcher's one repair."""
+        report = validate_lever(Path(lever))
+        if report.ok:
+            return report
+        repaired = self.researcher.repair(proposal, report.message)
+        if repaired is None or not repaired.lever_code:
+            return report
+        finished.proposal = repaired.model_copy(update={"lever_filename": Path(lever).name})
+        self._write_lever(root, finished.exp_id, finished.proposal)
+        return validate_lever(Path(lever))
 
     def _write_lever(self, root: Path, exp: str, proposal: Proposal) -> str | None:
         """The proposal's lever module, in the experiment's folder (named as the default loop
@@ -330,7 +347,7 @@ class ParallelServices(WorkspaceServices):
         self.node_seconds = {"run_experiment": finished.seconds}
         state = {
             "exp_id": planned.exp_id,
-            "proposal": planned.proposal,
+            "proposal": finished.proposal or planned.proposal,
             "outcome": outcome,
             "lever_path": finished.lever_path,
             "notes_seen": planned.notes_seen,
