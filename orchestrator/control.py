@@ -50,6 +50,7 @@ class LiveStatus(BaseModel):
     progress: tuple[int, int] | None = None
     pending_request: dict[str, Any] | None = None
     message: str = ""
+    in_flight: dict[str, str] = Field(default_factory=dict)  # --parallel: experiment → worker
     heartbeat: float = Field(default_factory=time.time)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command, StateSnapshot
@@ -29,6 +30,9 @@ from orchestrator.state import GRAPH_VERSION
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
+if TYPE_CHECKING:
+    from orchestrator.parallel import ParallelOptions
+
 THREAD = "loop"
 
 
@@ -41,9 +45,9 @@ class LoopSummary:
     waiting_for: dict[str, Any] | None = None
 
 
-def _checkpointer(ws: Workspace) -> SqliteSaver:
+def _checkpointer(ws: Workspace, serde: Any = None) -> SqliteSaver:
     conn = sqlite3.connect(ws.state_dir / "checkpoints.sqlite", check_same_thread=False)
-    return SqliteSaver(conn, serde=checkpoint_serializer())
+    return SqliteSaver(conn, serde=serde or checkpoint_serializer())
 
 
 def _wait_for_decision(
@@ -116,11 +120,14 @@ def run_loop(
     wait_for_approval: bool = True,
     on_progress: Callable[[str, dict[str, Any]], None] | None = None,
     ask: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    parallel: ParallelOptions | None = None,
 ) -> LoopSummary:
     """Run (or resume) the workspace's loop until its budget, a stop, or an unanswered request.
 
     `ask`, when given, is consulted first for a pending interrupt (the CLI's --supervised
     prompt); otherwise the control channel answers it (`autoresearch approve/deny`).
+    `parallel` runs rounds of experiments on Ray workers (orchestrator.parallel); without it
+    Ray is never imported.
     """
     started = time.time()
     ws = Workspace.open(workspace)
@@ -133,18 +140,30 @@ def run_loop(
         b = ws.config.budget
         experiments, usd = b.max_experiments, b.max_usd
         minutes = b.max_hours * 60 if b.max_hours else None
-    services = WorkspaceServices(
+    fanout = None
+    if parallel is not None:
+        from orchestrator import parallel as fanout
+
+        parallel.check(supervised)
+    services = (fanout.ParallelServices if fanout else WorkspaceServices)(
         ws,
         chosen,
         Budget(experiments, minutes, usd),
         supervised=supervised,
         on_progress=on_progress,
     )
-    with control.LoopLock(ws.main_root):
-        saver = _checkpointer(ws)
-        graph = build_graph(saver)
+    if fanout and parallel:
+        services.options = parallel  # type: ignore[attr-defined]
+    pool = fanout.workers(services, parallel) if fanout and parallel else nullcontext()
+    with control.LoopLock(ws.main_root), pool:
+        saver = _checkpointer(ws, fanout.parallel_serializer() if fanout else None)
+        graph = fanout.build_parallel_graph(saver) if fanout else build_graph(saver)
         context = LoopContext(services)
-        config = {"configurable": {"thread_id": THREAD}}
+        config: dict[str, Any] = {
+            "configurable": {"thread_id": fanout.THREAD if fanout else THREAD}
+        }
+        if parallel:  # every experiment of a round in its own thread
+            config["max_concurrency"] = parallel.workers + 2
         waiting = None
         try:
             value = _start_value(graph.get_state(config), ws.state_dir / "checkpoints.sqlite")

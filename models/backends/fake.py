@@ -14,7 +14,7 @@ import re
 import time
 from collections import deque
 
-from models.base import Completion, GenerationOptions, Message, ModelInfo, apply_stop
+from models.base import Completion, GenerationOptions, Message, ModelError, ModelInfo, apply_stop
 from models.hookspecs import hookimpl
 
 # fmt: off
@@ -69,7 +69,15 @@ def planner_answer(messages: list[Message]) -> str:
 
 class FakeModel:
     def __init__(self, name: str) -> None:
-        self.name = name
+        # `planner@0.2`: the planner answering after 0.2 s a call (latency-bound benchmarks)
+        base, _, latency = name.partition("@")
+        try:
+            self.latency = float(latency) if latency else 0.0
+        except ValueError:
+            raise ModelError(
+                f"fake:{name}: the latency after @ is seconds, e.g. fake:planner@0.2"
+            ) from None
+        self.name = base
         self.model_id = f"fake:{name}"
         self.queue: deque[str] = deque()
         self.calls: list[list[Message]] = []
@@ -86,6 +94,8 @@ class FakeModel:
 
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
         started = time.perf_counter()
+        if self.latency:
+            time.sleep(self.latency)
         self.calls.append(list(messages))
         text = apply_stop(self._answer(messages), options.stop)
         words = text.split()

@@ -123,6 +123,24 @@ def summary_table(records: list[Any]) -> Table:
 )
 @click.option("--supervised", is_flag=True, help="Ask approval before every experiment.")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting for an approval.")
+@click.option(
+    "--parallel",
+    type=click.IntRange(min=1),
+    help="Run K experiments at a time on Ray workers (needs the [scale] extra).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="With --parallel: join this Ray cluster ('auto' finds a local head); default a "
+    "local Ray for the run.",
+)
+@click.option(
+    "--shard-cases", is_flag=True, help="With --parallel: spread each gate's cases over workers."
+)
+@click.option(
+    "--worker-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray worker."
+)
 def run_command(
     directory: str,
     experiments: int | None,
@@ -131,9 +149,21 @@ def run_command(
     researcher: str | None,
     supervised: bool,
     no_wait: bool,
+    parallel: int | None,
+    ray_address: str | None,
+    shard_cases: bool,
+    worker_cpus: float,
 ) -> None:
     """Run (or resume) the research loop with progress; a summary table at the end."""
     from orchestrator.loop import run_loop
+
+    options = None
+    if parallel is not None:
+        from orchestrator.parallel import ParallelOptions
+
+        options = ParallelOptions(parallel, ray_address, shard_cases, worker_cpus)
+    elif ray_address or shard_cases:
+        raise click.UsageError("--ray and --shard-cases go with --parallel K")
 
     view = LoopProgress()
     with view.progress:
@@ -147,6 +177,7 @@ def run_command(
             wait_for_approval=not no_wait,
             on_progress=view,
             ask=_ask_on_terminal if supervised else None,
+            parallel=options,
         )
     out = Console()
     out.width = max(out.width, 150)  # the table reads badly wrapped; a pipe gets 80 columns

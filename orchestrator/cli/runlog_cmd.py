@@ -296,6 +296,9 @@ def status_command(directory: str, as_json: bool) -> None:
     live = control.read_status(Workspace.open(directory, repair=False).main_root)
     doing = f" · exp{live.experiment} {live.node}" if live.state != "stopped" else ""
     click.echo(f"loop       {live.state.replace('_', ' ')}{doing}")
+    if live.in_flight and live.state != "stopped":  # --parallel
+        flying = ", ".join(f"exp{e} on {w}" for e, w in sorted(live.in_flight.items()))
+        click.echo(f"in flight  {flying}")
     click.echo(
         f"experiments {view['experiments']} ({counts['kept']} kept, "
         f"{counts['discarded']} discarded, {counts['failed']} failed) · next exp{view['next_id']}"

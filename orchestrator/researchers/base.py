@@ -94,6 +94,43 @@ class Researcher(Protocol):
         """One chance to fix a lever module that failed validation; None gives up."""
         ...
 
+    # optional: `propose_batch(log, notes, k) -> list[Proposal]`, up to k distinct proposals
+    # for one parallel round; `propose_batch` below falls back to `propose` k times
+
+
+def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int) -> list[Proposal]:
+    """Up to `k` distinct proposals for a parallel round, never more than one training request.
+
+    A researcher with its own `propose_batch` answers; otherwise `propose` is asked `k` times,
+    each time seeing the round's earlier proposals as experiments in flight (status `running`)
+    so that it moves on, and a repeat or a training request ends the round's proposals.
+    """
+    batch = getattr(researcher, "propose_batch", None)
+    if batch is not None:
+        return list(batch(log, notes, k))[: max(k, 1)]
+    proposals: list[Proposal] = []
+    seen: set[str] = set()
+    view = log.model_copy(deep=True)
+    for i in range(max(k, 1)):
+        proposal = researcher.propose(view, notes)
+        key = proposal.model_dump_json(exclude={"method"})
+        if key in seen or (proposal.training_request and proposals):
+            break
+        proposals.append(proposal)
+        seen.add(key)
+        if proposal.training_request or not log.experiments:  # the baseline runs alone
+            break
+        view.experiments.append(
+            ExperimentSummary(
+                id=f"pending-{i + 1}",
+                status="running",
+                lever_class=proposal.lever_class,
+                hypothesis=proposal.hypothesis,
+                agent=apply_patch(view.best_agent, proposal.agent_patch),
+            )
+        )
+    return proposals
+
 
 @dataclass(frozen=True)
 class ResearchKit:

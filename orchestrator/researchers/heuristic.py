@@ -238,34 +238,51 @@ class HeuristicResearcher:
         self.training_steps = training_steps
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
+        return self.propose_batch(log, notes, 1)[0]
+
+    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
+        """The next `k` untried moves from the best, each a different configuration (one
+        proposal alone for the baseline, an untried adapter, or a training request)."""
         if not log.experiments:
-            return Proposal(
-                hypothesis="Baseline: the stock agent as it stands",
-                method="Run the agent unchanged on the gate.",
-                lever_class="baseline",
-            )
+            return [
+                Proposal(
+                    hypothesis="Baseline: the stock agent as it stands",
+                    method="Run the agent unchanged on the gate.",
+                    lever_class="baseline",
+                )
+            ]
         if proposal := self._untried_adapter(log):
-            return proposal
+            return [proposal]
+        if log.since_last_kept >= self.plateau_after and self._may_request(log):
+            return [self._request_training(log)]
+        proposals = self._untried_moves(log, notes, max(k, 1))
+        return proposals or [self._request_training(log)]
+
+    def _untried_moves(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         focus, avoid = preferences([*log.notes_history, *notes])
         tried = {canonical(e.agent) for e in log.experiments if e.agent}
         candidates = [m for m in moves() if m.lever_class not in avoid]
         candidates.sort(key=lambda m: m.lever_class not in focus)
+        proposals: list[Proposal] = []
         for move in candidates:
             agent = move.apply(copy.deepcopy(log.best_agent))
             if canonical(agent) in tried:
                 continue
-            if log.since_last_kept >= self.plateau_after and self._may_request(log):
-                break
-            return Proposal(
-                hypothesis=move.hypothesis,
-                method=f"One {move.lever_class} step from the best ({log.best_id}); "
-                "run dev-10, then full-30 if promising.",
-                lever_class=move.lever_class,
-                agent_patch={"levers": agent["levers"]},
-                lever_code=move.lever_code,
-                lever_filename=move.lever_filename,
+            tried.add(canonical(agent))
+            proposals.append(
+                Proposal(
+                    hypothesis=move.hypothesis,
+                    method=f"One {move.lever_class} step from the best ({log.best_id}); "
+                    "run dev-10, then full-30 if promising.",
+                    lever_class=move.lever_class,
+                    agent_patch={"levers": agent["levers"]},
+                    lever_code=move.lever_code,
+                    lever_filename=move.lever_filename,
+                )
             )
-        return self._request_training(log)
+            if len(proposals) == k:
+                break
+        return proposals
 
     def _may_request(self, log: LogView) -> bool:
         return log.training_requests == 0 and log.trainable_here is not False

@@ -59,6 +59,10 @@ class StatusBar(Static):
                 parts.append(f" {live.progress[0]}/{live.progress[1]}")
         if live.message:
             parts.append((f"  {live.message}", "dim"))
+        if live.in_flight and live.state != "stopped":  # --parallel: each experiment's worker
+            flying = " ".join(f"{exp}@{worker}" for exp, worker in sorted(live.in_flight.items()))
+            parts.append(("  in flight ", "dim"))
+            parts.append((flying, "bold"))
         return parts
 
     def _second_line(self, summary: Summary) -> list:

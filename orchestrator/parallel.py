@@ -1,0 +1,494 @@
+"""`autoresearch run --parallel K`: rounds of up to K experiments fanned out with LangGraph `Send`.
+
+check_stop → propose_round → run_experiment × K (one `Send` each, run concurrently; each
+borrows a Ray worker, see `orchestrator.ray_workers`) → record_round → check_stop. A training
+request in a round goes alone to graph.py's request_training → train, as in the default loop.
+
+The driver alone touches git: run_experiment prepares the experiment's agent folder under
+`.autoresearch/parallel/<id>/agent` and waits for its gates; record_round then commits the
+round in experiment-id order, deciding keep or discard against the best at that moment (so the
+outcome does not depend on which worker finished first). A finished run_experiment is a
+pending write of the checkpoint, so a driver killed mid-round reruns only the unfinished ones;
+record_round skips what is already recorded. A worker that dies fails its experiment, with the
+reason, never the loop.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+from pydantic import BaseModel, ConfigDict, Field
+
+from levers.config import AgentConfig, dump_agent, load_agent
+from levers.validate import ValidationReport, validate_lever
+from models import AutoresearchError
+from models.files import atomic_write_text
+from orchestrator.change import describe_change
+from orchestrator.graph import NODES, LoopContext, after_check_stop, after_request, polled
+from orchestrator.ray_workers import (
+    GateJob,
+    GateRun,
+    WorkerCrash,
+    WorkerPool,
+    connect,
+    require_ray,
+)
+from orchestrator.researchers.base import Proposal, apply_patch, propose_batch
+from orchestrator.services import WorkspaceServices, decide, promising
+from orchestrator.state import STATE_MODELS, LoopState, Outcome
+from ruler.quality import compare
+from ruler.records import GateResult
+from runlog.records import ExperimentRecord
+
+THREAD = "parallel"  # the checkpoint thread of parallel runs (the default loop's is "loop")
+
+
+@dataclass(frozen=True)
+class ParallelOptions:
+    """`--parallel K [--ray ADDRESS] [--shard-cases] [--worker-cpus N]`."""
+
+    workers: int
+    address: str | None = None
+    shard_cases: bool = False
+    cpus_per_worker: float = 1.0
+
+    def check(self, supervised: bool) -> None:
+        if self.workers < 1:
+            raise AutoresearchError(f"--parallel {self.workers}: give at least one worker")
+        if self.cpus_per_worker <= 0:
+            raise AutoresearchError(f"--worker-cpus {self.cpus_per_worker:g}: must be above 0")
+        if supervised:
+            raise AutoresearchError(
+                "--supervised approves experiments one at a time; it does not combine with "
+                "--parallel (training requests still wait for approve/deny)"
+            )
+        require_ray()
+
+
+class Planned(BaseModel):
+    """One experiment of a round, as proposed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    proposal: Proposal
+    proposal_error: str = ""
+    notes_seen: list[str] = Field(default_factory=list)
+
+
+class Finished(BaseModel):
+    """One experiment's gates as run by a worker (its decision waits for record_round)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    worker: str = ""
+    failure: str = ""
+    method: str = ""
+    agent: dict[str, Any] = Field(default_factory=dict)
+    lever_path: str | None = None
+    proposal: Proposal | None = None  # the researcher's repair of a lever that failed validation
+    adapter_hash: str | None = None
+    runs: list[GateRun] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+def merge_results(old: dict[str, Finished] | None, new: dict[str, Finished] | None):
+    """The round's results reducer: each run_experiment adds its own; None starts a round."""
+    return {} if new is None else {**(old or {}), **new}
+
+
+class ParallelState(LoopState, total=False):
+    round: list[Planned]
+    planned: Planned  # a run_experiment task's own input (its `Send`)
+    results: Annotated[dict[str, Finished], merge_results]
+
+
+PARALLEL_MODELS: tuple[type[BaseModel], ...] = (*STATE_MODELS, Planned, Finished, GateRun)
+
+
+def gate_of(record: ExperimentRecord | None, gate: str) -> GateResult | None:
+    if record is None:
+        return None
+    return next((g for g in reversed(record.gates) if g.gate == gate), None)
+
+
+def against(result: GateResult, baseline: GateResult | None) -> GateResult:
+    """`result` with its paired comparison against `baseline` (none without one)."""
+    comparison = compare(result, baseline) if baseline is not None else None
+    return result.model_copy(update={"comparison": comparison})
+
+
+@dataclass
+class ParallelServices(WorkspaceServices):
+    """The workspace services plus the worker pool, the round's folders and in-flight status."""
+
+    options: ParallelOptions = field(default_factory=lambda: ParallelOptions(1))
+    pool: WorkerPool | None = None
+    in_flight: dict[str, str] = field(default_factory=dict)  # experiment id → worker
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish_status(self, state: str, **fields: Any) -> None:
+        with self._lock:
+            flying = dict(self.in_flight)
+        super().publish_status(state, in_flight=flying, **fields)
+
+    def round_size(self) -> int:
+        left = self.options.workers
+        if self.budget.experiments is not None:
+            left = min(left, self.budget.experiments - self.budget.done)
+        return max(left, 1)
+
+    def experiment_dir(self, exp_id: str) -> Path:
+        return self.ws.state_dir / "parallel" / exp_id
+
+    # -- run_experiment (a driver thread per experiment) -----------------------------------
+    def prepare(self, planned: Planned) -> tuple[Finished, str | None]:
+        """Write the experiment's agent folder (the best's, patched, with its lever module);
+        its tree hash, or None with the failure in `Finished`."""
+        proposal, exp = planned.proposal, planned.exp_id
+        root = self.experiment_dir(exp)
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(self.ws.agent_dir, root / "agent", ignore=_pycache)
+        shutil.copy2(self.ws.main_root / ".gitignore", root / ".gitignore")
+        best = self.ws.current_best()
+        parent = best.record.agent if best else load_agent(self.ws.agent_path).model_dump()
+        agent = apply_patch(parent, proposal.agent_patch)
+        lever = self._write_lever(root, exp, proposal)
+        finished = Finished(exp_id=exp, agent=agent, lever_path=lever)
+        finished.method = describe_change(parent, agent, lever)
+        if planned.proposal_error:
+            finished.failure = planned.proposal_error
+            return finished, None
+        if lever and not (report := self._validate(root, finished, proposal, lever)).ok:
+            finished.failure = f"lever validation failed at {report.stage}: {report.message}"
+            return finished, None
+        if finished.proposal is not None:  # repaired: its own patch
+            agent = apply_patch(parent, finished.proposal.agent_patch)
+        try:
+            atomic_write_text(root / "agent" / "agent.toml", dump_agent(AgentConfig(**agent)))
+            with self._lock:  # lever modules load into one registry
+                config = load_agent(root / "agent" / "agent.toml")
+        except (AutoresearchError, ValueError) as exc:
+            finished.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"[:500]
+            return finished, None
+        finished.agent = config.model_dump(mode="json")
+        finished.adapter_hash = next(
+            (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
+        )
+        return finished, agent_tree_hash(self.ws.root, root)
+
+    def _validate(
+        self, root: Path, finished: Finished, proposal: Proposal, lever: str
+    ) -> ValidationReport:
+        """Validate the lever module; a failure gets the researcher's one repair."""
+        report = validate_lever(Path(lever))
+        if report.ok:
+            return report
+        repaired = self.researcher.repair(proposal, report.message)
+        if repaired is None or not repaired.lever_code:
+            return report
+        finished.proposal = repaired.model_copy(update={"lever_filename": Path(lever).name})
+        self._write_lever(root, finished.exp_id, finished.proposal)
+        return validate_lever(Path(lever))
+
+    def _write_lever(self, root: Path, exp: str, proposal: Proposal) -> str | None:
+        """The proposal's lever module, in the experiment's folder (named as the default loop
+        names it in the work tree)."""
+        if not proposal.lever_code:
+            return None
+        name = proposal.lever_filename or f"lever_{exp}.py"
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
+            name = f"lever_{exp}.py"
+        target = root / "agent" / "levers" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, proposal.lever_code)
+        return str(target)
+
+    def job(self, exp_id: str, gate: str, tree_hash: str) -> GateJob:
+        return GateJob(
+            exp_id=exp_id,
+            root=str(self.ws.main_root),
+            agent_dir=str(self.experiment_dir(exp_id) / "agent"),
+            tree_hash=tree_hash,
+            gate=gate,
+        )
+
+    def run_gate_job(self, index: int, job: GateJob) -> GateRun:
+        assert self.pool is not None, "the worker pool starts with the run"
+        if not self.options.shard_cases:
+            return self.pool.run(index, job)
+        from runlog.evaluate import workspace_ruler
+
+        cases = [c.id for c in workspace_ruler(self.ws).gate_cases(job.gate)]
+        run = self.pool.run_sharded(index, job, cases)
+        self.emit("shards", experiment=job.exp_id, gate=job.gate, workers=run.worker)
+        return run
+
+    def run_experiment(self, planned: Planned) -> Finished:
+        started = time.perf_counter()
+        finished, tree_hash = self.prepare(planned)
+        if tree_hash is None:
+            return finished
+        assert self.pool is not None, "the worker pool starts with the run"
+        keep = self.ws.config.keep
+        best = self.ws.current_best()
+        with self.pool.borrow() as index:
+            finished.worker = self.pool.names[index]
+            self._flying(planned.exp_id, finished.worker)
+            try:
+                dev = self.run_gate_job(index, self.job(planned.exp_id, keep.gate, tree_hash))
+                finished.runs.append(dev)
+                confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
+                baseline = gate_of(best.record if best else None, keep.gate)
+                if (
+                    confirm
+                    and dev.result
+                    and (best is None or promising(against(dev.result, baseline)))
+                ):
+                    job = self.job(planned.exp_id, confirm, tree_hash)
+                    finished.runs.append(self.run_gate_job(index, job))
+            except WorkerCrash as exc:
+                finished.failure = str(exc)
+            finally:
+                self._flying(planned.exp_id, None)
+        finished.failure = finished.failure or next(
+            (r.failure for r in finished.runs if r.failure), ""
+        )
+        finished.seconds = time.perf_counter() - started
+        return finished
+
+    def _flying(self, exp_id: str, worker: str | None) -> None:
+        with self._lock:
+            if worker is None:
+                self.in_flight.pop(exp_id, None)
+            else:
+                self.in_flight[exp_id] = worker
+        self.publish_status("running", node="run_experiment", experiment=exp_id)
+        self.emit("node", node="run_experiment", experiment=exp_id, worker=worker or "")
+
+    # -- record_round (the driver alone, in id order) --------------------------------------
+    def outcome(self, finished: Finished) -> Outcome:
+        """The experiment's outcome, decided against the best now."""
+        base = {"method": finished.method, "agent": finished.agent, "seconds": finished.seconds}
+        if finished.failure or not finished.runs or finished.runs[0].result is None:
+            return Outcome.failed(finished.failure or "no gate result", **base)
+        keep, best = self.ws.config.keep, self.ws.current_best()
+        record = best.record if best else None
+        dev = against(finished.runs[0].result, gate_of(record, keep.gate))
+        confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
+        counted = [finished.runs[0]]
+        if confirm and (best is None or promising(dev)):
+            run = next((r for r in finished.runs[1:] if r.gate == confirm), None)
+            if run is None:  # the best changed since the dispatch: now it is worth running
+                run = self._confirm_now(finished, confirm)
+                if run.failure or run.result is None:
+                    return Outcome.failed(run.failure or "no confirm-gate result", **base)
+            counted.append(
+                run.model_copy(update={"result": against(run.result, gate_of(record, confirm))})
+            )
+        full = counted[1].result if len(counted) > 1 else (None if confirm else dev)
+        status, why = decide(
+            dev, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
+        )
+        last = counted[-1]
+        return Outcome(
+            status=status,  # type: ignore[arg-type]
+            decision=why,
+            gates=[dev] + [r.result for r in counted[1:] if r.result],
+            outputs=last.outputs,
+            trace=last.trace,
+            cost_usd=sum(r.cost_usd for r in finished.runs),
+            model_seconds=sum(r.model_seconds for r in finished.runs),
+            judge_seconds=sum(r.judge_seconds for r in finished.runs),
+            model_ids={"candidate": last.model_id, "judge": last.judge_id},
+            adapter_hash=finished.adapter_hash,
+            **base,
+        )
+
+    def _confirm_now(self, finished: Finished, gate: str) -> GateRun:
+        assert self.pool is not None, "the worker pool starts with the run"
+        root = self.experiment_dir(finished.exp_id)
+        job = self.job(finished.exp_id, gate, agent_tree_hash(self.ws.root, root))
+        with self.pool.borrow() as index:
+            try:
+                run = self.run_gate_job(index, job)
+            except WorkerCrash as exc:
+                return GateRun(exp_id=finished.exp_id, gate=gate, failure=str(exc))
+        finished.runs.append(run)
+        return run
+
+    def record_planned(self, planned: Planned, finished: Finished) -> str:
+        """Commit one experiment of the round (a second call for the same id changes nothing)."""
+        if self.ws.record_path(planned.exp_id).is_file():
+            return ""
+        outcome = self.outcome(finished)
+        folder = self.experiment_dir(planned.exp_id) / "agent"
+        if folder.is_dir():
+            sync_tree(folder, self.ws.agent_dir)
+        self.node_seconds = {"run_experiment": finished.seconds}
+        state = {
+            "exp_id": planned.exp_id,
+            "proposal": finished.proposal or planned.proposal,
+            "outcome": outcome,
+            "lever_path": finished.lever_path,
+            "notes_seen": planned.notes_seen,
+        }
+        commit = self.record(state)  # type: ignore[arg-type]
+        shutil.rmtree(self.experiment_dir(planned.exp_id), ignore_errors=True)
+        return commit
+
+
+def _pycache(_dir: str, names: list[str]) -> list[str]:
+    return [n for n in names if n == "__pycache__"]
+
+
+def sync_tree(src: Path, dst: Path) -> None:
+    """Make `dst` hold exactly `src`'s files (each written atomically; __pycache__ aside)."""
+    wanted = {
+        p.relative_to(src) for p in src.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
+    for path in sorted(dst.rglob("*"), reverse=True):
+        rel = path.relative_to(dst)
+        if path.is_file() and rel not in wanted and "__pycache__" not in rel.parts:
+            path.unlink()
+    for rel in sorted(wanted):
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(dst / rel, (src / rel).read_text())
+
+
+def agent_tree_hash(repo_root: Path, folder: Path) -> str:
+    """The git tree hash `folder/agent` would have as the workspace's `agent/` (the output
+    cache's key, the same the default loop computes for its work tree)."""
+    git_dir = subprocess.run(
+        ["git", "-C", str(repo_root), "rev-parse", "--absolute-git-dir"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="autoresearch-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git = ["git", "-C", str(folder), f"--git-dir={git_dir}", f"--work-tree={folder}"]
+        subprocess.run([*git, "add", "-A", "--", "agent"], env=env, check=True, capture_output=True)
+        done = subprocess.run(
+            [*git, "write-tree", "--prefix=agent/"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return done.stdout.strip()
+
+
+# -- nodes ----------------------------------------------------------------------------------
+def propose_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Up to K distinct proposals, with consecutive ids; a training request goes alone."""
+    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
+    notes = list(state.get("notes") or [])
+    error = ""
+    try:
+        proposals = propose_batch(
+            services.researcher, services.log_view(), notes, services.round_size()
+        )
+    except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
+        error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
+        proposals = [Proposal(hypothesis="(no proposal: researcher error)", lever_class="other")]
+    first = int(services.next_experiment_id())
+    planned = [
+        Planned(exp_id=f"{first + i:03d}", proposal=p, proposal_error=error, notes_seen=notes)
+        for i, p in enumerate(
+            proposals or [Proposal(hypothesis="(no proposal)", lever_class="other")]
+        )
+    ]
+    update: dict[str, Any] = {"notes": [], "notes_seen": notes, "results": None, "outcome": None}
+    training = next((p for p in planned if p.proposal.training_request), None)
+    if training is not None:
+        return {**update, "round": [], "exp_id": training.exp_id, "proposal": training.proposal}
+    return {**update, "round": planned, "exp_id": planned[0].exp_id, "proposal": None}
+
+
+def run_experiment(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
+    planned = state["planned"]
+    return {"results": {planned.exp_id: services.run_experiment(planned)}}
+
+
+def record_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
+    results = state.get("results") or {}
+    commit = ""
+    for planned in sorted(state.get("round") or [], key=lambda p: p.exp_id):
+        finished = results.get(planned.exp_id) or Finished(
+            exp_id=planned.exp_id, failure="the experiment left no result"
+        )
+        commit = services.record_planned(planned, finished) or commit
+    return {"round": [], "results": None, "commit": commit}
+
+
+def fan_out(state: ParallelState) -> list[Send] | Literal["request_training"]:
+    if not state.get("round"):
+        return "request_training"
+    return [Send("run_experiment", {"planned": p}) for p in state["round"]]
+
+
+def parallel_serializer() -> JsonPlusSerializer:
+    return JsonPlusSerializer(
+        allowed_msgpack_modules=[(cls.__module__, cls.__name__) for cls in PARALLEL_MODELS]
+    )
+
+
+def build_parallel_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
+    graph = StateGraph(ParallelState, context_schema=LoopContext)
+    nodes = {
+        "check_stop": polled("check_stop", NODES["check_stop"]),
+        "propose_round": polled("propose_round", propose_round),
+        "run_experiment": run_experiment,  # concurrent: polls no control channel
+        "record_round": polled("record_round", record_round),
+        "request_training": polled("request_training", NODES["request_training"]),
+        "train": polled("train", NODES["train"]),
+    }
+    for name, fn in nodes.items():  # the whole state in (polled's signature names LoopState)
+        graph.add_node(name, fn, input_schema=ParallelState)
+    graph.add_edge(START, "check_stop")
+    graph.add_conditional_edges(
+        "check_stop", lambda s: "propose_round" if after_check_stop(s) != END else END
+    )
+    graph.add_conditional_edges("propose_round", fan_out, ["run_experiment", "request_training"])
+    graph.add_edge("run_experiment", "record_round")
+    graph.add_edge("record_round", "check_stop")
+    graph.add_conditional_edges("request_training", after_request)
+    graph.add_edge("train", "check_stop")
+    return graph.compile(checkpointer=checkpointer)
+
+
+@contextmanager
+def workers(services: ParallelServices, options: ParallelOptions) -> Iterator[WorkerPool]:
+    """Ray (local, or the cluster at `options.address`) and the pool, for one run."""
+    ray = require_ray()
+    cpus = math.ceil(options.workers * options.cpus_per_worker)
+    started = connect(ray, options.address, cpus)
+    try:
+        services.pool = WorkerPool(ray, options.workers, options.cpus_per_worker)
+        yield services.pool
+    finally:
+        services.pool = None
+        if started:
+            ray.shutdown()

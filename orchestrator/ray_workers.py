@@ -1,0 +1,250 @@
+"""Gate workers on Ray: one actor per worker keeps the candidate model loaded between jobs.
+
+Only `orchestrator.parallel` imports this module, and only for `autoresearch run --parallel`;
+Ray itself is imported when the pool starts (`connect`), so the default loop never loads it.
+
+A `GateJob` names an experiment's prepared agent folder (written by the driver under the
+workspace's `.autoresearch/parallel/`) and a gate; the worker evaluates it with the workspace's
+ruler, judge and caches and answers a `GateRun`. Workers never write git or records: the driver
+alone does. A worker reads the workspace by path, so on a multi-machine cluster the workspace
+must sit on a filesystem every node mounts at the same path.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from levers.config import load_agent
+from levers.runner import run_agent
+from models import AutoresearchError
+from ruler.records import GateResult
+from runlog.cache import output_key
+from runlog.evaluate import (
+    EvalResult,
+    evaluate_config,
+    resolve_judge,
+    workspace_caches,
+    workspace_ruler,
+)
+from runlog.records import OutputRow
+from runlog.workspace import Workspace
+
+WORKER_ENV = "AUTORESEARCH_WORKER"  # set in every worker process to the worker's name
+SCALE_EXTRA = "pip install 'autoresearch[scale]'"
+
+
+class GateJob(BaseModel):
+    """One gate of one experiment (or, with `cases`, one shard of its candidate runs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    root: str  # the workspace's main root
+    agent_dir: str  # the experiment's prepared agent/ folder
+    tree_hash: str  # git tree hash of that folder as `agent/` (the output cache's key)
+    gate: str
+    cases: list[str] | None = None  # a shard: run (and cache) only these cases, judge none
+
+
+class GateRun(BaseModel):
+    """What a worker answers: the gate's result with its per-case rows, or why it failed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    gate: str
+    worker: str = ""
+    failure: str = ""
+    result: GateResult | None = None
+    outputs: list[OutputRow] = Field(default_factory=list)
+    trace: list[dict[str, Any]] = Field(default_factory=list)
+    cost_usd: float = 0.0
+    model_seconds: float = 0.0
+    judge_seconds: float = 0.0
+    model_id: str = ""
+    judge_id: str = ""
+    seconds: float = 0.0
+
+
+def require_ray() -> Any:
+    """The `ray` module, or a clear error naming the extra that installs it."""
+    try:
+        import ray
+    except ImportError:
+        raise AutoresearchError(
+            f"--parallel runs experiments on Ray, which is not installed: {SCALE_EXTRA}"
+        ) from None
+    return ray
+
+
+def evaluation_cost(run: EvalResult) -> float:
+    """Judging plus the model calls this evaluation generated (cached cases cost nothing)."""
+    cached = set(run.extra.get("cached", ()))
+    model = sum(n.cost_usd for r in run.runs if r.case_id not in cached for n in r.trace)
+    return run.result.judge_cost_usd + model
+
+
+def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
+    """Evaluate the job's agent on its gate with the workspace's ruler, judge and caches."""
+    started = time.perf_counter()
+    ws = Workspace.open(job.root, repair=False)
+    try:
+        ruler = workspace_ruler(ws)
+        config = load_agent(Path(job.agent_dir) / "agent.toml")
+        if job.cases is not None:
+            return _run_shard(job, ws, config, ruler, worker, started)
+        judge = resolve_judge(ws.config.judge.spec, ruler)
+        run = evaluate_config(
+            config,
+            gate=job.gate,
+            judge=judge,
+            mode=ws.config.judge.mode,
+            ruler=ruler,
+            tree_hash=job.tree_hash,
+            **workspace_caches(ws),
+        )
+    except (AutoresearchError, ValueError) as exc:
+        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        return GateRun(exp_id=job.exp_id, gate=job.gate, worker=worker, failure=failure[:500])
+    return GateRun(
+        exp_id=job.exp_id,
+        gate=job.gate,
+        worker=worker,
+        result=run.result,
+        outputs=run.outputs(),
+        trace=[n.model_dump(mode="json") for n in run.trace],
+        cost_usd=evaluation_cost(run),
+        model_seconds=max(0.0, run.seconds - run.result.judge_seconds),
+        judge_seconds=run.result.judge_seconds,
+        model_id=config.model,
+        judge_id=run.result.judge_id,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _run_shard(job, ws, config, ruler, worker: str, started: float) -> GateRun:
+    """Run the candidate on the shard's cases and cache what ran (the judging comes after)."""
+    wanted = set(job.cases or ())
+    cases = [c for c in ruler.gate_cases(job.gate) if c.id in wanted]
+    cache = workspace_caches(ws)["cache"]
+    ruler_hash = ruler.verify()
+    todo = [
+        c
+        for c in cases
+        if cache.get(output_key(job.tree_hash, config.model, ruler_hash, c.id)) is None
+    ]
+    runs = run_agent(config, todo, workspace=ws.main_root) if todo else []
+    for run in runs:
+        if not run.failed:
+            key = output_key(job.tree_hash, config.model, ruler_hash, run.case_id)
+            cache.put(key, run.model_dump(mode="json"))
+    return GateRun(
+        exp_id=job.exp_id, gate=job.gate, worker=worker, seconds=time.perf_counter() - started
+    )
+
+
+class GateWorker:
+    """The actor: a long-lived process whose model registry keeps the candidate loaded."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        os.environ[WORKER_ENV] = name
+
+    def run(self, job: GateJob) -> GateRun:
+        return run_gate_job(job, self.name)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+class WorkerCrash(Exception):
+    """A worker died (or its task raised) while running an experiment's job."""
+
+
+class WorkerPool:
+    """`workers` actors; a job borrows a free one, and its result is taken when it finishes."""
+
+    def __init__(self, ray: Any, workers: int, cpus_per_worker: float = 1.0) -> None:
+        self.ray = ray
+        actor = ray.remote(num_cpus=cpus_per_worker, max_restarts=-1, max_task_retries=0)(
+            GateWorker
+        )
+        self.names = [f"w{i + 1}" for i in range(workers)]
+        self.actors = [actor.remote(name) for name in self.names]
+        self.free: queue.Queue[int] = queue.Queue()
+        for i in range(workers):
+            self.free.put(i)
+
+    @contextmanager
+    def borrow(self) -> Iterator[int]:
+        """A free worker's index for the duration of one experiment."""
+        index = self.free.get()
+        try:
+            yield index
+        finally:
+            self.free.put(index)
+
+    def submit(self, index: int, job: GateJob) -> Any:
+        return self.actors[index].run.remote(job)
+
+    def wait(self, refs: list[Any], names: list[str]) -> list[GateRun]:
+        """Each job's result, taken as it finishes; a crashed worker's job raises WorkerCrash."""
+        pending = dict(zip(refs, names, strict=True))
+        done: dict[Any, GateRun] = {}
+        while pending:
+            ready, _ = self.ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                name = pending.pop(ref)
+                try:
+                    done[ref] = self.ray.get(ref)
+                except self.ray.exceptions.RayError as exc:
+                    raise WorkerCrash(
+                        f"worker {name} {_what(self.ray, exc)}: {_reason(exc)}"
+                    ) from exc
+        return [done[ref] for ref in refs]
+
+    def run(self, index: int, job: GateJob) -> GateRun:
+        return self.wait([self.submit(index, job)], [self.names[index]])[0]
+
+    def run_sharded(self, index: int, job: GateJob, case_ids: list[str]) -> GateRun:
+        """The gate's cases spread over every worker, then judged (all cached) on `index`."""
+        shards = [case_ids[i :: len(self.actors)] for i in range(len(self.actors))]
+        jobs = [(i, job.model_copy(update={"cases": s})) for i, s in enumerate(shards) if s]
+        refs = [self.submit(i, shard) for i, shard in jobs]
+        shard_runs = self.wait(refs, [self.names[i] for i, _ in jobs])
+        if failed := next((r for r in shard_runs if r.failure), None):
+            return failed
+        judged = self.run(index, job)
+        return judged.model_copy(update={"worker": "+".join(r.worker for r in shard_runs)})
+
+
+def _what(ray: Any, exc: BaseException) -> str:
+    lost = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
+    return "crashed (its process died mid-job)" if isinstance(exc, lost) else "failed"
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line that says why (Ray's errors carry long tracebacks)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    died = next((line for line in lines if "died" in line or "exit" in line.lower()), "")
+    return f"{type(exc).__name__}: {died or (lines[0] if lines else '')}"[:500]
+
+
+def connect(ray: Any, address: str | None, num_cpus: int | None) -> bool:
+    """Join the cluster at `address` (`auto` finds a local head), or start a local Ray for the
+    run; returns whether this call started it (and so should shut it down)."""
+    if ray.is_initialized():
+        return False
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return True
+    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False)
+    return True

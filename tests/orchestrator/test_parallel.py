@@ -1,0 +1,266 @@
+"""`autoresearch run --parallel K` on a local Ray (one per module: Ray starts slowly)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from git import Repo
+
+from models import AutoresearchError
+from orchestrator import control
+from orchestrator.researchers.base import LogView, Proposal
+from orchestrator.researchers.heuristic import PHRASING_TEMPLATE, HeuristicResearcher
+from runlog.evaluate import workspace_ruler
+from runlog.workspace import Workspace
+
+ray = pytest.importorskip("ray")
+
+from orchestrator.loop import run_loop  # noqa: E402
+from orchestrator.parallel import ParallelOptions  # noqa: E402
+from orchestrator.ray_workers import require_ray  # noqa: E402
+
+CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One local Ray for the module's in-process runs (the loop joins it, leaves it up)."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    ).main_root
+
+
+def live_events(ws: Path) -> list[dict]:
+    path = ws / ".autoresearch" / "live.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def rounds(ws: Path) -> list[list[str]]:
+    """The experiments started in each round, from the live stream."""
+    found: list[list[str]] = []
+    for event in live_events(ws):
+        if event.get("node") == "propose_round":
+            found.append([])
+        elif event.get("node") == "run_experiment" and event.get("worker") and found:
+            found[-1].append(event["experiment"])
+    return [r for r in found if r]
+
+
+def assert_consistent(ws_path: Path, expected: int) -> None:
+    """Ids 001..expected, one commit and one tag each, main the kept line, tree clean."""
+    ws = Workspace.open(ws_path)
+    ids = ws.record_ids()
+    assert ids == [f"{i:03d}" for i in range(1, expected + 1)], ids
+    with Repo(ws_path) as repo:
+        tags = sorted(t.name for t in repo.tags if t.name.startswith("exp/"))
+        assert tags == [f"exp/{i}" for i in ids]
+        messages = [c.message.splitlines()[0] for c in repo.iter_commits("--all")]
+        for i in ids:
+            assert sum(m.startswith(f"exp{i}:") for m in messages) == 1
+        dirty = [
+            line
+            for line in repo.git.status("--porcelain").splitlines()
+            if not line[3:].startswith("runlog/")
+        ]
+        assert not dirty, f"the agent or other tracked files were left changed: {dirty}"
+        kept = [r.id for r in ws.records() if r.status == "kept"]
+        first_parent = repo.git.log("--first-parent", "--format=%s", "main").splitlines()
+        assert [m.split(":")[0] for m in first_parent if m.startswith("exp")] == [
+            f"exp{i}" for i in reversed(kept)
+        ]
+
+
+def test_rounds_of_k_recorded_in_id_order(workspace):
+    researcher = HeuristicResearcher(plateau_after=10_000)
+    summary = run_loop(workspace, experiments=5, researcher=researcher, parallel=ParallelOptions(2))
+    assert [r.id for r in summary.experiments] == ["001", "002", "003", "004", "005"]
+    # the baseline alone, then two distinct experiments a round, each on its own worker
+    assert [sorted(r) for r in rounds(workspace)] == [["001"], ["002", "003"], ["004", "005"]]
+    workers = {
+        e["experiment"]: e["worker"]
+        for e in live_events(workspace)
+        if e.get("node") == "run_experiment" and e.get("worker")
+    }
+    assert {workers["002"], workers["003"]} == {"w1", "w2"}
+    recorded = [e["experiment"] for e in live_events(workspace) if e["kind"] == "experiment"]
+    assert recorded == ["001", "002", "003", "004", "005"]  # the driver commits in id order
+    agents = [json.dumps(r.agent, sort_keys=True) for r in summary.experiments[1:]]
+    assert len(set(agents)) == 4  # never the same configuration twice in a round
+    assert all(r.node_seconds.get("run_experiment", 0) > 0 for r in summary.experiments)
+    assert_consistent(workspace, expected=5)
+    assert not (workspace / ".autoresearch" / "parallel" / "002").exists()
+    assert control.read_status(workspace).in_flight == {}
+
+
+CRASHING_LEVER = PHRASING_TEMPLATE.replace(
+    "        return TEMPLATE.format(task=task_phrase(task))",
+    "        import os\n\n"
+    "        if os.environ.get('AUTORESEARCH_WORKER'):\n"
+    "            os._exit(3)  # a worker process dies mid-gate\n"
+    "        return TEMPLATE.format(task=task_phrase(task))",
+).format(
+    slug="crash",
+    why="crash the worker",
+    template="{task}",
+    cls="CrashPrompt",
+    name="prompt_crash",
+)
+
+
+class CrashingResearcher(HeuristicResearcher):
+    """The heuristic's rounds, with a lever that kills its worker planted in the second."""
+
+    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
+        batch = super().propose_batch(log, notes, k)
+        if len(log.experiments) == 1:
+            crash = Proposal(
+                hypothesis="A lever that crashes its worker",
+                lever_class="prompt",
+                agent_patch={"levers": [{"name": "prompt_crash", "params": {}}]},
+                lever_code=CRASHING_LEVER,
+                lever_filename="prompt_crash.py",
+            )
+            return [crash, *batch[: k - 1]]
+        return batch
+
+
+def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
+    summary = run_loop(
+        workspace,
+        experiments=5,
+        researcher=CrashingResearcher(plateau_after=10_000),
+        parallel=ParallelOptions(2),
+    )
+    records = {r.id: r for r in summary.experiments}
+    assert list(records) == ["001", "002", "003", "004", "005"]
+    crashed = records["002"]
+    assert crashed.status == "failed"
+    assert crashed.failure.startswith("worker w"), crashed.failure
+    assert "crashed (its process died mid-job)" in crashed.failure
+    # its neighbour in the round and the next round ran normally (the actor was restarted)
+    assert records["003"].status != "failed" and records["005"].status != "failed"
+    assert_consistent(workspace, expected=5)
+
+
+def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace):
+    summary = run_loop(
+        workspace,
+        experiments=6,
+        researcher=HeuristicResearcher(plateau_after=2),
+        parallel=ParallelOptions(2),
+        wait_for_approval=False,
+    )
+    # [001], [002, 003], then two without a kept one: the plateau asks for training, alone
+    assert [r.id for r in summary.experiments] == ["001", "002", "003"]
+    assert summary.waiting_for is not None and summary.waiting_for["type"] == "training"
+    assert summary.waiting_for["id"] == "004"
+    assert control.read_status(workspace).state == "waiting_for_approval"
+    control.send(workspace, "deny", "not now")
+    after = run_loop(
+        workspace,
+        experiments=2,
+        researcher=HeuristicResearcher(plateau_after=2),
+        parallel=ParallelOptions(2),
+        wait_for_approval=False,
+    )
+    assert [r.id for r in after.experiments] == ["004", "005"]  # the loop went on, a round of 2
+    assert_consistent(workspace, expected=5)
+
+
+def test_sharded_cases_merge_in_case_order(workspace):
+    run_loop(
+        workspace,
+        experiments=1,
+        parallel=ParallelOptions(2, shard_cases=True),
+        researcher=HeuristicResearcher(),
+    )
+    ws = Workspace.open(workspace)
+    record = ws.record("001")
+    gate = record.gates[-1].gate
+    cases = [c.id for c in workspace_ruler(ws).gate_cases(gate)]
+    rows = (workspace / "runlog" / "outputs" / "001.jsonl").read_text().splitlines()
+    assert [json.loads(r)["case_id"] for r in rows] == cases
+    assert record.status == "kept" and list(record.gates[-1].per_case_quality) == cases
+    shards = [e for e in live_events(workspace) if e["kind"] == "shards"]
+    assert shards and all(sorted(e["workers"].split("+")) == ["w1", "w2"] for e in shards)
+
+
+def test_parallel_without_ray_names_the_extra(monkeypatch, workspace):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray → ImportError
+    with pytest.raises(AutoresearchError, match=r"autoresearch\[scale\]"):
+        require_ray()
+    with pytest.raises(AutoresearchError, match=r"autoresearch\[scale\]"):
+        run_loop(workspace, experiments=1, parallel=ParallelOptions(2))
+    assert not Workspace.open(workspace).record_ids()
+
+
+def test_the_default_loop_never_imports_ray(workspace):
+    code = (
+        "import sys; from orchestrator.loop import run_loop; "
+        f"run_loop({str(workspace)!r}, experiments=1); "
+        "assert 'ray' not in sys.modules, 'ray imported'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_supervised_does_not_combine_with_parallel(workspace):
+    with pytest.raises(AutoresearchError, match="--supervised"):
+        run_loop(workspace, experiments=1, supervised=True, parallel=ParallelOptions(2))
+
+
+def kill_mid_round(ws: Path, started: int) -> None:
+    """Start `run --parallel 2`; SIGKILL the driver when the `started`-th experiment starts."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen(
+        [*CLI, "run", "-C", str(ws), "--experiments", "50", "--parallel", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    deadline = time.time() + 180
+    live = ws / ".autoresearch" / "live.jsonl"
+    while time.time() < deadline and proc.poll() is None:
+        events = live_events(ws) if live.exists() else []
+        count = sum(1 for e in events if e.get("node") == "run_experiment" and e.get("worker"))
+        if count >= started:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return
+        time.sleep(0.005)
+    proc.kill()
+    pytest.fail(f"the loop never started experiment #{started}")
+
+
+def test_a_driver_killed_mid_round_resumes_without_loss_or_repeat(tmp_path):
+    ws = Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    ).main_root
+    kill_mid_round(ws, started=2)  # round 2 (002, 003) under way
+    before = Workspace.open(ws).record_ids()  # opening repairs a torn commit
+    assert len(before) >= 1, before
+    done = subprocess.run(
+        [*CLI, "run", "-C", str(ws), "--experiments", "3", "--parallel", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = Workspace.open(ws).record_ids()
+    print(f"before the kill: {before}\nafter the resume: {after}")
+    assert after[: len(before)] == before
+    assert_consistent(ws, expected=len(before) + 3)
