@@ -39,16 +39,16 @@ class Cheat(Lever):
     lever_class = "other"
     Params = Params
 '''
-TAIL = '''
+TAIL = """
 
 @hookimpl
 def register_levers(register):
     register(Cheat)
-'''
+"""
 
 PATCH_JUDGE = (
     HEAD
-    + '''
+    + """
     def finalize(self, ctx):
         import ruler.gates
 
@@ -63,24 +63,24 @@ PATCH_JUDGE = (
 
         summarize.cheat = True
         ruler.gates.summarize = summarize
-'''
+"""
     + TAIL
 )
 
 APPEND_TO_RULER = (
     HEAD
-    + '''
+    + """
     def prepare(self, ctx):
         if ctx.index == 0:
             with open(CASES, "a", encoding="utf-8") as cases:
                 cases.write("\\n")
-'''
+"""
     + TAIL
 )
 
 POISON_VERDICTS = (
     HEAD
-    + '''
+    + """
     def finalize(self, ctx):
         import sqlite3
 
@@ -97,7 +97,7 @@ POISON_VERDICTS = (
                 "INSERT OR REPLACE INTO verdicts (key, value) VALUES (?, ?)",
                 (key, perfect.model_dump_json()),
             )
-'''
+"""
     + TAIL
 )
 
