@@ -49,8 +49,12 @@ class PipelineWorker:
             encoding="utf-8",
         )
         self.lock = threading.Lock()
-        self.key: str | None = None
+        self.users = 0  # gates holding this worker (see pipeline_for / release)
         self.prepared: dict[str, Any] = {}
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return self.prepared.get("sources", {})
 
     @property
     def alive(self) -> bool:
@@ -98,7 +102,7 @@ class PipelineWorker:
         return PipelineError(f"the lever pipeline process exited (code {code})")
 
     def close(self) -> None:
-        if self.process.stdin:
+        if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
         try:
             self.process.wait(timeout=5)
@@ -109,7 +113,7 @@ class PipelineWorker:
             self.process.stdout.close()
 
 
-_current: list[PipelineWorker] = []
+_workers: dict[str, PipelineWorker] = {}
 _lock = threading.Lock()
 
 
@@ -129,21 +133,32 @@ def agent_key(config: dict[str, Any], agent_dir: Path | None, workspace: Path | 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _reusable(key: str) -> PipelineWorker | None:
+    """The warm worker of this agent when it is alive and its code unchanged; else none (the
+    stale one is closed). Idle workers of other agents are closed too. Caller holds `_lock`."""
+    worker = _workers.get(key)
+    if worker is not None and worker.alive and sources_unchanged(worker.sources):
+        worker.users += 1
+        return worker
+    for other, idle in list(_workers.items()):
+        if idle.users == 0 or not idle.alive:
+            _workers.pop(other).close()
+    return None
+
+
 def pipeline_for(
     config: dict[str, Any], agent_dir: Path | None, workspace: Path | None
 ) -> PipelineWorker:
     """A prepared worker for this agent: the warm one when it ran this very agent and its code
-    is unchanged, else a fresh process (the old one is closed)."""
+    is unchanged, else a fresh process. Give it back with `release` when the gate is done."""
     key = agent_key(config, agent_dir, workspace)
     with _lock:
-        if _current:
-            worker = _current[0]
-            reuse = worker.alive and worker.key == key
-            if reuse and sources_unchanged(worker.prepared.get("sources", {})):
-                return worker
-            _current.pop().close()
+        if (warm := _reusable(key)) is not None:
+            return warm
         worker = PipelineWorker()
-        _current.append(worker)
+        worker.users = 1
+        if key not in _workers:  # another gate may hold this agent's worker: this one is spare
+            _workers[key] = worker
     try:
         worker.prepared = worker.request(
             "prepare",
@@ -152,17 +167,40 @@ def pipeline_for(
             workspace=str(workspace) if workspace else None,
         )
     except PipelineError:
-        close_pipelines()
+        discard(worker)
         raise
-    worker.key = key
     return worker
 
 
-def close_pipelines() -> None:
-    """Close the warm worker (at exit, or to start the next evaluation cold)."""
+def release(worker: PipelineWorker) -> None:
+    """The gate is done with `worker`; it stays warm if it is the one kept for its agent."""
     with _lock:
-        while _current:
-            _current.pop().close()
+        worker.users -= 1
+        kept = worker in _workers.values()
+    if not kept and worker.users == 0:
+        worker.close()
+
+
+def discard(worker: PipelineWorker) -> None:
+    """Close a worker that failed or broke the boundary; it is never reused."""
+    with _lock:
+        for key, known in list(_workers.items()):
+            if known is worker:
+                del _workers[key]
+    worker.close()
+
+
+def warm_worker() -> PipelineWorker | None:
+    """A worker kept between gates, if one is running."""
+    with _lock:
+        return next((w for w in _workers.values() if w.alive), None)
+
+
+def close_pipelines() -> None:
+    """Close every warm worker (at exit, or to start the next evaluation cold)."""
+    with _lock:
+        while _workers:
+            _workers.popitem()[1].close()
 
 
 def describe_levers(levers_dir: Path | None) -> dict[str, dict[str, Any]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent, validate_agent
-from levers.pipeline import PipelineError, close_pipelines, pipeline_for
+from levers.pipeline import PipelineError, discard, pipeline_for, release
 from levers.registry import load_lever_files
 from levers.runner import CandidateRun, run_agent
 from levers.sources import lever_sources, project_version, weights_id
@@ -183,16 +183,26 @@ class Pipeline:
                 "run", on_progress=progress, cases=[c.model_dump(mode="json") for c in cases]
             )
             runs = [CandidateRun.model_validate(r) for r in reply["runs"]]
-        except PipelineError:
-            close_pipelines()  # a worker that broke the boundary is not reused
-            raise
+            if [r.case_id for r in runs] != [c.id for c in cases]:
+                raise PipelineError("the lever pipeline answered for other cases than asked")
         except (ValueError, KeyError, TypeError) as exc:
-            close_pipelines()
+            self.discard()
             raise PipelineError(f"the lever pipeline sent malformed runs: {exc}") from None
-        if [r.case_id for r in runs] != [c.id for c in cases]:
-            close_pipelines()
-            raise PipelineError("the lever pipeline answered for other cases than it was given")
+        except PipelineError:
+            self.discard()  # a worker that broke the boundary is not reused
+            raise
         return runs
+
+    def discard(self) -> None:
+        if self.worker is not None:
+            discard(self.worker)
+            self.worker = None
+
+    def release(self) -> None:
+        """Done with the worker (it stays warm for this agent's next gate)."""
+        if self.worker is not None:
+            release(self.worker)
+            self.worker = None
 
 
 def agent_fingerprint(tree_hash: str, config: AgentConfig, deps: dict[str, Any]) -> str:
@@ -206,6 +216,15 @@ def agent_fingerprint(tree_hash: str, config: AgentConfig, deps: dict[str, Any])
         deps["version"],
     ]
     return "agent:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def cached_runs(cache: OutputCache | None, keys: dict[str, str]) -> dict[str, CandidateRun]:
+    """Case id → the cached run, for the cases `cache` holds (none without a cache)."""
+    found: dict[str, CandidateRun] = {}
+    for case_id, key in keys.items() if cache is not None else ():
+        if (hit := cache.get(key)) is not None:
+            found[case_id] = CandidateRun.model_validate(hit)
+    return found
 
 
 def should_isolate(model: str) -> bool:
@@ -242,18 +261,21 @@ def evaluate_config(
     cases = loaded.gate_cases(gate)
     isolate = should_isolate(config.model) if isolate is None else isolate
     pipeline = Pipeline(config, agent_dir, workspace, isolate)
-    config, deps = pipeline.prepare()
-    fingerprint = agent_fingerprint(tree_hash or "", config, deps)
-    keys = {c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases}
-    cached: dict[str, CandidateRun] = {}
-    if cache is not None and tree_hash:
-        for case in cases:
-            if (hit := cache.get(keys[case.id])) is not None:
-                cached[case.id] = CandidateRun.model_validate(hit)
-    todo = [c for c in cases if c.id not in cached]
-    verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
-    run_progress = (lambda d, t: progress("run", d, t)) if progress else None
-    fresh = pipeline.run(config, todo, run_progress) if todo else []
+    try:
+        config, deps = pipeline.prepare()
+        fingerprint = agent_fingerprint(tree_hash or "", config, deps)
+        keys = {
+            c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases
+        }
+        cached = cached_runs(cache if tree_hash else None, keys)
+        todo = [c for c in cases if c.id not in cached]
+        verdicts = (
+            verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
+        )
+        run_progress = (lambda d, t: progress("run", d, t)) if progress else None
+        fresh = pipeline.run(config, todo, run_progress) if todo else []
+    finally:
+        pipeline.release()
     boundary.check(gate)
     if cache is not None and tree_hash:
         for run in fresh:
