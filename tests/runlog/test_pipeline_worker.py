@@ -34,12 +34,12 @@ class Noisy(Lever):
         if EXIT:
             os._exit(3)
 '''
-TAIL = '''
+TAIL = """
 
 @hookimpl
 def register_levers(register):
     register(Noisy)
-'''
+"""
 
 
 def use_lever(ws: Workspace, exit_code: bool) -> None:
