@@ -110,3 +110,20 @@ def test_the_key_names_the_weights_and_the_project_version(ws: Workspace) -> Non
     first = evaluate_workspace(ws, gate="dev-10", judge=ParseJudge())
     other = evaluate_workspace(ws, gate="dev-10", judge=ParseJudge(), model="fake:echo")
     assert first.extra["fingerprint"] != other.extra["fingerprint"]
+
+
+def test_eval_no_cache_on_the_command_line(ws: Workspace) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from orchestrator.cli import load_commands
+
+    args = ["eval", "-C", str(ws.root), "--gate", "dev-10", "--judge", "fake:judge", "--json"]
+    runner = CliRunner()
+    first = runner.invoke(load_commands(), args, catch_exceptions=False)
+    again = runner.invoke(load_commands(), args, catch_exceptions=False)
+    fresh = runner.invoke(load_commands(), [*args, "--no-cache"], catch_exceptions=False)
+    assert json.loads(first.output)["cached_cases"] == 0
+    assert json.loads(again.output)["cached_cases"] == 10
+    assert json.loads(fresh.output)["cached_cases"] == 0, fresh.output
