@@ -100,10 +100,9 @@ def validate_agent(config: AgentConfig, source: str = "agent") -> AgentConfig:
     return config.model_copy(update={"levers": levers})
 
 
-def load_agent(path: str | Path) -> AgentConfig:
-    """Read, check and return an agent.toml; its sibling `levers/` folder is loaded first."""
-    from levers.registry import load_lever_files
-
+def read_agent(path: str | Path) -> AgentConfig:
+    """Parse an agent.toml without importing any lever (its params are checked by `load_agent`,
+    or by the lever pipeline's own process, `levers.worker`)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -115,6 +114,15 @@ def load_agent(path: str | Path) -> AgentConfig:
         config = AgentConfig.model_validate(data)
     except ValidationError as exc:
         raise AgentConfigError(f"{path}: {_first_error(exc)}") from None
+    return config
+
+
+def load_agent(path: str | Path) -> AgentConfig:
+    """Read, check and return an agent.toml; its sibling `levers/` folder is loaded first."""
+    from levers.registry import load_lever_files
+
+    path = Path(path)
+    config = read_agent(path)
     if (path.parent / "levers").is_dir():
         load_lever_files(path.parent / "levers")
     return validate_agent(config, str(path))

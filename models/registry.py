@@ -41,6 +41,7 @@ def available_models() -> list[ModelInfo]:
 
 
 _loaded: dict[str, ChatModel] = {}
+_injected: set[str] = set()
 
 
 def get_model(spec: str) -> ChatModel:
@@ -62,8 +63,15 @@ def use_model(spec: str, model: ChatModel) -> None:
     transport in tests) until `forget_models`."""
     parse_spec(spec)
     _loaded[spec] = model
+    _injected.add(spec)
+
+
+def injected_models() -> frozenset[str]:
+    """Specs whose model was placed here with `use_model` (reachable in this process only)."""
+    return frozenset(_injected)
 
 
 def forget_models() -> None:
     """Drop loaded models (tests use it to start from fresh fakes)."""
     _loaded.clear()
+    _injected.clear()

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from levers.adapters import adapter_store
-from levers.config import AgentConfig, dump_agent, load_agent
+from levers.config import AgentConfig, dump_agent, read_agent
 from levers.lever import EXPERIMENT_CLASSES
-from levers.registry import lever_classes
+from levers.pipeline import describe_levers
 from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
@@ -197,14 +197,8 @@ class WorkspaceServices:
             training_requests=len(requests),
             notes_history=[e.payload.get("text", "") for e in self.ws.events("note")],
             adapters=self._adapters(),
-            levers={
-                name: {
-                    "lever_class": info.lever_class,
-                    "summary": info.cls.summary(),
-                    "params": info.schema(),
-                }
-                for name, info in lever_classes(self.ws.agent_dir / "levers").items()
-            },
+            # read in a pipeline process: no lever file is imported where the judge runs
+            levers=describe_levers(self.ws.agent_dir / "levers"),
             results_tsv=self.ws.results_path.read_text() if self.ws.results_path.exists() else "",
             trainable_here=(trainable := self.trainable())[0],
             trainable_reason=trainable[1],
@@ -261,7 +255,7 @@ class WorkspaceServices:
         return None
 
     def _agent_on_disk(self) -> dict[str, Any]:
-        return load_agent(self.ws.agent_path).model_dump()
+        return read_agent(self.ws.agent_path).model_dump()
 
     def _parent_config(self) -> dict[str, Any]:
         """The best's agent, or agent.toml as written (its lever modules are not imported: one
@@ -341,7 +335,7 @@ class WorkspaceServices:
         method = describe_change(parent, agent, lever_path)
         try:
             atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
-            config = load_agent(self.ws.agent_path)  # loads agent/levers/*.py, checks params
+            read_agent(self.ws.agent_path)  # levers load and are checked in the pipeline process
             keep = self.ws.config.keep
             dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
             runs = [dev]
@@ -354,6 +348,7 @@ class WorkspaceServices:
                 _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started
             )
         # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
+        config = dev.agent  # validated by the pipeline process
         full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
         status, why = decide(
             dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta

@@ -1,6 +1,11 @@
 """Verdict cache in SQLite: re-judging identical output is free and deterministic.
 
 Key: sha256 of (judge id, ruler lock hash, mode, case id, canonical candidate text).
+
+`VerdictCache.pinned()` is the view a gate judges through: taken before the agent's pipeline
+runs, it serves only rows that were already there, byte for byte, at that moment. A row that
+appeared or changed while the pipeline ran (lever code writing a high score for its own output)
+is not served; the text is judged again and the row overwritten.
 """
 
 from __future__ import annotations
@@ -61,6 +66,12 @@ class SqliteCache:
                 f"INSERT OR REPLACE INTO {self.table} (key, value) VALUES (?, ?)", (key, value)
             )
 
+    def rows(self) -> dict[str, bytes]:
+        """Key → sha256 of the value, for every row (what `pinned` compares against)."""
+        with self._lock, self._connect() as db:
+            found = db.execute(f"SELECT key, value FROM {self.table}").fetchall()
+        return {key: hashlib.sha256(value.encode()).digest() for key, value in found}
+
     def __len__(self) -> int:
         with self._lock, self._connect() as db:
             return db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
@@ -75,3 +86,28 @@ class VerdictCache(SqliteCache):
 
     def put(self, key: str, verdict: Verdict) -> None:
         self.put_text(key, verdict.model_dump_json())
+
+    def pinned(self) -> PinnedVerdicts:
+        """A view serving only the rows present now (see the module docstring)."""
+        return PinnedVerdicts(self, self.rows())
+
+
+class PinnedVerdicts:
+    """A verdict cache as it was at one moment: later rows are misses; writes go through."""
+
+    def __init__(self, cache: VerdictCache, snapshot: dict[str, bytes]) -> None:
+        self.cache = cache
+        self.snapshot = snapshot
+        self.refused: list[str] = []
+
+    def get(self, key: str) -> Verdict | None:
+        text = self.cache.get_text(key)
+        if text is None:
+            return None
+        if self.snapshot.get(key) != hashlib.sha256(text.encode()).digest():
+            self.refused.append(key)
+            return None
+        return Verdict.model_validate_json(text)
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        self.cache.put(key, verdict)

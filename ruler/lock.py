@@ -109,3 +109,13 @@ def verify_lock(ruler_dir: Path) -> str:
                 f"{path}: changed since the ruler was frozen; restore it (the ruler must not drift)"
             )
     return lock["hash"]
+
+
+def code_hash() -> str:
+    """sha256 of the judge's own source (every `.py` file of the `ruler` package) as it is on
+    disk now; compared before and after a gate, so code that rewrites the judge is caught."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -1,9 +1,15 @@
 """Candidate output cache in SQLite under `.autoresearch/cache/`.
 
-Key: sha256 of (git tree hash of `agent/`, candidate model id, ruler hash, case id). The tree
-hash covers agent.toml and every lever file, so evaluating an unchanged agent again, at any
-commit or in any worktree, makes zero model calls. Built-in levers live outside the tree: after
-changing their code, clear the cache (`rm -r .autoresearch/cache`).
+Key: sha256 of (the agent's fingerprint, candidate model id, ruler hash, case id). The
+fingerprint (`runlog.evaluate.agent_fingerprint`) covers the git tree hash of `agent/`, the
+validated agent config, the source of every lever module that runs (built-in, entry-point
+package, workspace file: the module files actually loaded, hashed in the pipeline process), the
+model's weights id and the project version. So evaluating an unchanged agent again, at any commit
+or in any worktree, makes zero model calls, and editing any code that runs misses the cache.
+
+Lever code can write this file (it runs as the same user), but an output is only ever the
+lever's own candidate text: a planted row can do no more than the lever could by producing that
+text itself, and it is judged like any other.
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """Evaluate an agent on a gate: the workspace's, the one at a git ref, or any agent.toml.
 
-Candidates come through the output cache (keyed by the git tree hash of `agent/`), verdicts
-through the ruler's verdict cache, so re-evaluating an unchanged agent makes no model calls.
+The agent's pipeline (every lever, the candidate model) runs in its own process
+(`levers.worker`); this process only judges, and checks the ruler lock and the judge's source
+before and after every gate. Candidates come through the output cache (keyed by the agent's
+files, its config, the source of every lever module that runs, the weights id and the project
+version), verdicts through the ruler's verdict cache as it was before the pipeline ran, so
+re-evaluating an unchanged agent makes no model calls.
 An agent at a ref is read from git into a temporary folder; the user's tree is not touched.
 """
 
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -16,14 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, load_agent
+from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent, validate_agent
+from levers.pipeline import PipelineError, discard, pipeline_for, release
+from levers.registry import load_lever_files
 from levers.runner import CandidateRun, run_agent
+from levers.sources import lever_sources, project_version, weights_id
 from levers.trace import TraceNode
+from models.base import AutoresearchError
+from models.registry import injected_models
 from ruler.cache import VerdictCache
 from ruler.gates import evaluate as evaluate_gate
 from ruler.judges import get_judge
 from ruler.loader import Ruler, load_ruler
-from ruler.records import GateResult, JudgeMode
+from ruler.lock import RulerLockError, code_hash
+from ruler.records import Case, GateResult, JudgeMode
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
 from runlog.folder import WorkspaceFolder
@@ -101,6 +112,127 @@ def _inference_calls(runs: list[CandidateRun]) -> int:
     return sum(1 for run in runs for node in run.trace if node.kind in kinds)
 
 
+class GateIntegrityError(AutoresearchError):
+    """The ruler or the judge's code changed while a gate ran: its result is not trusted."""
+
+
+@dataclass
+class Boundary:
+    """What lever code must not change, taken before a gate and compared after it."""
+
+    ruler: Ruler
+    ruler_hash: str
+    judge_code: str
+
+    @classmethod
+    def take(cls, ruler: Ruler) -> Boundary:
+        return cls(ruler, ruler.verify(), code_hash())
+
+    def check(self, gate: str) -> None:
+        """Raise GateIntegrityError naming what changed while `gate` ran."""
+        try:
+            now = self.ruler.verify()
+        except RulerLockError as exc:
+            raise GateIntegrityError(
+                f"gate {gate}: the ruler changed while it ran: {exc}"
+            ) from None
+        if now != self.ruler_hash:
+            raise GateIntegrityError(
+                f"gate {gate}: the ruler was re-frozen while it ran "
+                f"({self.ruler_hash[:12]} -> {now[:12]}); its result is not trusted"
+            )
+        if code_hash() != self.judge_code:
+            raise GateIntegrityError(
+                f"gate {gate}: the judge's source (the ruler package) changed on disk while it "
+                "ran; its result is not trusted"
+            )
+
+
+@dataclass
+class Pipeline:
+    """How an agent's pipeline runs: in its own process (`levers.worker`), or in this one."""
+
+    config: AgentConfig
+    agent_dir: Path | None
+    workspace: Path | None
+    isolate: bool
+    worker: Any = None
+
+    def prepare(self) -> tuple[AgentConfig, dict[str, Any]]:
+        """The validated agent and what its outputs depend on (code hashes, weights, version)."""
+        if self.isolate:
+            raw = self.config.model_dump(mode="json")
+            self.worker = pipeline_for(raw, self.agent_dir, self.workspace)
+            prepared = self.worker.prepared
+            return AgentConfig.model_validate(prepared["config"]), prepared
+        if self.agent_dir is not None and (self.agent_dir / "levers").is_dir():
+            load_lever_files(self.agent_dir / "levers")
+        config = validate_agent(self.config)
+        deps = {
+            "sources": lever_sources(config),
+            "weights": weights_id(config.model),
+            "version": project_version(),
+        }
+        return config, deps
+
+    def run(self, config: AgentConfig, cases: list[Case], progress: Any) -> list[CandidateRun]:
+        if not self.isolate:
+            return run_agent(config, cases, workspace=self.workspace, progress=progress)
+        try:
+            reply = self.worker.request(
+                "run", on_progress=progress, cases=[c.model_dump(mode="json") for c in cases]
+            )
+            runs = [CandidateRun.model_validate(r) for r in reply["runs"]]
+            if [r.case_id for r in runs] != [c.id for c in cases]:
+                raise PipelineError("the lever pipeline answered for other cases than asked")
+        except (ValueError, KeyError, TypeError) as exc:
+            self.discard()
+            raise PipelineError(f"the lever pipeline sent malformed runs: {exc}") from None
+        except PipelineError:
+            self.discard()  # a worker that broke the boundary is not reused
+            raise
+        return runs
+
+    def discard(self) -> None:
+        if self.worker is not None:
+            discard(self.worker)
+            self.worker = None
+
+    def release(self) -> None:
+        """Done with the worker (it stays warm for this agent's next gate)."""
+        if self.worker is not None:
+            release(self.worker)
+            self.worker = None
+
+
+def agent_fingerprint(tree_hash: str, config: AgentConfig, deps: dict[str, Any]) -> str:
+    """What candidate outputs are keyed by: the agent's files (tree hash), its validated config,
+    the source of every lever module that runs, the model's weights id and the project version."""
+    payload = [
+        tree_hash,
+        config.model_dump(mode="json"),
+        sorted(deps["sources"].items()),
+        deps["weights"],
+        deps["version"],
+    ]
+    return "agent:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def cached_runs(cache: OutputCache | None, keys: dict[str, str]) -> dict[str, CandidateRun]:
+    """Case id → the cached run, for the cases `cache` holds (none without a cache)."""
+    found: dict[str, CandidateRun] = {}
+    for case_id, key in keys.items() if cache is not None else ():
+        if (hit := cache.get(key)) is not None:
+            found[case_id] = CandidateRun.model_validate(hit)
+    return found
+
+
+def should_isolate(model: str) -> bool:
+    """The pipeline runs in its own process unless the candidate model is an instance placed in
+    this process with `use_model` (tests on mocked transports), which no other process can reach."""
+    return model not in injected_models()
+
+
 def evaluate_config(
     config: AgentConfig,
     *,
@@ -114,29 +246,37 @@ def evaluate_config(
     workspace: Path | None = None,
     baseline: GateResult | None = None,
     progress: Progress | None = None,
+    agent_dir: Path | None = None,
+    isolate: bool | None = None,
 ) -> EvalResult:
-    """Run `config` on the gate's cases (through `cache` when `tree_hash` is given) and judge."""
+    """Run `config` (with `agent_dir`'s lever files) on the gate's cases and judge them.
+
+    The pipeline runs in its own process (`isolate`, the default unless the candidate model was
+    injected into this one); outputs come through `cache` when `tree_hash` is given; the ruler
+    and the judge's source are checked before and after (GateIntegrityError when they moved).
+    """
     started = time.perf_counter()
     loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
-    ruler_hash = loaded.verify()
+    boundary = Boundary.take(loaded)
     cases = loaded.gate_cases(gate)
-    keys = {c.id: output_key(tree_hash, config.model, ruler_hash, c.id) for c in cases}
-    cached: dict[str, CandidateRun] = {}
-    if cache is not None and tree_hash:
-        for case in cases:
-            if (hit := cache.get(keys[case.id])) is not None:
-                cached[case.id] = CandidateRun.model_validate(hit)
-    todo = [c for c in cases if c.id not in cached]
-    fresh = (
-        run_agent(
-            config,
-            todo,
-            workspace=workspace,
-            progress=(lambda d, t: progress("run", d, t)) if progress else None,
+    isolate = should_isolate(config.model) if isolate is None else isolate
+    pipeline = Pipeline(config, agent_dir, workspace, isolate)
+    try:
+        config, deps = pipeline.prepare()
+        fingerprint = agent_fingerprint(tree_hash or "", config, deps)
+        keys = {
+            c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases
+        }
+        cached = cached_runs(cache if tree_hash else None, keys)
+        todo = [c for c in cases if c.id not in cached]
+        verdicts = (
+            verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
         )
-        if todo
-        else []
-    )
+        run_progress = (lambda d, t: progress("run", d, t)) if progress else None
+        fresh = pipeline.run(config, todo, run_progress) if todo else []
+    finally:
+        pipeline.release()
+    boundary.check(gate)
     if cache is not None and tree_hash:
         for run in fresh:
             if not run.failed:
@@ -150,9 +290,10 @@ def evaluate_config(
         mode,
         ruler=loaded,
         baseline=baseline,
-        cache=verdict_cache,
+        cache=verdicts,
         progress=(lambda d, t: progress("judge", d, t)) if progress else None,
     )
+    boundary.check(gate)
     return EvalResult(
         result=result,
         runs=runs,
@@ -161,7 +302,12 @@ def evaluate_config(
         model_id=config.model,
         model_calls=_inference_calls(fresh),
         cached_cases=len(cached),
-        extra={"cached": sorted(cached)},
+        extra={
+            "cached": sorted(cached),
+            "fingerprint": fingerprint,
+            "isolated": isolate,
+            "verdicts_refused": len(getattr(verdicts, "refused", [])),
+        },
         seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -212,13 +358,15 @@ def workspace_verdict_cache(ws: WorkspaceFolder) -> VerdictCache:
     return VerdictCache(ws.cache_dir / "verdicts.sqlite")
 
 
-def workspace_caches(ws: Workspace | None) -> dict[str, Any]:
+def workspace_caches(ws: Workspace | None, *, no_cache: bool = False) -> dict[str, Any]:
     """`evaluate_config`'s cache arguments for a workspace: its output and verdict caches and
-    root (adapters, lever files); none outside a workspace."""
+    root (adapters, lever files); none outside a workspace. The output cache is left out with
+    `no_cache` or the workspace's `[cache] outputs = false`."""
     if ws is None:
         return {"cache": None, "verdict_cache": None, "workspace": None}
+    use_outputs = not no_cache and ws.config.cache.outputs
     return {
-        "cache": OutputCache(ws.cache_dir / "outputs.sqlite"),
+        "cache": OutputCache(ws.cache_dir / "outputs.sqlite") if use_outputs else None,
         "verdict_cache": workspace_verdict_cache(ws),
         "workspace": ws.main_root,
     }
@@ -248,6 +396,7 @@ def evaluate_workspace(
     baseline: GateResult | None = None,
     compare_best: bool = True,
     progress: Progress | None = None,
+    no_cache: bool = False,
 ) -> EvalResult:
     """Evaluate the work tree's agent (or the agent at `ref`) on `gate` (default: the keep gate).
 
@@ -262,7 +411,7 @@ def evaluate_workspace(
     with tempfile.TemporaryDirectory(prefix="autoresearch-agent-") as tmp:
         agent_dir = materialize_agent(ws, ref, Path(tmp)) if ref else ws.agent_dir
         tree_hash = agent_tree_hash(ws, ref)
-        config = load_agent(agent_dir / "agent.toml")
+        config = read_agent(agent_dir / "agent.toml")  # levers load in the pipeline process
         if model:
             config = config.model_copy(update={"model": model})
         result = evaluate_config(
@@ -273,8 +422,9 @@ def evaluate_workspace(
             ruler=loaded,
             tree_hash=tree_hash,
             baseline=baseline,
-            **workspace_caches(ws),
+            **workspace_caches(ws, no_cache=no_cache),
             progress=progress,
+            agent_dir=agent_dir,
         )
     result.ref = ref
     return result
@@ -307,12 +457,13 @@ def evaluate_agent_file(
     model: str | None = None,
     ws: Workspace | None = None,
     progress: Progress | None = None,
+    no_cache: bool = False,
 ) -> EvalResult:
     """Evaluate any agent.toml (its sibling levers/ loaded), or the built-in baseline for None.
 
     Outputs are cached (in `ws`'s cache) when a workspace is given.
     """
-    config = load_agent(agent_file) if agent_file else BASELINE_AGENT
+    config = read_agent(agent_file) if agent_file else BASELINE_AGENT
     if model:
         config = config.model_copy(update={"model": model})
     if agent_file:
@@ -326,8 +477,9 @@ def evaluate_agent_file(
         mode=mode,
         ruler=ws.config.ruler.name if ws else "planner",
         tree_hash=tree_hash,
-        **workspace_caches(ws),
+        **workspace_caches(ws, no_cache=no_cache),
         progress=progress,
+        agent_dir=agent_file.parent if agent_file else None,
     )
     result.extra["agent"] = str(agent_file) if agent_file else "built-in baseline"
     return result

@@ -70,6 +70,14 @@ class KeepSection(BaseModel):
     min_delta: float = 0.0
 
 
+class CacheSection(BaseModel):
+    """Whether evaluations reuse candidate outputs (`eval --no-cache` bypasses it once)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outputs: bool = True
+
+
 class WorkspaceConfig(BaseModel):
     """`autoresearch.toml`."""
 
@@ -81,6 +89,7 @@ class WorkspaceConfig(BaseModel):
     ruler: RulerSection
     budget: BudgetSection = Field(default_factory=BudgetSection)
     keep: KeepSection = Field(default_factory=KeepSection)
+    cache: CacheSection = Field(default_factory=CacheSection)
 
 
 def dump_config(config: WorkspaceConfig) -> str:

@@ -130,6 +130,7 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
             model=options["model"],
             ws=ws,
             progress=progress,
+            no_cache=options["no_cache"],
         )
 
 
@@ -156,6 +157,9 @@ def _eval_cases(directory: str, result: Any) -> list:
 @click.option(
     "--check", "check", help='Exit 0 if it holds, 1 if not: "coverage>=3 and quality>0.4".'
 )
+@click.option(
+    "--no-cache", "no_cache", is_flag=True, help="Run every case afresh (skip cached outputs)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--cases", "show_cases", is_flag=True, help="Also each case's plan and verdict.")
 @click.option(
@@ -170,6 +174,7 @@ def eval_command(
     mode: str | None,
     model: str | None,
     check: str | None,
+    no_cache: bool,
     as_json: bool,
     show_cases: bool,
     compare_ref: str | None,
@@ -194,7 +199,7 @@ def eval_command(
         run_compare(directory, compare_ref, options, as_json, show_cases, check)
         return
     try:
-        result = _evaluate(directory, agent_file, **options)
+        result = _evaluate(directory, agent_file, no_cache=no_cache, **options)
     except Exception as exc:
         if check is None:
             raise

@@ -1,0 +1,180 @@
+"""The lever pipeline's own process: `python -m levers.worker`, driven by `levers.pipeline`.
+
+Every lever (built-in, entry-point package, workspace file) is imported and run here, never in
+the process that judges. Requests and replies are JSON lines: requests on stdin, replies on a
+private copy of the original stdout (fd 1 itself is pointed at stderr, so a lever's prints
+cannot corrupt the channel). Nothing is pickled: the judging process reads only JSON, which it
+validates as data.
+
+Requests: `prepare` (load the agent's lever files, validate the agent, report the hashes of the
+code that will run), `run` (the prepared agent on cases; progress lines, then the runs) and
+`describe` (the levers a folder of lever files adds to the installed ones). Every reply carries
+`tamper`: the names in the judge's modules (`ruler.*`) that were rebound in this process since
+it started. Rebinding them here cannot change a score (the judge is elsewhere); it is reported
+so the experiment is failed with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, TextIO
+
+# The judge's modules a lever could try to patch; imported up front so that the snapshot below
+# covers them (importing them later would not count as tampering).
+JUDGE_MODULES = (
+    "ruler",
+    "ruler.cache",
+    "ruler.gates",
+    "ruler.judges",
+    "ruler.loader",
+    "ruler.lock",
+    "ruler.plan",
+    "ruler.quality",
+    "ruler.records",
+    "ruler.rubric",
+)
+
+
+def is_code(value: object) -> bool:
+    """A function, class or method: what patching the judge rebinds (lazily filled caches and
+    other data are not compared)."""
+    if isinstance(value, staticmethod | classmethod | property):
+        return True
+    return inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)
+
+
+def judge_snapshot() -> dict[str, int]:
+    """The identity of every function and class in the judge's loaded modules and of their
+    classes' methods."""
+    names: dict[str, int] = {}
+    for module_name, module in list(sys.modules.items()):
+        if module_name != "ruler" and not module_name.startswith("ruler."):
+            continue
+        for attr, value in list(vars(module).items()):
+            if not is_code(value):
+                continue
+            names[f"{module_name}.{attr}"] = id(value)
+            if isinstance(value, type) and value.__module__ == module_name:
+                for member, inner in list(vars(value).items()):
+                    if is_code(inner) and not member.startswith("__"):
+                        names[f"{module_name}.{attr}.{member}"] = id(inner)
+    return names
+
+
+def tampered(before: dict[str, int]) -> list[str]:
+    """Names of the judge's modules rebound or removed since `before` (the first few)."""
+    after = judge_snapshot()
+    changed = sorted(name for name, ident in before.items() if after.get(name) != ident)
+    return changed[:5]
+
+
+class Worker:
+    """The pipeline's state in this process: the prepared agent and where it runs."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.config: Any = None
+        self.workspace: Path | None = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.out.write(json.dumps(message) + "\n")
+        self.out.flush()
+
+    def prepare(self, request: dict[str, Any]) -> dict[str, Any]:
+        from levers.config import AgentConfig, validate_agent
+        from levers.registry import load_lever_files
+        from levers.sources import lever_sources, project_version, weights_id
+
+        agent_dir = request.get("agent_dir")
+        source = str(Path(agent_dir) / "agent.toml") if agent_dir else "agent"
+        if agent_dir and (Path(agent_dir) / "levers").is_dir():
+            load_lever_files(Path(agent_dir) / "levers")
+        config = validate_agent(AgentConfig.model_validate(request["config"]), source)
+        self.config = config
+        self.workspace = Path(request["workspace"]) if request.get("workspace") else None
+        return {
+            "config": config.model_dump(mode="json"),
+            "sources": lever_sources(config),
+            "weights": weights_id(config.model),
+            "version": project_version(),
+        }
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        from levers.runner import run_agent
+        from ruler.records import Case
+
+        if self.config is None:
+            raise RuntimeError("run before prepare")
+        cases = [Case.model_validate(c) for c in request["cases"]]
+        runs = run_agent(
+            self.config,
+            cases,
+            workspace=self.workspace,
+            progress=lambda done, total: self.send({"progress": [done, total]}),
+        )
+        return {"runs": [r.model_dump(mode="json") for r in runs]}
+
+    def describe(self, request: dict[str, Any]) -> dict[str, Any]:
+        from levers.registry import lever_classes
+
+        folder = request.get("levers_dir")
+        infos = lever_classes(Path(folder) if folder and Path(folder).is_dir() else None)
+        return {
+            "levers": {
+                name: {
+                    "lever_class": info.lever_class,
+                    "summary": info.cls.summary(),
+                    "params": info.schema(),
+                }
+                for name, info in infos.items()
+            }
+        }
+
+
+def reply_error(exc: BaseException) -> dict[str, Any]:
+    from models.base import AutoresearchError
+
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else ""
+    if not isinstance(exc, AutoresearchError):
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        message = f"{type(exc).__name__}: {message}{where}"
+    return {"error": message, "error_type": type(exc).__name__}
+
+
+def serve(requests: TextIO, out: TextIO) -> None:
+    """Answer requests until stdin closes."""
+    for name in JUDGE_MODULES:
+        importlib.import_module(name)
+    before = judge_snapshot()
+    worker = Worker(out)
+    handlers = {"prepare": worker.prepare, "run": worker.run, "describe": worker.describe}
+    for line in requests:
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            reply = handlers[request["op"]](request)
+        except Exception as exc:  # noqa: BLE001 (every failure goes back as data)
+            reply = reply_error(exc)
+        reply["tamper"] = tampered(before)
+        worker.send({"reply": reply})
+
+
+def main() -> int:
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # a lever's print() goes to stderr, never into the channel
+    sys.stdout = sys.stderr
+    serve(sys.stdin, channel)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
