@@ -131,6 +131,7 @@ class Worker:
                     "lever_class": info.lever_class,
                     "summary": info.cls.summary(),
                     "params": info.schema(),
+                    "source": inspect.getsourcefile(info.cls) or "",
                 }
                 for name, info in infos.items()
             }

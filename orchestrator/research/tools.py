@@ -16,7 +16,6 @@ when the experiment that submits it runs, so an abandoned draft never breaks the
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import re
 import shutil
@@ -138,13 +137,14 @@ class ResearchTools:
         return target.read_text(encoding="utf-8", errors="replace")[:SOURCE_LIMIT]
 
     def _lever_source(self, name: str) -> str:
-        from levers.registry import lever_classes
+        """A lever's source, found by a pipeline process (no lever module is imported here)."""
+        from levers.pipeline import describe_levers
 
-        infos = lever_classes(self.ws.agent_dir / "levers")
+        infos = describe_levers(self.ws.agent_dir / "levers")
         if name not in infos:
             raise ToolError(f"no lever {name!r}; installed: {', '.join(sorted(infos))}")
-        source = inspect.getsourcefile(infos[name].cls)
-        if source is None:
+        source = infos[name].get("source")
+        if not source:
             raise ToolError(f"lever {name!r} has no source file")
         return Path(source).read_text(encoding="utf-8")[:SOURCE_LIMIT]
 
