@@ -2,8 +2,10 @@
 for the agent, lever validation and training, the control channel for steering and live status.
 
 `decide` and `promising` are the keep policy: an experiment runs on the keep gate, goes on to the
-confirm gate when its interval of gain reaches above zero, and is kept only when the paired
-lower bound of its gain on the decisive gate is above `min_delta`.
+confirm gate when the `[keep] screen` rule passes on the keep gate's per-case deltas
+(ruler.keep_policy.screen; default: mean gain > 0 and one-sided paired permutation p < 0.3),
+and is kept only when the paired lower bound of its gain on the decisive gate is above
+`min_delta`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from orchestrator.researchers.base import (
     apply_patch,
 )
 from orchestrator.state import LoopState, Outcome
+from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
 from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
 from runlog.records import ExperimentRecord
@@ -48,19 +51,43 @@ def _gate(record: ExperimentRecord | None, gate: str) -> GateResult | None:
     return next((g for g in reversed(record.gates) if g.gate == gate), None)
 
 
+# -- the keep policy (issue 16) -----------------------------------------------------------------
+def screen_dev(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> ScreenResult | None:
+    """The screen gate's verdict under `rule` on its per-case deltas (None: nothing to compare)."""
+    cmp = dev.comparison
+    if cmp is None:
+        return None
+    if not cmp.per_case_delta:  # a comparison stored without its deltas: its interval only
+        ok = cmp.interval.high > 0
+        why = f"interval of the gain reaches {cmp.interval.high:+.3f}"
+        return ScreenResult(promote=ok, mean=cmp.delta, statistic=cmp.interval.high, why=why)
+    return screen(list(cmp.per_case_delta.values()), rule)
+
+
+def promising(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> bool:
+    """Worth the decisive gate: the screen rule passes on the keep gate's per-case deltas."""
+    result = screen_dev(dev, rule)
+    return result is None or result.promote
+
+
 def decide(
-    dev: GateResult, full: GateResult | None, *, baseline: bool, policy: str, min_delta: float
+    dev: GateResult,
+    full: GateResult | None,
+    *,
+    baseline: bool,
+    policy: str,
+    min_delta: float,
+    rule: ScreenRule = RECOMMENDED_SCREEN,
 ) -> tuple[str, str]:
     """Kept or discarded, and why, from the gate results' comparisons with the best."""
     if baseline:
         return "kept", "baseline: the first experiment of a workspace is the line's start"
     if full is None:
-        cmp = dev.comparison
+        screened = screen_dev(dev, rule)
         why = (
-            f"dev-10 interval of the gain [{cmp.interval.low:+.3f}, {cmp.interval.high:+.3f}] "
-            "does not reach above the best"
-            if cmp
-            else "no comparable best on dev-10"
+            f"{dev.gate} screen ({rule.label}) not passed: {screened.why}"
+            if screened
+            else f"no comparable best on {dev.gate}"
         )
         return "discarded", why
     cmp = full.comparison
@@ -76,9 +103,7 @@ def decide(
     )
 
 
-def promising(dev: GateResult) -> bool:
-    """Worth the decisive gate: the dev interval of the gain reaches above zero."""
-    return dev.comparison is None or dev.comparison.interval.high > 0
+# -- end of the keep policy ---------------------------------------------------------------------
 
 
 @dataclass
@@ -276,7 +301,7 @@ class WorkspaceServices:
             dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
             runs = [dev]
             confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
-            if confirm and (best is None or promising(dev.result)):
+            if confirm and (best is None or promising(dev.result, keep.screen_rule())):
                 baseline = _gate(best.record if best else None, confirm)
                 runs.append(self._evaluate(exp_id, confirm, baseline))
         except (AutoresearchError, ValueError) as exc:
@@ -286,7 +311,12 @@ class WorkspaceServices:
         # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
         full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
         status, why = decide(
-            dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
+            dev.result,
+            full,
+            baseline=best is None,
+            policy=keep.policy,
+            min_delta=keep.min_delta,
+            rule=keep.screen_rule(),
         )
         adapter = next(
             (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
