@@ -39,16 +39,18 @@ from orchestrator.researchers.base import (
 from orchestrator.state import LoopState, Outcome
 from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
 from ruler.records import GateResult
-from runlog.evaluate import EvalResult, evaluate_workspace
+from runlog.comparable import baseline_for
+from runlog.evaluate import (
+    EvalResult,
+    evaluate_config,
+    evaluate_workspace,
+    resolve_judge,
+    workspace_ruler,
+    workspace_verdict_cache,
+)
 from runlog.records import ExperimentRecord
 from runlog.report import write_dashboard
 from runlog.workspace import Workspace
-
-
-def _gate(record: ExperimentRecord | None, gate: str) -> GateResult | None:
-    if record is None:
-        return None
-    return next((g for g in reversed(record.gates) if g.gate == gate), None)
 
 
 # -- the keep policy (issue 16) -----------------------------------------------------------------
@@ -298,12 +300,12 @@ class WorkspaceServices:
             atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
             config = load_agent(self.ws.agent_path)  # loads agent/levers/*.py, checks params
             keep = self.ws.config.keep
-            dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
+            notes: list[str] = []  # how the best's results were made comparable (issue 16)
+            dev = self._evaluate(exp_id, keep.gate, self._baseline(best, keep.gate, notes))
             runs = [dev]
             confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
             if confirm and (best is None or promising(dev.result, keep.screen_rule())):
-                baseline = _gate(best.record if best else None, confirm)
-                runs.append(self._evaluate(exp_id, confirm, baseline))
+                runs.append(self._evaluate(exp_id, confirm, self._baseline(best, confirm, notes)))
         except (AutoresearchError, ValueError) as exc:
             return Outcome.failed(
                 _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started
@@ -318,6 +320,7 @@ class WorkspaceServices:
             min_delta=keep.min_delta,
             rule=keep.screen_rule(),
         )
+        why = "; ".join([why, *notes])
         adapter = next(
             (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
         )
@@ -338,6 +341,76 @@ class WorkspaceServices:
             adapter_hash=adapter,
             seconds=time.perf_counter() - started,
         )
+
+    # -- comparison with the best (issue 16) ------------------------------------------------
+    def _baseline(self, best: Any, gate: str, notes: list[str]) -> GateResult | None:
+        """The best's result on `gate` under the current judge, mode and ruler: re-judged from
+        its stored outputs when another judge scored it (runlog.comparable); `notes` says so."""
+        loaded = workspace_ruler(self.ws)
+        found = baseline_for(
+            self.ws,
+            best.record if best else None,
+            gate,
+            judge=resolve_judge(self.ws.config.judge.spec, loaded),
+            mode=self.ws.config.judge.mode,
+            ruler=loaded,
+            cache=workspace_verdict_cache(self.ws),
+        )
+        if found.note:
+            notes.append(found.note)
+        return found.result
+
+    def recheck_best(self) -> dict[str, Any] | None:
+        """Winner's curse: every `[keep] recheck_every` kept experiments, when the agent samples
+        or the judge is stochastic, the new best is run again on its deciding gate with a fresh
+        seed and no output cache; a `recheck` event records both figures, flagged when the
+        re-measure falls below the previous best's interval."""
+        keep, best = self.ws.config.keep, self.ws.current_best()
+        kept = [r for r in self.ws.records() if r.status == "kept"]
+        due = best is not None and len(kept) > 1 and kept[-1].id == best.id
+        if not (due and keep.recheck_every and (len(kept) - 1) % keep.recheck_every == 0):
+            return None
+        config = AgentConfig.model_validate(best.record.agent)
+        loaded = workspace_ruler(self.ws)
+        judge = resolve_judge(self.ws.config.judge.spec, loaded)
+        if not stochastic(config, judge.judge_id) or best.record.result is None:
+            return None
+        shown = best.record.result
+        seed = int(time.time_ns() % 2**31)
+        decoding = config.decoding.model_copy(update={"seed": seed})
+        fresh = evaluate_config(
+            config.model_copy(update={"decoding": decoding}),
+            gate=shown.gate,
+            judge=judge,
+            mode=self.ws.config.judge.mode,
+            ruler=loaded,
+            workspace=self.root,
+        ).result
+        previous = kept[-2].result
+        flagged = previous is not None and fresh.quality < previous.interval.low
+        payload = {
+            "experiment": best.id,
+            "gate": shown.gate,
+            "seed": seed,
+            "quality": fresh.quality,
+            "low": fresh.interval.low,
+            "high": fresh.interval.high,
+            "was": shown.quality,
+            "previous_best": kept[-2].id,
+            "previous_low": previous.interval.low if previous else None,
+            "flagged": flagged,
+        }
+        self.ws.append_event("recheck", payload)
+        self.emit("recheck", **payload)
+        return payload
+
+    def _recheck_safely(self) -> None:
+        try:
+            self.recheck_best()
+        except (AutoresearchError, ValueError) as exc:
+            self.record_event("error", text=f"re-measuring the best failed: {_one_line(exc)}")
+
+    # -- end of the comparison with the best -----------------------------------------------
 
     def _training_trace(self, ref: str | None) -> list[dict[str, Any]]:
         """The adapter's (dev-time) training as the first node of the process diagram."""
@@ -403,6 +476,8 @@ class WorkspaceServices:
         if info.created:  # a record node re-run after a crash does not count twice
             self.budget.count(outcome)
         self.node_seconds = {}
+        if info.created and record.status == "kept":
+            self._recheck_safely()
         self.dashboard = write_dashboard(self.ws)
         self.emit(
             "experiment",
@@ -487,6 +562,17 @@ class WorkspaceServices:
             seconds=adapter.seconds,
         )
         return adapter.hash
+
+
+def stochastic(config: AgentConfig, judge_id: str) -> bool:
+    """Does a re-run give other numbers: the agent samples (temperature > 0, in its decoding or
+    a decoding lever) or the judge is not the deterministic offline one?"""
+    temps = [config.decoding.temperature] + [
+        float(s.params.get("temperature") or 0)
+        for s in config.enabled_levers()
+        if s.name == "decoding"
+    ]
+    return max(temps) > 0 or not judge_id.startswith("embedding:")
 
 
 def _cost(runs: list[EvalResult]) -> float:

@@ -23,6 +23,7 @@ from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
 from runlog.records import ExperimentRecord
 from runlog.reference import reference_tables
+from runlog.reliability import judge_reliability, keep_reliability, latest_recheck
 from runlog.rows import format_number
 from runlog.views import log_view
 from runlog.workspace import Workspace
@@ -175,6 +176,9 @@ def _summary(ws: Workspace, records: list[ExperimentRecord], rows: list[dict]) -
         "cost_usd": sum(r.cost_usd for r in records),
         "hours": sum(r.wall_seconds for r in records) / 3600,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "false_keeps": keep_reliability(ws),
+        "judge_reliability": judge_reliability(ws),
+        "recheck": latest_recheck(ws),
     }
 
 

@@ -308,10 +308,25 @@ def status_command(directory: str, as_json: bool) -> None:
         )
     else:
         click.echo("best       none yet")
+    echo_reliability(view)
     if view["uncommitted"]:
         click.echo(
             f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"
         )
+
+
+def echo_reliability(view: dict) -> None:
+    """status: the best's re-measure, expected false keeps, the judge's calibration (issue 16)."""
+    if recheck := view.get("recheck"):
+        flag = " ⚠ below the previous best's interval" if recheck.get("flagged") else ""
+        click.echo(
+            f"recheck    re-measured {format_number(recheck['quality'])} "
+            f"[{format_number(recheck['low'])}, {format_number(recheck['high'])}] with a fresh "
+            f"sample (was {format_number(recheck['was'])}){flag}"
+        )
+    keep = view["keep_reliability"]
+    click.echo(f"kept       {keep['kept']} · {keep['text']}")
+    click.echo(f"judge      {view['judge_reliability']['text']}")
 
 
 @cli.command("show")
