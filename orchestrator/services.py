@@ -37,6 +37,7 @@ from orchestrator.researchers.base import (
     apply_patch,
 )
 from orchestrator.state import LoopState, Outcome
+from ruler.calibrate import CalibrationError, load_calibration
 from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
 from ruler.records import GateResult
 from runlog.comparable import baseline_for
@@ -373,9 +374,11 @@ class WorkspaceServices:
         config = AgentConfig.model_validate(best.record.agent)
         loaded = workspace_ruler(self.ws)
         judge = resolve_judge(self.ws.config.judge.spec, loaded)
-        if not stochastic(config, judge.judge_id) or best.record.result is None:
+        if not stochastic(config, judge_flip_rate(self.ws, judge.judge_id)):
             return None
         shown = best.record.result
+        if shown is None:
+            return None
         seed = int(time.time_ns() % 2**31)
         decoding = config.decoding.model_copy(update={"seed": seed})
         fresh = evaluate_config(
@@ -564,15 +567,25 @@ class WorkspaceServices:
         return adapter.hash
 
 
-def stochastic(config: AgentConfig, judge_id: str) -> bool:
+def stochastic(config: AgentConfig, judge_flips: float | None) -> bool:
     """Does a re-run give other numbers: the agent samples (temperature > 0, in its decoding or
-    a decoding lever) or the judge is not the deterministic offline one?"""
+    a decoding lever) or the judge's calibration measured A/A flips (the offline judge and
+    the LLM judges at temperature 0 count as deterministic until a calibration says not)."""
     temps = [config.decoding.temperature] + [
         float(s.params.get("temperature") or 0)
         for s in config.enabled_levers()
         if s.name == "decoding"
     ]
-    return max(temps) > 0 or not judge_id.startswith("embedding:")
+    return max(temps) > 0 or bool(judge_flips)
+
+
+def judge_flip_rate(ws: Workspace, judge_id: str) -> float | None:
+    """The judge's measured A/A flip rate (`ruler calibrate`), None when never measured."""
+    try:
+        found = load_calibration(judge_id, ws.config.judge.mode, ws.config.ruler.name)
+    except CalibrationError:
+        return None
+    return found.aa_flip_rate if found else None
 
 
 def _cost(runs: list[EvalResult]) -> float:
