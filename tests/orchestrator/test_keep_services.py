@@ -14,12 +14,23 @@ import zlib
 
 import numpy as np
 import pytest
+from git import Repo
 
+from levers.config import load_agent, write_agent
+from orchestrator.loop import run_loop
 from orchestrator.services import decide, promising
+from ruler.calibrate import Calibration, save_calibration
 from ruler.gates import evaluate
-from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenRule
+from ruler.judges import get_judge
+from ruler.keep_policy import RECOMMENDED_SCREEN, SIMULATED_ON, ScreenRule
 from ruler.loader import load_ruler
 from ruler.records import DIMENSIONS, Case, GateResult, Verdict
+from runlog.comparable import baseline_for
+from runlog.reliability import NOT_CALIBRATED
+from runlog.report import render_dashboard
+from runlog.settings import dump_config
+from runlog.views import status_view
+from runlog.workspace import Workspace
 
 SEEDS = 160
 
@@ -123,3 +134,131 @@ def test_decide_keeps_on_the_decisive_gate_only_above_min_delta(ruler):
     assert decide(dev, full, baseline=False, policy="interval", min_delta=0.0)[0] == "kept"
     assert decide(dev, full, baseline=False, policy="mean", min_delta=0.5)[0] == "discarded"
     assert decide(dev, None, baseline=True, policy="interval", min_delta=0.0)[0] == "kept"
+
+
+# -- one judge per comparison and the re-measure, on a real workspace (fake model and judges) --
+
+
+def small_workspace(tmp_path, **keep) -> Workspace:
+    """A workspace on the fake planner and judge, with `[keep]` settings changed, committed."""
+    ws = Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    )
+    config = ws.config.model_copy(deep=True)
+    config.keep = config.keep.model_copy(update=keep)
+    (ws.main_root / "autoresearch.toml").write_text(dump_config(config))
+    with Repo(ws.main_root) as repo:
+        repo.git.add("-A")
+        repo.index.commit("test settings")
+    return Workspace.open(ws.main_root)
+
+
+def switch_judge(ws: Workspace, spec: str) -> None:
+    config = ws.config.model_copy(deep=True)
+    config.judge.spec = spec
+    (ws.main_root / "autoresearch.toml").write_text(dump_config(config))
+    with Repo(ws.main_root) as repo:
+        repo.git.add("-A")
+        repo.index.commit(f"judge {spec}")
+
+
+def test_a_best_judged_by_another_judge_is_rejudged_before_the_comparison(tmp_path):
+    ws = small_workspace(tmp_path)
+    run_loop(ws.main_root, experiments=1)
+    switch_judge(ws, "fake:other")
+    run_loop(ws.main_root, experiments=1)
+    ws = Workspace.open(ws.main_root)
+    second = ws.record("002")
+    assert "best exp001 re-judged on dev-10 under llm:fake:other" in second.decision
+    assert "(was llm:fake:judge" in second.decision
+    dev = second.gates[0]
+    assert dev.judge_id == "llm:fake:other" and dev.comparison is not None
+    rejudged = baseline_for(
+        ws,
+        ws.record("001"),
+        "dev-10",
+        judge=get_judge("fake:other"),
+        mode="standard",
+        ruler=load_ruler("planner"),
+    )
+    assert rejudged.result.judge_id == "llm:fake:other"
+    assert dev.comparison.baseline_quality == pytest.approx(rejudged.result.quality)
+
+
+def test_the_same_judge_compares_with_the_stored_result_as_it_is(tmp_path):
+    ws = small_workspace(tmp_path)
+    run_loop(ws.main_root, experiments=1)
+    best = Workspace.open(ws.main_root).record("001")
+    same = baseline_for(
+        ws, best, "dev-10", judge=get_judge("fake:judge"), mode="standard", ruler=load_ruler()
+    )
+    assert same.note == "" and same.result == best.gates[0]
+    other_mode = baseline_for(
+        ws, best, "dev-10", judge=get_judge("fake:judge"), mode="coverage-blind", ruler=load_ruler()
+    )
+    assert "re-judged" in other_mode.note and other_mode.result.mode == "coverage-blind"
+
+
+def test_a_sampling_agents_best_is_remeasured_every_recheck_every_kept(tmp_path):
+    # dev-10 decides alone and any mean gain above -1 keeps: every experiment is kept
+    ws = small_workspace(tmp_path, confirm_gate="", policy="mean", min_delta=-1.0, recheck_every=2)
+    agent = load_agent(ws.agent_path).model_copy(deep=True)
+    agent.decoding.temperature = 0.7
+    write_agent(agent, ws.agent_path)
+    with Repo(ws.main_root) as repo:
+        repo.git.add("-A")
+        repo.index.commit("a sampling agent")
+    run_loop(ws.main_root, experiments=3)
+    ws = Workspace.open(ws.main_root)
+    assert [r.status for r in ws.records()] == ["kept", "kept", "kept"]
+    (recheck,) = [e.payload for e in ws.events("recheck")]  # after the 2nd kept past baseline
+    assert recheck["experiment"] == "003" and recheck["previous_best"] == "002"
+    assert recheck["was"] == ws.record("003").quality
+    assert recheck["flagged"] == (recheck["quality"] < ws.record("002").result.interval.low)
+    view = status_view(ws)
+    assert view["recheck"] == recheck
+    assert view["keep_reliability"]["kept"] == 3
+    html = render_dashboard(ws)
+    assert 'id="recheck"' in html and 'id="false-keeps"' in html
+
+
+def test_a_deterministic_agent_and_judge_are_not_remeasured(tmp_path):
+    ws = small_workspace(tmp_path, confirm_gate="", policy="mean", min_delta=-1.0, recheck_every=1)
+    run_loop(ws.main_root, experiments=2)
+    ws = Workspace.open(ws.main_root)
+    assert [r.status for r in ws.records()] == ["kept", "kept"]
+    assert ws.events("recheck") == []
+
+
+def test_status_and_dashboard_show_false_keeps_and_the_judges_calibration(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTORESEARCH_HOME", str(tmp_path / "home"))
+    ws = small_workspace(tmp_path)
+    run_loop(ws.main_root, experiments=2)
+    ws = Workspace.open(ws.main_root)
+    view = status_view(ws)
+    keep = view["keep_reliability"]
+    assert keep["rule"] == RECOMMENDED_SCREEN.label and keep["compared"] == 1
+    assert keep["expected_false_keeps"] == pytest.approx(0.03, abs=0.005)
+    assert "expected false keeps" in keep["text"] and SIMULATED_ON in keep["text"]
+    assert view["judge_reliability"]["text"] == NOT_CALIBRATED
+    save_calibration(
+        Calibration(
+            judge_id="llm:fake:judge",
+            mode="standard",
+            ruler="planner",
+            ruler_hash="x",
+            cases=3,
+            verdicts=9,
+            position_consistency=0.75,
+            aa_flip_rate=0.1,
+            length_bias=0.2,
+            sanity_pass_rate=0.5,
+            sanity={},
+            measured_at="2026-11-29T05:00:00+00:00",
+            seconds=1.0,
+        )
+    )
+    text = status_view(ws)["judge_reliability"]["text"]
+    assert "position consistency 0.75" in text and "A/A flips 0.10" in text
+    html = render_dashboard(ws)
+    assert "position consistency 0.75" in html and "expected false keeps" in html
