@@ -77,6 +77,17 @@ def judge_reliability(ws: Workspace) -> dict[str, Any]:
     return {"judge_id": judge_id, "calibration": found.model_dump(), "text": text}
 
 
+def recheck_text(recheck: dict[str, Any] | None) -> str:
+    """'re-measured 0.214 [0.19, 0.23] (was 0.221)', flagged when below the previous best."""
+    if not recheck:
+        return ""
+    flag = " ⚠ below the previous best's interval" if recheck.get("flagged") else ""
+    return (
+        f"re-measured {recheck['quality']:.3f} [{recheck['low']:.3f}, {recheck['high']:.3f}] "
+        f"with a fresh seed (was {recheck['was']:.3f}){flag}"
+    )
+
+
 def latest_recheck(ws: Workspace) -> dict[str, Any] | None:
     """The last `recheck` event of the current best (its re-measured quality and flag)."""
     best = current_best(ws)

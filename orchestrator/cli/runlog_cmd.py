@@ -317,13 +317,10 @@ def status_command(directory: str, as_json: bool) -> None:
 
 def echo_reliability(view: dict) -> None:
     """status: the best's re-measure, expected false keeps, the judge's calibration (issue 16)."""
-    if recheck := view.get("recheck"):
-        flag = " ⚠ below the previous best's interval" if recheck.get("flagged") else ""
-        click.echo(
-            f"recheck    re-measured {format_number(recheck['quality'])} "
-            f"[{format_number(recheck['low'])}, {format_number(recheck['high'])}] with a fresh "
-            f"sample (was {format_number(recheck['was'])}){flag}"
-        )
+    from runlog.reliability import recheck_text
+
+    if view.get("recheck"):
+        click.echo(f"recheck    {view['best']['name']} {recheck_text(view['recheck'])}")
     keep = view["keep_reliability"]
     click.echo(f"kept       {keep['kept']} · {keep['text']}")
     click.echo(f"judge      {view['judge_reliability']['text']}")

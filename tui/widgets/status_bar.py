@@ -67,11 +67,15 @@ class StatusBar(Static):
             low, high = summary.best_interval
             interval = f" [{number(low)}, {number(high)}]"
         best = f"{summary.best_id} " if summary.best_id else ""
+        recheck = (f" {summary.recheck}", "red" if "⚠" in summary.recheck else "dim")
+        false = f" (≈{summary.false_keeps:.2f} false)" if summary.false_keeps is not None else ""
         return [
             "best ",
             (f"{best}{number(summary.best_quality)}{interval}", "bold green"),
+            recheck,
             "  kept ",
             (str(summary.kept), "green"),
+            (false, "dim"),
             "  discarded ",
             (str(summary.discarded), "yellow"),
             "  failed ",
