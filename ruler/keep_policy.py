@@ -63,7 +63,13 @@ RECOMMENDED_SCREEN = ScreenRule(kind="permutation", alpha=0.3)
 SIMULATED_ON = "2026-11-29"
 FALSE_KEEP_RATES: dict[ScreenRule, float] = {
     ScreenRule(kind="interval"): 0.034,
+    ScreenRule(kind="permutation", alpha=0.05): 0.008,
+    ScreenRule(kind="permutation", alpha=0.1): 0.014,
+    ScreenRule(kind="permutation", alpha=0.2): 0.024,
     RECOMMENDED_SCREEN: 0.031,
+    ScreenRule(kind="bootstrap", tau=0.8): 0.029,
+    ScreenRule(kind="bootstrap", tau=0.9): 0.021,
+    ScreenRule(kind="bootstrap", tau=0.95): 0.013,
 }
 
 
