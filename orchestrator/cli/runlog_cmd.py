@@ -323,7 +323,8 @@ def echo_reliability(view: dict) -> None:
         click.echo(f"recheck    {view['best']['name']} {recheck_text(view['recheck'])}")
     keep = view["keep_reliability"]
     click.echo(f"kept       {keep['kept']} · {keep['text']}")
-    click.echo(f"judge      {view['judge_reliability']['text']}")
+    judge = view["judge_reliability"]
+    click.echo(f"judge      {judge['judge_id'] or 'unknown'}: {judge['text']}")
 
 
 @cli.command("show")

@@ -262,3 +262,20 @@ def test_status_and_dashboard_show_false_keeps_and_the_judges_calibration(tmp_pa
     assert "position consistency 0.75" in text and "A/A flips 0.10" in text
     html = render_dashboard(ws)
     assert "position consistency 0.75" in html and "expected false keeps" in html
+
+
+def test_the_tui_header_shows_the_remeasure_and_the_expected_false_keeps():
+    from dataclasses import replace
+
+    from tui.views import Summary
+    from tui.widgets.status_bar import StatusBar
+
+    bar = StatusBar()
+    bar.summary = Summary(workspace="ws", best_id="004", best_quality=0.3, kept=3)
+    assert "false" not in bar.render_text().plain  # nothing to add: the header as before
+    bar.summary = replace(
+        bar.summary, false_keeps=0.093, recheck="re-measured 0.250 (was 0.300) ⚠ below"
+    )
+    text = bar.render_text().plain
+    assert "004 0.300 re-measured 0.250 (was 0.300) ⚠ below" in text
+    assert "kept 3 (≈0.09 false)" in text

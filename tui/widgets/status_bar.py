@@ -67,18 +67,30 @@ class StatusBar(Static):
             low, high = summary.best_interval
             interval = f" [{number(low)}, {number(high)}]"
         best = f"{summary.best_id} " if summary.best_id else ""
-        recheck = (f" {summary.recheck}", "red" if "⚠" in summary.recheck else "dim")
-        false = f" (≈{summary.false_keeps:.2f} false)" if summary.false_keeps is not None else ""
         return [
             "best ",
             (f"{best}{number(summary.best_quality)}{interval}", "bold green"),
-            recheck,
+            *_recheck(summary),
             "  kept ",
             (str(summary.kept), "green"),
-            (false, "dim"),
+            *_false_keeps(summary),
             "  discarded ",
             (str(summary.discarded), "yellow"),
             "  failed ",
             (str(summary.failed), "red"),
             f"  cost ${summary.cost_usd:.2f}",
         ]
+
+
+def _recheck(summary: Summary) -> list:
+    """The best's re-measure (winner's curse), red when flagged."""
+    if not summary.recheck:
+        return []
+    return [(f" {summary.recheck}", "red" if "⚠" in summary.recheck else "dim")]
+
+
+def _false_keeps(summary: Summary) -> list:
+    """The expected false keeps among the kept so far (the screen's simulated rate)."""
+    if summary.false_keeps is None:
+        return []
+    return [(f" (≈{summary.false_keeps:.2f} false)", "dim")]
