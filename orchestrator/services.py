@@ -379,7 +379,9 @@ class WorkspaceServices:
         shown = best.record.result
         if shown is None:
             return None
-        seed = int(time.time_ns() % 2**31)
+        # a fresh seed: the local backend seeds 0 when none is given; Anthropic cannot seed
+        # sampling (it refuses a seed) but samples afresh anyway
+        seed = None if config.model.startswith("anthropic:") else time.time_ns() % 2**31
         decoding = config.decoding.model_copy(update={"seed": seed})
         fresh = evaluate_config(
             config.model_copy(update={"decoding": decoding}),
