@@ -2,8 +2,10 @@
 for the agent, lever validation and training, the control channel for steering and live status.
 
 `decide` and `promising` are the keep policy: an experiment runs on the keep gate, goes on to the
-confirm gate when its interval of gain reaches above zero, and is kept only when the paired
-lower bound of its gain on the decisive gate is above `min_delta`.
+confirm gate when the `[keep] screen` rule passes on the keep gate's per-case deltas
+(ruler.keep_policy.screen; default: mean gain > 0 and one-sided paired permutation p < 0.3),
+and is kept only when the paired lower bound of its gain on the decisive gate is above
+`min_delta`.
 """
 
 from __future__ import annotations
@@ -40,32 +42,60 @@ from orchestrator.researchers.base import (
 )
 from orchestrator.researchers.heuristic import canonical
 from orchestrator.state import LoopState, Outcome
+from ruler.calibrate import CalibrationError, load_calibration
+from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
 from ruler.records import GateResult
-from runlog.evaluate import EvalResult, evaluate_workspace, workspace_ruler
+from runlog.comparable import baseline_for
+from runlog.evaluate import (
+    EvalResult,
+    evaluate_config,
+    evaluate_workspace,
+    resolve_judge,
+    workspace_ruler,
+    workspace_verdict_cache,
+)
 from runlog.records import ExperimentRecord
 from runlog.report import write_dashboard
 from runlog.workspace import Workspace
 
 
-def _gate(record: ExperimentRecord | None, gate: str) -> GateResult | None:
-    if record is None:
+# -- the keep policy (issue 16) -----------------------------------------------------------------
+def screen_dev(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> ScreenResult | None:
+    """The screen gate's verdict under `rule` on its per-case deltas (None: nothing to compare)."""
+    cmp = dev.comparison
+    if cmp is None:
         return None
-    return next((g for g in reversed(record.gates) if g.gate == gate), None)
+    if not cmp.per_case_delta:  # a comparison stored without its deltas: its interval only
+        ok = cmp.interval.high > 0
+        why = f"interval of the gain reaches {cmp.interval.high:+.3f}"
+        return ScreenResult(promote=ok, mean=cmp.delta, statistic=cmp.interval.high, why=why)
+    return screen(list(cmp.per_case_delta.values()), rule)
+
+
+def promising(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> bool:
+    """Worth the decisive gate: the screen rule passes on the keep gate's per-case deltas."""
+    result = screen_dev(dev, rule)
+    return result is None or result.promote
 
 
 def decide(
-    dev: GateResult, full: GateResult | None, *, baseline: bool, policy: str, min_delta: float
+    dev: GateResult,
+    full: GateResult | None,
+    *,
+    baseline: bool,
+    policy: str,
+    min_delta: float,
+    rule: ScreenRule = RECOMMENDED_SCREEN,
 ) -> tuple[str, str]:
     """Kept or discarded, and why, from the gate results' comparisons with the best."""
     if baseline:
         return "kept", "baseline: the first experiment of a workspace is the line's start"
     if full is None:
-        cmp = dev.comparison
+        screened = screen_dev(dev, rule)
         why = (
-            f"dev-10 interval of the gain [{cmp.interval.low:+.3f}, {cmp.interval.high:+.3f}] "
-            "does not reach above the best"
-            if cmp
-            else "no comparable best on dev-10"
+            f"{dev.gate} screen ({rule.label}) not passed: {screened.why}"
+            if screened
+            else f"no comparable best on {dev.gate}"
         )
         return "discarded", why
     cmp = full.comparison
@@ -81,9 +111,7 @@ def decide(
     )
 
 
-def promising(dev: GateResult) -> bool:
-    """Worth the decisive gate: the dev interval of the gain reaches above zero."""
-    return dev.comparison is None or dev.comparison.interval.high > 0
+# -- end of the keep policy ---------------------------------------------------------------------
 
 
 @dataclass
@@ -337,12 +365,12 @@ class WorkspaceServices:
             atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
             read_agent(self.ws.agent_path)  # levers load and are checked in the pipeline process
             keep = self.ws.config.keep
-            dev = self._evaluate(exp_id, keep.gate, _gate(best.record if best else None, keep.gate))
+            notes: list[str] = []  # how the best's results were made comparable (issue 16)
+            dev = self._evaluate(exp_id, keep.gate, self._baseline(best, keep.gate, notes))
             runs = [dev]
             confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
-            if confirm and (best is None or promising(dev.result)):
-                baseline = _gate(best.record if best else None, confirm)
-                runs.append(self._evaluate(exp_id, confirm, baseline))
+            if confirm and (best is None or promising(dev.result, keep.screen_rule())):
+                runs.append(self._evaluate(exp_id, confirm, self._baseline(best, confirm, notes)))
         except (AutoresearchError, ValueError) as exc:
             return Outcome.failed(
                 _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started
@@ -351,8 +379,14 @@ class WorkspaceServices:
         config = dev.agent  # validated by the pipeline process
         full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
         status, why = decide(
-            dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
+            dev.result,
+            full,
+            baseline=best is None,
+            policy=keep.policy,
+            min_delta=keep.min_delta,
+            rule=keep.screen_rule(),
         )
+        why = "; ".join([why, *notes])
         adapter = next(
             (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
         )
@@ -373,6 +407,81 @@ class WorkspaceServices:
             adapter_hash=adapter,
             seconds=time.perf_counter() - started,
         )
+
+    # -- comparison with the best (issue 16) ------------------------------------------------
+    def _baseline(self, best: Any, gate: str, notes: list[str]) -> GateResult | None:
+        """The best's result on `gate` under the current judge, mode and ruler: re-judged from
+        its stored outputs when another judge scored it (runlog.comparable); `notes` says so."""
+        loaded = workspace_ruler(self.ws)
+        found = baseline_for(
+            self.ws,
+            best.record if best else None,
+            gate,
+            judge=resolve_judge(self.ws.config.judge.spec, loaded),
+            mode=self.ws.config.judge.mode,
+            ruler=loaded,
+            cache=workspace_verdict_cache(self.ws),
+        )
+        if found.note:
+            notes.append(found.note)
+        return found.result
+
+    def recheck_best(self) -> dict[str, Any] | None:
+        """Winner's curse: every `[keep] recheck_every` kept experiments, when the agent samples
+        or the judge is stochastic, the new best is run again on its deciding gate with a fresh
+        seed and no output cache; a `recheck` event records both figures, flagged when the
+        re-measure falls below the previous best's interval."""
+        keep, best = self.ws.config.keep, self.ws.current_best()
+        kept = [r for r in self.ws.records() if r.status == "kept"]
+        due = best is not None and len(kept) > 1 and kept[-1].id == best.id
+        if not (due and keep.recheck_every and (len(kept) - 1) % keep.recheck_every == 0):
+            return None
+        config = AgentConfig.model_validate(best.record.agent)
+        loaded = workspace_ruler(self.ws)
+        judge = resolve_judge(self.ws.config.judge.spec, loaded)
+        if not stochastic(config, judge_flip_rate(self.ws, judge.judge_id)):
+            return None
+        shown = best.record.result
+        if shown is None:
+            return None
+        # a fresh seed: the local backend seeds 0 when none is given; Anthropic cannot seed
+        # sampling (it refuses a seed) but samples afresh anyway
+        seed = None if config.model.startswith("anthropic:") else time.time_ns() % 2**31
+        decoding = config.decoding.model_copy(update={"seed": seed})
+        fresh = evaluate_config(
+            config.model_copy(update={"decoding": decoding}),
+            gate=shown.gate,
+            judge=judge,
+            mode=self.ws.config.judge.mode,
+            ruler=loaded,
+            workspace=self.root,
+            agent_dir=self.ws.agent_dir,  # the best's lever files: the work tree is the best now
+        ).result
+        previous = kept[-2].result
+        flagged = previous is not None and fresh.quality < previous.interval.low
+        payload = {
+            "experiment": best.id,
+            "gate": shown.gate,
+            "seed": seed,
+            "quality": fresh.quality,
+            "low": fresh.interval.low,
+            "high": fresh.interval.high,
+            "was": shown.quality,
+            "previous_best": kept[-2].id,
+            "previous_low": previous.interval.low if previous else None,
+            "flagged": flagged,
+        }
+        self.ws.append_event("recheck", payload)
+        self.emit("recheck", **payload)
+        return payload
+
+    def _recheck_safely(self) -> None:
+        try:
+            self.recheck_best()
+        except (AutoresearchError, ValueError) as exc:
+            self.record_event("error", text=f"re-measuring the best failed: {_one_line(exc)}")
+
+    # -- end of the comparison with the best -----------------------------------------------
 
     def _training_trace(self, ref: str | None) -> list[dict[str, Any]]:
         """The adapter's (dev-time) training as the first node of the process diagram."""
@@ -439,6 +548,8 @@ class WorkspaceServices:
         if info.created:  # a record node re-run after a crash does not count twice
             self.budget.count(outcome.model_copy(update={"cost_usd": record.cost_usd}))
         self.node_seconds = {}
+        if info.created and record.status == "kept":
+            self._recheck_safely()
         self.dashboard = write_dashboard(self.ws)
         self.emit(
             "experiment",
@@ -523,6 +634,27 @@ class WorkspaceServices:
             seconds=adapter.seconds,
         )
         return adapter.hash
+
+
+def stochastic(config: AgentConfig, judge_flips: float | None) -> bool:
+    """Does a re-run give other numbers: the agent samples (temperature > 0, in its decoding or
+    a decoding lever) or the judge's calibration measured A/A flips (the offline judge and
+    the LLM judges at temperature 0 count as deterministic until a calibration says not)."""
+    temps = [config.decoding.temperature] + [
+        float(s.params.get("temperature") or 0)
+        for s in config.enabled_levers()
+        if s.name == "decoding"
+    ]
+    return max(temps) > 0 or bool(judge_flips)
+
+
+def judge_flip_rate(ws: Workspace, judge_id: str) -> float | None:
+    """The judge's measured A/A flip rate (`ruler calibrate`), None when never measured."""
+    try:
+        found = load_calibration(judge_id, ws.config.judge.mode, ws.config.ruler.name)
+    except CalibrationError:
+        return None
+    return found.aa_flip_rate if found else None
 
 
 def _cost(runs: list[EvalResult]) -> float:

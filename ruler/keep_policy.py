@@ -57,6 +57,41 @@ class ScreenRule(BaseModel):
 
 RECOMMENDED_SCREEN = ScreenRule(kind="permutation", alpha=0.3)
 
+# Simulated false-keep rate per A/A experiment (no real change), per screen rule, from
+# benchmarks/bench_keep_policy.py on the README's main job (6 real SmolLM2 experiments,
+# offline judge, 1000 simulated experiments each, decisive rule "interval", min_delta 0).
+SIMULATED_ON = "2026-11-29"
+FALSE_KEEP_RATES: dict[ScreenRule, float] = {
+    ScreenRule(kind="interval"): 0.034,
+    ScreenRule(kind="permutation", alpha=0.05): 0.008,
+    ScreenRule(kind="permutation", alpha=0.1): 0.014,
+    ScreenRule(kind="permutation", alpha=0.2): 0.024,
+    RECOMMENDED_SCREEN: 0.031,
+    ScreenRule(kind="bootstrap", tau=0.8): 0.029,
+    ScreenRule(kind="bootstrap", tau=0.9): 0.021,
+    ScreenRule(kind="bootstrap", tau=0.95): 0.013,
+}
+
+
+def false_keep_rate(rule: ScreenRule) -> float | None:
+    """The simulated false-keep rate per A/A experiment of `rule` (None: never simulated)."""
+    return FALSE_KEEP_RATES.get(rule.model_copy(update=_unused_defaults(rule)))
+
+
+def _unused_defaults(rule: ScreenRule) -> dict[str, float]:
+    """A rule's parameters that its kind does not read, reset to their defaults (so a
+    permutation rule with any tau is the same table entry)."""
+    base = ScreenRule()
+    if rule.kind == "interval":
+        return {"alpha": base.alpha, "tau": base.tau}
+    return {"tau": base.tau} if rule.kind == "permutation" else {"alpha": base.alpha}
+
+
+def expected_false_keeps(rule: ScreenRule, experiments: int) -> float | None:
+    """Experiments so far times the rule's simulated false-keep rate (None: not simulated)."""
+    rate = false_keep_rate(rule)
+    return None if rate is None else rate * experiments
+
 
 class ScreenResult(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -27,6 +27,7 @@ EventKind = Literal[
     "training_done",
     "experiment",
     "error",
+    "recheck",
 ]
 
 

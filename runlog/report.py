@@ -24,6 +24,7 @@ from ruler.records import DIMENSIONS
 from runlog.calibration import calibration
 from runlog.records import ExperimentRecord
 from runlog.reference import reference_tables
+from runlog.reliability import judge_reliability, keep_reliability, latest_recheck
 from runlog.rows import format_number
 from runlog.views import log_view
 from runlog.workspace import Workspace
@@ -177,6 +178,9 @@ def _summary(ws: Workspace, records: list[ExperimentRecord], rows: list[dict]) -
         "hours": sum(r.wall_seconds for r in records) / 3600,
         "calibration": calibration(records).line(),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "false_keeps": keep_reliability(ws),
+        "judge_reliability": judge_reliability(ws),
+        "recheck": latest_recheck(ws),
     }
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.base import AutoresearchError
 from models.files import STATE_DIR
+from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenRule
 from ruler.records import JudgeMode
 
 CONFIG_NAME = "autoresearch.toml"
@@ -68,6 +69,23 @@ class KeepSection(BaseModel):
     )
     policy: Literal["interval", "mean"] = "interval"
     min_delta: float = 0.0
+    screen: Literal["interval", "permutation", "bootstrap"] = Field(
+        RECOMMENDED_SCREEN.kind,
+        description='when the keep gate is promising: "interval" (its 95% interval of the gain '
+        'reaches above zero; the rule before issue 16), "permutation" (mean gain > 0 and a '
+        'one-sided paired test p < screen_alpha), "bootstrap" (mean > 0, P(gain) >= screen_tau)',
+    )
+    screen_alpha: float = Field(RECOMMENDED_SCREEN.alpha, gt=0, le=1)
+    screen_tau: float = Field(RECOMMENDED_SCREEN.tau, ge=0, le=1)
+    recheck_every: int = Field(
+        3,
+        ge=0,
+        description="re-measure the best with a fresh seed every N kept experiments when the "
+        "agent samples or the judge is stochastic (winner's curse); 0 for never",
+    )
+
+    def screen_rule(self) -> ScreenRule:
+        return ScreenRule(kind=self.screen, alpha=self.screen_alpha, tau=self.screen_tau)
 
 
 class CacheSection(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from runlog.calibration import calibration, observed_delta
 from runlog.gitstore import MAIN, current_best, pending_records
 from runlog.records import ExperimentRecord, experiment_id
+from runlog.reliability import judge_reliability, keep_reliability, latest_recheck
 from runlog.rows import ResultRow
 from runlog.tags import experiment_commits
 from runlog.workspace import Workspace
@@ -72,6 +73,9 @@ def status_view(ws: Workspace) -> dict[str, Any]:
         "last_event": events[-1].model_dump(mode="json") if events else None,
         "cost_usd": round(sum(r.cost_usd for r in records), 4),
         "calibration": calibration(records).model_dump(),
+        "keep_reliability": keep_reliability(ws),
+        "judge_reliability": judge_reliability(ws),
+        "recheck": latest_recheck(ws),
     }
 
 

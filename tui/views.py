@@ -50,6 +50,8 @@ class Summary:
     discarded: int = 0
     failed: int = 0
     cost_usd: float = 0.0
+    recheck: str = ""  # the best's re-measure (winner's curse), runlog.reliability.recheck_text
+    false_keeps: float | None = None  # expected false keeps so far under the [keep] screen
 
 
 @dataclass(frozen=True)

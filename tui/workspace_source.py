@@ -3,6 +3,7 @@ views, report, bisect) and `orchestrator.control` (live status, events, commands
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,19 @@ class WorkspaceSource:
     def summary(self) -> Summary:
         """The header from the records and the newest kept commit: no `git status`, no diff."""
         from runlog.gitstore import current_best
+        from runlog.reliability import keep_reliability, latest_recheck, recheck_text
 
         best = current_best(self.ws)
-        return summary_of(
+        summary = summary_of(
             self.ws.root.name,
             self.ws.config.researcher.spec,
             self.ws.records(),
             best.record if best else None,
+        )
+        return replace(
+            summary,
+            recheck=recheck_text(latest_recheck(self.ws)),
+            false_keeps=keep_reliability(self.ws)["expected_false_keeps"],
         )
 
     def rows(self) -> list[ExperimentRow]:

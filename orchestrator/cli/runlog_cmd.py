@@ -318,10 +318,23 @@ def status_command(directory: str, as_json: bool) -> None:
     else:
         click.echo("best       none yet")
     click.echo(f"calibration {Calibration(**view['calibration']).line()}")
+    echo_reliability(view)
     if view["uncommitted"]:
         click.echo(
             f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"
         )
+
+
+def echo_reliability(view: dict) -> None:
+    """status: the best's re-measure, expected false keeps, the judge's calibration (issue 16)."""
+    from runlog.reliability import recheck_text
+
+    if view.get("recheck"):
+        click.echo(f"recheck    {view['best']['name']} {recheck_text(view['recheck'])}")
+    keep = view["keep_reliability"]
+    click.echo(f"kept       {keep['kept']} · {keep['text']}")
+    judge = view["judge_reliability"]
+    click.echo(f"judge      {judge['judge_id'] or 'unknown'}: {judge['text']}")
 
 
 @cli.command("show")

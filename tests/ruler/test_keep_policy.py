@@ -99,3 +99,14 @@ def test_a_real_gain_is_kept_at_the_stated_rate(seed):
     pool = noisy_judge_pool(seed)
     res = simulate(pool, DEV, FULL, RECOMMENDED, gain=0.08, experiments=200, seed=seed)
     assert res.kept >= 0.8  # stated: a gain of 0.08 (one noise s.d.) is kept 80%+ of the time
+
+
+def test_false_keep_rates_are_the_simulation_tables_per_rule():
+    from ruler.keep_policy import expected_false_keeps, false_keep_rate
+
+    assert false_keep_rate(RECOMMENDED) == 0.031
+    assert false_keep_rate(ScreenRule(kind="interval", alpha=0.05, tau=0.1)) == 0.034  # unread
+    assert false_keep_rate(ScreenRule(kind="permutation", alpha=0.3, tau=0.5)) == 0.031
+    assert false_keep_rate(ScreenRule(kind="permutation", alpha=0.25)) is None  # not simulated
+    assert expected_false_keeps(RECOMMENDED, 10) == pytest.approx(0.31)
+    assert expected_false_keeps(ScreenRule(kind="bootstrap", tau=0.85), 10) is None

@@ -74,11 +74,27 @@ class StatusBar(Static):
         return [
             "best ",
             (f"{best}{number(summary.best_quality)}{interval}", "bold green"),
+            *_recheck(summary),
             "  kept ",
             (str(summary.kept), "green"),
+            *_false_keeps(summary),
             "  discarded ",
             (str(summary.discarded), "yellow"),
             "  failed ",
             (str(summary.failed), "red"),
             f"  cost ${summary.cost_usd:.2f}",
         ]
+
+
+def _recheck(summary: Summary) -> list:
+    """The best's re-measure (winner's curse), red when flagged."""
+    if not summary.recheck:
+        return []
+    return [(f" {summary.recheck}", "red" if "⚠" in summary.recheck else "dim")]
+
+
+def _false_keeps(summary: Summary) -> list:
+    """The expected false keeps among the kept so far (the screen's simulated rate)."""
+    if summary.false_keeps is None:
+        return []
+    return [(f" (≈{summary.false_keeps:.2f} false)", "dim")]
