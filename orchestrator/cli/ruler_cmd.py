@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -22,6 +23,21 @@ from ruler.records import Case, dimensions_for
 from ruler.sanity import run_sanity
 
 MODE = click.Choice(["standard", "coverage-blind"])
+
+
+def judge_run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of a command that runs a judge over a ruler's cases (sanity, calibrate)."""
+    for option in reversed(
+        (
+            click.option("--judge", "judge_spec", default="embedding", show_default=True),
+            click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True),
+            click.option("--mode", type=MODE, default="standard", show_default=True),
+            click.option("--gate", default=None, help="Only this gate's cases (default: all)."),
+            click.option("--json", "as_json", is_flag=True),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 @cli.group()
@@ -63,11 +79,7 @@ def ruler_verify(name: str) -> None:
 
 
 @ruler.command("sanity")
-@click.option("--judge", "judge_spec", default="embedding", show_default=True)
-@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
-@click.option("--mode", type=MODE, default="standard", show_default=True)
-@click.option("--gate", default=None, help="Only this gate's cases (default: every case).")
-@click.option("--json", "as_json", is_flag=True)
+@judge_run_options
 def ruler_sanity(
     judge_spec: str, ruler_name: str, mode: str, gate: str | None, as_json: bool
 ) -> None:
@@ -98,11 +110,7 @@ def ruler_sanity(
 
 
 @ruler.command("calibrate")
-@click.option("--judge", "judge_spec", default="embedding", show_default=True)
-@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
-@click.option("--mode", type=MODE, default="standard", show_default=True)
-@click.option("--gate", default=None, help="Only this gate's cases (default: every case).")
-@click.option("--json", "as_json", is_flag=True)
+@judge_run_options
 def ruler_calibrate(
     judge_spec: str, ruler_name: str, mode: str, gate: str | None, as_json: bool
 ) -> None:
