@@ -90,6 +90,13 @@ class Budget:
         self.cost_usd += float(outcome.get("cost_usd", 0.0))
 
 
+def decision_kind(decision: dict[str, Any]) -> str:
+    """The event a supervisor's answer is logged as: a stop while waiting is a stop."""
+    if decision.get("stop"):
+        return "stop"
+    return "approved" if decision.get("approved") else "denied"
+
+
 def build_graph(services: Services, checkpointer: Any) -> Any:
     """Compile the researcher graph over `services` with `checkpointer` (SQLite or in-memory)."""
 
@@ -134,11 +141,16 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         )
         approved = bool(decision.get("approved"))
         if not approved:
-            services.record_event("denied", request=state["exp_id"], note=decision.get("note", ""))
+            services.record_event(
+                decision_kind(decision),
+                request=state["exp_id"],
+                note=decision.get("note", ""),
+                command=decision.get("command", ""),
+            )
         return {
             "approved": approved,
             "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-            "control_offset": decision.get("offset", state.get("control_offset", 0)),
+            "control_offset": max(decision.get("offset", 0), state.get("control_offset", 0)),
         }
 
     def write_lever(state: LoopState) -> dict[str, Any]:
@@ -195,16 +207,17 @@ def build_graph(services: Services, checkpointer: Any) -> Any:
         decision = interrupt(payload)
         approved = bool(decision.get("approved"))
         services.record_event(
-            "approved" if approved else "denied",
+            decision_kind(decision),
             request=state["exp_id"],
             note=decision.get("note", ""),
             training=request,
+            command=decision.get("command", ""),
         )
         return {
             "approved": approved,
             "decision_note": decision.get("note", ""),
             "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-            "control_offset": decision.get("offset", state.get("control_offset", 0)),
+            "control_offset": max(decision.get("offset", 0), state.get("control_offset", 0)),
         }
 
     def train(state: LoopState) -> dict[str, Any]:

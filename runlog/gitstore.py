@@ -263,7 +263,13 @@ def _finish(ws: Workspace) -> None:
     journal = _journal_path(ws)
     if not journal.is_file():
         return
-    exp = json.loads(journal.read_text())["id"]
+    try:
+        exp = experiment_id(json.loads(journal.read_text())["id"])
+    except (ValueError, KeyError, TypeError):
+        raise WorkspaceError(
+            f"{journal}: unreadable commit journal; `autoresearch run --reset-state` moves it "
+            "aside (nothing recorded is lost)"
+        ) from None
     if exp in experiment_commits(ws):
         with ws.repo() as repo:
             if ws.record(exp).status == "kept":

@@ -8,8 +8,8 @@ run log lives here; writing experiments to git lives in `runlog.gitstore`.
 from __future__ import annotations
 
 import json
+import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,13 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.base import AutoresearchError
 from ruler.records import JudgeMode
-from runlog.files import append_line, atomic_write_text
+from runlog.files import atomic_write_text
+from runlog.jsonl import append_jsonl, read_jsonl
 from runlog.records import Event, ExperimentRecord, OutputRow, ReferenceRecord, experiment_id
 
 CONFIG_NAME = "autoresearch.toml"
 STATE_DIR = ".autoresearch"
 DEFAULT_CANDIDATE = "local:smollm2-135m"
-GITIGNORE = f"{STATE_DIR}/\n__pycache__/\n*.pyc\nrunlog/dashboard.html\n"
+TEMP_PATTERN = ".*.tmp"  # runlog.files.atomic_write_text's temporaries: `.<name>.<random>.tmp`
+GITIGNORE = f"{STATE_DIR}/\n__pycache__/\n*.pyc\nrunlog/dashboard.html\n{TEMP_PATTERN}\n"
 
 
 class WorkspaceError(AutoresearchError):
@@ -143,6 +145,7 @@ class Workspace:
         """Open the workspace containing `path`; finish any experiment a crash left uncommitted."""
         ws = cls(find_root(Path(path)))
         if repair and ws.is_main_checkout():
+            sweep_temporaries(ws)
             from runlog.gitstore import repair as repair_store
 
             repair_store(ws)
@@ -268,13 +271,14 @@ class Workspace:
         return [OutputRow.model_validate_json(line) for line in lines if line.strip()]
 
     def events(self, kind: str | None = None) -> list[Event]:
-        """Every event so far; a torn last line (a crash mid-append) is skipped."""
-        return [e for e in _read_events(self.events_path) if kind is None or e.kind == kind]
+        """Every event so far; a torn line (a crash mid-append) is skipped with a warning."""
+        events = read_jsonl(self.events_path, Event.model_validate_json)
+        return [e for e in events if kind is None or e.kind == kind]
 
     def append_event(self, kind: str, payload: dict[str, Any] | None = None) -> Event:
         """Append one event to `runlog/events.jsonl` (a single atomic append)."""
         event = Event(kind=kind, payload=payload or {})  # type: ignore[arg-type]
-        append_line(self.events_path, event.model_dump_json())
+        append_jsonl(self.events_path, event.model_dump_json())
         return event
 
     def references(self) -> list[ReferenceRecord]:
@@ -309,12 +313,20 @@ class Workspace:
         return f"Workspace({str(self.root)!r})"
 
 
-def _read_events(path: Path) -> Iterator[Event]:
-    if not path.is_file():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                yield Event.model_validate_json(line)
-            except ValidationError:
-                continue
+def sweep_temporaries(ws: Workspace, older_than: float = 60.0) -> list[Path]:
+    """Delete the atomic-write temporaries a killed writer left under agent/ and runlog/ (only
+    ones older than `older_than` seconds: a live writer's are milliseconds old), and make sure
+    the workspace's .gitignore ignores them (workspaces made before it lack the line)."""
+    swept = []
+    cutoff = time.time() - older_than
+    for folder in (ws.agent_dir, ws.runlog_dir):
+        for path in folder.rglob(TEMP_PATTERN) if folder.is_dir() else ():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                swept.append(path)
+    ignore = ws.root / ".gitignore"
+    text = ignore.read_text(encoding="utf-8") if ignore.is_file() else ""
+    if TEMP_PATTERN not in text.splitlines():
+        separator = "\n" if text and not text.endswith("\n") else ""
+        atomic_write_text(ignore, f"{text}{separator}{TEMP_PATTERN}\n")
+    return swept

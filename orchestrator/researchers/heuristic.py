@@ -267,7 +267,16 @@ class HeuristicResearcher:
         return self._request_training(log)
 
     def _may_request(self, log: LogView) -> bool:
-        return log.training_requests == 0
+        """Once per plateau, and never for a model whose weights cannot be trained here."""
+        return log.training_requests == 0 and self.trainable(log.best_agent.get("model", ""))
+
+    def trainable(self, model: str) -> bool:
+        from levers.training.trainers import training_supported
+
+        try:
+            return training_supported(model)[0]
+        except AutoresearchError:  # not even a model spec
+            return False
 
     def _request_training(self, log: LogView) -> Proposal:
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
@@ -279,7 +288,7 @@ class HeuristicResearcher:
         if not self._may_request(log):
             return Proposal(
                 hypothesis="Nothing left to try: every single-step move from the best "
-                "has been run and training was already requested",
+                "has been run and training was already requested or cannot run here",
                 lever_class="other",
                 method="No change; the loop should stop or get a supervisor note.",
             )
