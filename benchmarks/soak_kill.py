@@ -45,30 +45,34 @@ def start_run(ws: Path, experiments: int) -> subprocess.Popen:
     )
 
 
-def wait_for_commit_step(ws: Path, proc: subprocess.Popen, offset: int, limit: float) -> bool:
-    """Poll live.jsonl until the loop enters `record` (True) or `limit` seconds pass."""
-    deadline = time.time() + limit
+def wait_for(ws: Path, proc: subprocess.Popen, offset: int, done, limit: float = 180) -> bool:
+    """Poll live.jsonl until `done(events so far)` holds (True), the run ends, or `limit` s."""
+    deadline, seen = time.time() + limit, []
     while time.time() < deadline and proc.poll() is None:
         events, offset = control.read_live(ws, offset)
-        if any(e.get("kind") == "node" and e.get("node") == "record" for e in events):
+        seen += [e for e in events if e.get("kind") in ("node", "experiment")]
+        if done(seen):
             return True
         time.sleep(0.005)
     return False
 
 
 def one_round(ws: Path, rng: random.Random, notes: list[str]) -> str:
-    """One run killed at a random moment; returns how it was killed."""
+    """One run killed at a random moment (counted in node transitions, so a loaded machine
+    still makes progress) or inside the commit step; returns how it was killed."""
     live = ws / ".autoresearch" / "live.jsonl"
     offset = live.stat().st_size if live.exists() else 0
     proc = start_run(ws, experiments=3)
     if rng.random() < 0.5:
         notes.append(control.send(ws, "note", f"soak note {len(notes)}").id)
     if rng.random() < 0.5:
-        hit = wait_for_commit_step(ws, proc, offset, limit=30)
+        hit = wait_for(ws, proc, offset, lambda seen: any(e.get("node") == "record" for e in seen))
         time.sleep(rng.uniform(0, 0.15))  # somewhere inside the commit step
         how = "in commit" if hit else "commit step not reached"
     else:
-        time.sleep(rng.uniform(0.5, 8))
+        steps = rng.randint(1, 20)
+        wait_for(ws, proc, offset, lambda seen: len(seen) >= steps)
+        time.sleep(rng.uniform(0, 0.5))
         how = "random"
     if rng.random() < 0.3:
         notes.append(control.send(ws, "note", f"soak note {len(notes)}").id)

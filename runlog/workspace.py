@@ -111,7 +111,7 @@ def load_config(path: Path) -> WorkspaceConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise WorkspaceError(f"{path}: missing; is this an autoresearch workspace?") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{path}: not valid TOML ({exc})") from None
     try:
         return WorkspaceConfig.model_validate(data)
@@ -258,17 +258,16 @@ class Workspace:
             raise WorkspaceError(
                 f"{path}: not a valid experiment record ({exc.errors()[0]['msg']})"
             ) from None
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"{path}: not a valid experiment record (not UTF-8)") from None
 
     def records(self) -> list[ExperimentRecord]:
         """Every experiment so far, in id order (the append-only run log)."""
         return [self.record(i) for i in self.record_ids()]
 
     def outputs(self, exp: str) -> list[OutputRow]:
-        path = self.outputs_path(exp)
-        if not path.is_file():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [OutputRow.model_validate_json(line) for line in lines if line.strip()]
+        """Its per-case rows; an unreadable line is skipped with a warning."""
+        return read_jsonl(self.outputs_path(exp), OutputRow.model_validate_json)
 
     def events(self, kind: str | None = None) -> list[Event]:
         """Every event so far; a torn line (a crash mid-append) is skipped with a warning."""
