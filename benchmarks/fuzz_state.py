@@ -5,7 +5,9 @@ A base workspace gets two experiments and a few control commands (fake candidate
 For each state file and each corruption (truncate to half, garbage bytes, delete) a fresh copy
 is corrupted and `status`, `log` and `run --experiments 1` are run; an outcome is `ok` (exit 0),
 `clear` (a non-zero exit with one `error:` line) or a failure (a traceback or a long message).
-"Nothing recorded lost": every experiment tag of the base still points at its commit.
+When `run` ends in a clear error, `run --reset-state` is tried as the way out. "Nothing
+recorded lost": every experiment tag of the base still points at its commit and every record
+file is there (restored from its tag when it was damaged).
 
     python benchmarks/fuzz_state.py [--keep DIR]
 """
@@ -94,7 +96,7 @@ def outcome(result: subprocess.CompletedProcess) -> str:
 
 
 def lost(ws: Path, tags: dict[str, str]) -> list[str]:
-    """Base experiments whose tag is gone or moved."""
+    """Base experiments whose tag is gone or moved, or whose record is gone from the files."""
     try:
         now = experiment_commits(Workspace(ws))
     except Exception:  # the config itself may be corrupted: read the tags with git
@@ -111,7 +113,10 @@ def lost(ws: Path, tags: dict[str, str]) -> list[str]:
             text=True,
         ).stdout
         now = dict(line.split() for line in out.splitlines())
-    return [exp for exp, sha in tags.items() if now.get(exp) != sha]
+    gone = [exp for exp, sha in tags.items() if now.get(exp) != sha]
+    return gone + [
+        e for e in tags if e not in gone and not (ws / f"runlog/experiments/{e}.json").is_file()
+    ]
 
 
 def main() -> None:
@@ -132,8 +137,13 @@ def main() -> None:
                 corrupt(ws / name, how, rng)
                 results = [cli(ws, *command) for command in COMMANDS]
                 outcomes = [outcome(r) for r in results]
+                if results[-1].returncode == 2:  # the way out a clear error offers
+                    reset = cli(ws, "run", "--experiments", "1", "--reset-state")
+                    outcomes.append("recovered" if reset.returncode == 0 else outcome(reset))
+                else:
+                    outcomes.append("–")
                 missing = lost(ws, tags)
-                bad = [o for o in outcomes if o not in ("ok", "clear")] or missing
+                bad = [o for o in outcomes[:3] if o not in ("ok", "clear")] or missing
                 failures += bool(bad)
                 note = next(
                     (r.stderr.strip().splitlines()[-1] for r in results if r.returncode), ""
@@ -144,8 +154,11 @@ def main() -> None:
                 print(f"{name} {how}: {outcomes} lost={missing or 'none'}", file=sys.stderr)
                 if not args.keep:
                     shutil.rmtree(ws)
-        print("| file | corruption | status | log | run --experiments 1 | lost | first error |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "| file | corruption | status | log | run --experiments 1 | run --reset-state "
+            "| lost | first error |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
         for row in rows:
             print("| " + " | ".join(str(c)[:110] for c in row) + " |")
         print(f"\n{len(rows)} cases, {failures} failures, {time.time() - started:.0f} s")

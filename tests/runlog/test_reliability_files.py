@@ -70,3 +70,16 @@ def test_bisect_with_good_equal_to_bad_is_a_clear_error(ws):
     ws.commit_experiment(make_record("001", "baseline", "kept"))
     with pytest.raises(WorkspaceError, match="same commit"):
         bisect(ws, good="exp/001", bad="exp/001", check="quality>0")
+
+
+@pytest.mark.parametrize("damage", ["delete", "garbage"])
+def test_a_damaged_committed_record_is_restored_from_its_tag_on_open(ws, damage):
+    ws.commit_experiment(make_record("001", "baseline", "kept"))
+    path = ws.record_path("001")
+    before = path.read_text()
+    if damage == "delete":
+        path.unlink()
+    else:
+        path.write_bytes(b"\xff\x00 not a record")
+    assert Workspace.open(ws.root).record("001").hypothesis == "baseline"
+    assert path.read_text() == before
