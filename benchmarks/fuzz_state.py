@@ -152,6 +152,9 @@ def main() -> None:
                     (name, how, *outcomes, "none" if not missing else ",".join(missing), note)
                 )
                 print(f"{name} {how}: {outcomes} lost={missing or 'none'}", file=sys.stderr)
+                for r in results:
+                    if "Traceback" in r.stderr:
+                        print(r.stderr[-4000:], file=sys.stderr)
                 if not args.keep:
                     shutil.rmtree(ws)
         print(
