@@ -74,7 +74,9 @@ def corrupt(path: Path, how: str, rng: random.Random) -> None:
 
 def cli(ws: Path, *args: str) -> subprocess.CompletedProcess:
     code = "from orchestrator.cli import main; main()"
+    # no third-party plugins: the shared environment's entry points are not under test
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env["AUTORESEARCH_LOAD_PLUGINS"] = ""
     return subprocess.run(
         [sys.executable, "-c", code, *args, "-C", str(ws)],
         capture_output=True,

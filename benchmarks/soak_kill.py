@@ -35,7 +35,9 @@ from runlog.workspace import Workspace  # noqa: E402
 def start_run(ws: Path, experiments: int) -> subprocess.Popen:
     code = "from orchestrator.cli import main; main()"
     args = ["run", "-C", str(ws), "--experiments", str(experiments), "--on-request", "deny"]
+    # no third-party plugins: the shared environment's entry points are not under test
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env["AUTORESEARCH_LOAD_PLUGINS"] = ""
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         env=env,
