@@ -4,6 +4,7 @@ corrupted state gives a clear message with a way out (the fake candidate keeps t
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tomllib
@@ -51,8 +52,14 @@ def invoke(cli, *args: str):
 def autoresearch(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real entry point (its error handling included), in a subprocess."""
     code = "from orchestrator.cli import main; main()"
+    env = {**os.environ, "AUTORESEARCH_LOAD_PLUGINS": ""}  # no installed third-party plugins
     return subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, timeout=300
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
     )
 
 
