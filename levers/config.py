@@ -20,32 +20,25 @@ bad param is a one-line error naming the file, the lever and the field.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from models.base import AutoresearchError, GenerationOptions
+from models.base import AutoresearchError, GenerationOptions, Sampling
+from models.files import atomic_write_text
 
 
 class AgentConfigError(AutoresearchError):
     """An agent.toml that cannot be used as it is."""
 
 
-class Decoding(BaseModel):
-    """The agent's base decoding settings (the `decoding` lever can override them)."""
+class Decoding(Sampling):
+    """The agent's base decoding settings (the `decoding` lever can override them): the model's
+    sampling settings with a shorter default answer."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(300, ge=1, le=8192)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    repetition_penalty: float | None = Field(None, gt=0.0, le=3.0)
-    seed: int | None = None
-    stop: list[str] = Field(default_factory=list)
 
     def options(self) -> GenerationOptions:
         return GenerationOptions(**self.model_dump())
@@ -163,9 +156,4 @@ def dump_agent(config: AgentConfig) -> str:
 
 def write_agent(config: AgentConfig, path: str | Path) -> None:
     """Write agent.toml atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".agent-", suffix=".toml")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(dump_agent(config))
-    os.replace(tmp, path)
+    atomic_write_text(Path(path), dump_agent(config))

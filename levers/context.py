@@ -52,6 +52,29 @@ class Context:
         """The agent's model spec."""
         return self.config.model
 
+    def context_messages(self) -> list[Message]:
+        """What earlier levers set before the request: system text, few-shot and RAG turns."""
+        messages = list(self.messages)
+        if messages and messages[-1].role == "user":
+            messages.pop()
+        return messages
+
+    def with_instruction(self, instruction: str) -> list[Message]:
+        """The context earlier levers built, then this lever's own instruction as the user turn.
+
+        Multi-call and refining levers call this instead of building a prompt from scratch, so
+        a system prompt, few-shot examples and retrieved examples reach every one of their
+        calls; before `build_messages` has run, the examples are rendered by the prompt lever.
+        """
+        base = self.context_messages() if self.messages else self.example_messages()
+        return [*base, Message(role="user", content=instruction)]
+
+    def example_messages(self) -> list[Message]:
+        """The examples as earlier turns (the default prompt lever's rendering)."""
+        from levers.builtin.prompt import PromptLever
+
+        return PromptLever().messages_for(self)[:-1]
+
     def enabled(self, name: str) -> bool:
         """Whether the lever `name` is enabled in this agent."""
         return any(spec.name == name and spec.enabled for spec in self.config.levers)

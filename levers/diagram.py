@@ -42,6 +42,13 @@ class Layer:
     def tokens(self) -> int:
         return sum(n.input_tokens + n.output_tokens for n in self.nodes)
 
+    def title(self) -> str:
+        """The layer's tooltip: stage, label, kind, how many calls and their tokens."""
+        calls = f"{self.width} call" + ("s" if self.width != 1 else "")
+        return (
+            f"{self.stage}: {self.label} · {LEGEND[self.key][0]} · {calls} · {self.tokens()} tokens"
+        )
+
 
 def layers(trace: list[TraceNode]) -> list[Layer]:
     """Consecutive nodes with the same stage, label and kind form one layer."""
@@ -54,6 +61,13 @@ def layers(trace: list[TraceNode]) -> list[Layer]:
         else:
             out.append(Layer(node.stage, node.label, key, [node]))
     return out
+
+
+def legend_entries(traces: list[list[TraceNode]]) -> list[tuple[str, str]]:
+    """(label, colour) of every kind that occurs in `traces`, in legend order: a page shows the
+    legend once for all its tiles."""
+    used = {legend_key(node) for trace in traces for node in trace}
+    return [entry for key, entry in LEGEND.items() if key in used]
 
 
 def mermaid(trace: list[TraceNode]) -> str:
@@ -105,15 +119,7 @@ def svg_tile(trace: list[TraceNode], *, legend: bool = False, cell: int = 10) ->
         f'viewBox="0 0 {total_w} {height + legend_h}" role="img">'
     ]
     for r, layer in enumerate(rows):
-        colour = LEGEND[layer.key][1]
-        x0 = (width - layer.width * (cell + gap) + gap) / 2
-        title = escape(f"{layer.stage}: {layer.label} ×{layer.width}")
-        for c in range(layer.width):
-            x, y = x0 + c * (cell + gap), gap + r * (cell + gap)
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{cell}" height="{cell}" rx="2" '
-                f'fill="{colour}"><title>{title}</title></rect>'
-            )
+        parts.append(_layer_group(layer, (width - layer.width * (cell + gap) + gap) / 2, r, cell))
     if legend:
         for i, (_, (label, colour)) in enumerate(LEGEND.items()):
             y = height + 4 + i * 14
@@ -124,3 +130,15 @@ def svg_tile(trace: list[TraceNode], *, legend: bool = False, cell: int = 10) ->
             )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
+
+
+def _layer_group(layer: Layer, x0: float, row: int, cell: int, gap: int = 2) -> str:
+    """One layer's boxes in a group whose `<title>` is the layer's tooltip."""
+    colour = LEGEND[layer.key][1]
+    title = escape(layer.title())
+    boxes = [
+        f'<rect x="{x0 + c * (cell + gap):.1f}" y="{gap + row * (cell + gap)}" width="{cell}" '
+        f'height="{cell}" rx="2" fill="{colour}"/>'
+        for c in range(layer.width)
+    ]
+    return f'<g class="layer" aria-label="{title}"><title>{title}</title>{"".join(boxes)}</g>'

@@ -32,6 +32,10 @@ What `ctx` offers:
     ctx.state                  a dict for per-case scratch state
     ctx.call(model, messages, options=None, *, label)        -> Completion (model None: agent's)
     ctx.call_many(model, [messages, ...], options=None, *, label) -> list[Completion]
+    ctx.with_instruction(text) the context earlier levers built (system text, few-shot and
+                               retrieved examples) + `text` as the user turn: a lever that makes
+                               its own calls (decompose, critique, check) builds them with this
+                               so that it composes with the levers before it
     with ctx.step(label): ...  record a pure-Python step in the trace
     ctx.enabled(name)          whether a lever is enabled in this agent
 

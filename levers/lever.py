@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 LeverClass = Literal["prompt", "rag", "multi_call", "self_critique", "decoding", "adapter", "other"]
 LEVER_CLASSES: tuple[str, ...] = get_args(LeverClass)
+# what an experiment record's class may be: a lever's, the baseline, or an adapter by its training
+ExperimentClass = Literal["baseline", LeverClass, "adapter-sft", "adapter-orpo"]
+EXPERIMENT_CLASSES: tuple[str, ...] = get_args(ExperimentClass)
 
 
 class NoParams(BaseModel):

@@ -3,7 +3,8 @@
 Built-in levers are plugin modules listed in `LEVER_PLUGINS`, registered on the one plugin
 manager (`models.plugins.pm`) exactly like third-party plugins. A workspace's (or an agent
 folder's) `levers/*.py` files are imported by path and registered as `workspace:<file>`;
-`AUTORESEARCH_LOAD_PLUGINS` (a comma-separated allow-list) limits entry points and these files.
+`AUTORESEARCH_LOAD_PLUGINS` (a comma-separated allow-list) limits entry points and these files;
+see `levers.allowlist` for its one syntax.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from levers import hookspecs
+from levers.allowlist import check_allow_list, file_allowed
 from levers.lever import LEVER_CLASSES, Lever
 from models.base import AutoresearchError
-from models.plugins import _allowed, ensure_plugins, plugin_source, pm, register_modules
+from models.plugins import ensure_plugins, plugin_source, pm, register_modules
 
 pm.add_hookspecs(hookspecs)
 
@@ -30,6 +32,11 @@ LEVER_PLUGINS: tuple[str, ...] = (
     "levers.builtin.multi_call",
     "levers.builtin.self_critique",
     "levers.builtin.adapter",
+    "levers.builtin.schema",
+    "levers.builtin.info_gain",
+    "levers.builtin.answer_simulation",
+    "levers.builtin.verify",
+    "levers.builtin.ensemble",
 )
 WORKSPACE_PREFIX = "workspace:"
 
@@ -88,6 +95,8 @@ def lever_classes(workspace_levers: Path | None = None) -> dict[str, LeverInfo]:
     ensure_levers()
     if workspace_levers is not None:
         load_lever_files(workspace_levers)
+    else:
+        check_allow_list(None)
     infos: dict[str, LeverInfo] = {}
     for impl in pm.hook.register_levers.get_hookimpls():
         source = plugin_source(impl.plugin)
@@ -144,11 +153,12 @@ def register_lever_file(path: Path) -> str:
 
 def load_lever_files(folder: Path) -> list[str]:
     """Register a workspace's lever files (replacing those of any other workspace)."""
+    check_allow_list(folder)
     unload_lever_files()
     names = []
     for path in sorted(Path(folder).glob("*.py")):
         if path.name.startswith("_"):
             continue
-        if _allowed(WORKSPACE_PREFIX + path.name) or _allowed(path.stem):
+        if file_allowed(path):
             names.append(register_lever_file(path))
     return names

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 import time
@@ -78,9 +77,8 @@ def validate_lever(
         str(path),
         *(["--expect", ",".join(expect)] if expect is not None else []),
     ]
-    env = {**os.environ, "AUTORESEARCH_LOAD_PLUGINS": ""}
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    try:  # the caller's environment: installed levers load, so name clashes show
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         stage = _last_stage(exc.stdout or "")
         return report(False, stage, f"timed out after {timeout:.0f}s during {stage}")
@@ -99,6 +97,11 @@ def _last_stage(stdout: str | bytes) -> Stage:
     return stages[-1] if stages else "import"  # type: ignore[return-value]
 
 
+def _in_workspace(path: Path) -> bool:
+    """Whether a lever file sits in an agent's `levers/` folder (next to agent.toml)."""
+    return path.parent.name == "levers" and (path.parent.parent / "agent.toml").is_file()
+
+
 def _stage(name: str) -> None:
     print(f"stage {name}", flush=True)
 
@@ -106,11 +109,24 @@ def _stage(name: str) -> None:
 def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, list[str]]:
     """Runs in the subprocess: import, register, smoke; returns (ok, stage, message, levers)."""
     _stage("import")
-    from levers.registry import check_lever_class, lever_classes, register_lever_file
+    from levers.registry import (
+        LeverError,
+        check_lever_class,
+        ensure_levers,
+        lever_classes,
+        load_lever_files,
+        register_lever_file,
+    )
     from levers.runner import stage_manager
     from models.plugins import pm
 
     try:
+        ensure_levers()  # built-ins and installed entry points
+        for plugin_name, plugin in list(pm.list_name_plugin()):  # this file, installed: no clash
+            if Path(getattr(plugin, "__file__", None) or "/").resolve() == path:
+                pm.unregister(name=plugin_name)
+        if _in_workspace(path):  # its sibling lever files load too, as `eval` loads them
+            load_lever_files(path.parent)
         name = register_lever_file(path)
     except Exception as exc:
         return False, "import", _short(exc), []
@@ -125,7 +141,11 @@ def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, lis
             return False, "register", "registers no lever (no @hookimpl register_levers?)", []
         if expect is not None and sorted(expect) != sorted(names):
             return False, "register", f"registers {names}, expected {sorted(expect)}", names
-        lever_classes()  # name clashes with installed levers
+        try:
+            lever_classes()  # installed levers (entry points, sibling files) load here
+        except LeverError as exc:
+            clash = "name clash with an installed lever: " if "twice" in str(exc) else ""
+            return False, "register", f"{clash}{exc}", names
         stage_manager([cls(cls.Params()) for cls in found])  # stage method signatures
     except Exception as exc:
         return False, "register", _short(exc), []

@@ -26,8 +26,8 @@ class Message(BaseModel):
     content: str
 
 
-class GenerationOptions(BaseModel):
-    """Decoding settings; a backend ignores none silently (it errors on what it cannot do)."""
+class Sampling(BaseModel):
+    """How tokens are sampled: the settings an agent configures (agent.toml's `[decoding]`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +37,11 @@ class GenerationOptions(BaseModel):
     repetition_penalty: float | None = Field(None, gt=0.0, le=3.0)
     seed: int | None = None
     stop: list[str] = Field(default_factory=list)
+
+
+class GenerationOptions(Sampling):
+    """One call's settings; a backend ignores none silently (it errors on what it cannot do)."""
+
     json_schema: dict[str, Any] | None = None
     adapter: str | None = None
 

@@ -24,7 +24,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 _entry_points_loaded = False
 
 
-def _allowed(name: str) -> bool:
+def plugin_allowed(name: str) -> bool:
+    """Whether AUTORESEARCH_LOAD_PLUGINS (a comma list; unset: everything) lets `name` load."""
     allow = os.environ.get("AUTORESEARCH_LOAD_PLUGINS")
     if allow is None:
         return True
@@ -50,7 +51,7 @@ def load_entry_points() -> None:
     from importlib.metadata import entry_points
 
     for ep in entry_points(group="autoresearch"):
-        if _allowed(ep.name) and pm.get_plugin(ep.name) is None:
+        if plugin_allowed(ep.name) and pm.get_plugin(ep.name) is None:
             pm.register(ep.load(), name=ep.name)
 
 

@@ -57,6 +57,13 @@ def get_model(spec: str) -> ChatModel:
     return model
 
 
+def use_model(spec: str, model: ChatModel) -> None:
+    """Make `get_model(spec)` return `model` (an instance built elsewhere, e.g. on a mocked
+    transport in tests) until `forget_models`."""
+    parse_spec(spec)
+    _loaded[spec] = model
+
+
 def forget_models() -> None:
     """Drop loaded models (tests use it to start from fresh fakes)."""
     _loaded.clear()

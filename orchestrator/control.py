@@ -24,15 +24,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import AutoresearchError
-from runlog.files import atomic_write_text
+from models.files import STATE_DIR, atomic_write_text
 from runlog.jsonl import append_jsonl, warn_skipped
 
 log = logging.getLogger(__name__)
 CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
-LoopState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
+LiveState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
 
 
-class Command(BaseModel):
+class ControlCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -47,7 +47,7 @@ class LiveStatus(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state: LoopState = "stopped"
+    state: LiveState = "stopped"
     pid: int | None = None
     researcher: str = ""
     node: str = ""
@@ -60,14 +60,16 @@ class LiveStatus(BaseModel):
 
 
 def control_dir(workspace: Path) -> Path:
-    path = Path(workspace) / ".autoresearch"
+    path = Path(workspace) / STATE_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def send(workspace: Path, kind: CommandKind, text: str = "", request: str | None = None) -> Command:
+def send(
+    workspace: Path, kind: CommandKind, text: str = "", request: str | None = None
+) -> ControlCommand:
     """Append a supervisor command for the loop to pick up."""
-    command = Command(kind=kind, text=text, request=request)
+    command = ControlCommand(kind=kind, text=text, request=request)
     append_jsonl(control_dir(workspace) / "control.jsonl", command.model_dump_json())
     return command
 
@@ -92,7 +94,9 @@ def _new_lines(path: Path, offset: int) -> tuple[list[tuple[bytes, int]], int]:
     return lines, position
 
 
-def command_positions(workspace: Path, offset: int = 0) -> tuple[list[tuple[Command, int]], int]:
+def command_positions(
+    workspace: Path, offset: int = 0
+) -> tuple[list[tuple[ControlCommand, int]], int]:
     """Commands appended since byte `offset`, each with the offset just after it, and the new
     offset (whole lines only); a torn or foreign line is skipped with a warning."""
     path = control_dir(workspace) / "control.jsonl"
@@ -100,13 +104,13 @@ def command_positions(workspace: Path, offset: int = 0) -> tuple[list[tuple[Comm
     commands = []
     for line, end in lines:
         try:
-            commands.append((Command.model_validate_json(line), end))
+            commands.append((ControlCommand.model_validate_json(line), end))
         except ValueError:
             warn_skipped(path, 0)
     return commands, offset
 
 
-def read_commands(workspace: Path, offset: int = 0) -> tuple[list[Command], int]:
+def read_commands(workspace: Path, offset: int = 0) -> tuple[list[ControlCommand], int]:
     """Commands appended since byte `offset`, and the new offset (whole lines only)."""
     commands, offset = command_positions(workspace, offset)
     return [command for command, _ in commands], offset

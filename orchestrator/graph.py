@@ -1,13 +1,14 @@
 """The researcher as a LangGraph state machine.
 
-read_log → propose → [confirm] → write_lever → validate → run_gate → record → decide, with
-decide looping back to read_log, ending on budget or a stop, and propose routing to
-request_training (an `interrupt()` for the supervisor) and on approval to train.
+check_stop → propose → [confirm_experiment] → write_lever → validate_lever → run_gate → record →
+check_stop, ending on budget or a stop; propose routes a training request to request_training
+(an `interrupt()` for the supervisor) and, on approval, to train.
 
-Nodes are plain functions over `LoopState`; everything they touch (workspace, researcher,
-models, judge) comes through a `Services` object passed in by closure, so tests build the graph
-with fakes and an `InMemorySaver`. Every side effect is idempotent or lives after the
-interrupt in its node, because a node resumed after a crash runs again from its top.
+Nodes are module-level functions over `LoopState`; everything they touch (workspace,
+researcher, models, judge) comes from the `Services` in the run's context
+(`graph.stream(..., context=LoopContext(services))`), so tests run the graph with fakes and an
+`InMemorySaver`. Every side effect is idempotent or lives after the interrupt in its node,
+because a node resumed after a crash runs again from its top.
 """
 
 from __future__ import annotations
@@ -15,34 +16,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypedDict
+from typing import Any, Literal, Protocol
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict
 
+from levers.validate import ValidationReport
 from orchestrator.researchers.base import LogView, Proposal, Researcher
-
-
-class LoopState(TypedDict, total=False):
-    control_offset: int
-    notes: list[str]
-    stop_requested: bool
-    exp_id: str
-    proposal: dict[str, Any] | None
-    proposal_error: str
-    notes_seen: list[str]
-    lever_path: str | None
-    validation: dict[str, Any] | None
-    outcome: dict[str, Any] | None
-    approved: bool | None
-    decision_note: str
-    adapter: str | None
-    commit: str
-    stop_reason: str
+from orchestrator.state import STATE_MODELS, LoopState, Outcome
 
 
 class Services(Protocol):
-    """What the graph needs from the world (implemented over runlog + levers in loop.py)."""
+    """What the graph needs from the world (implemented over runlog + levers in services.py)."""
 
     researcher: Researcher
     supervised: bool
@@ -52,12 +42,19 @@ class Services(Protocol):
     def log_view(self) -> LogView: ...
     def next_experiment_id(self) -> str: ...
     def write_lever(self, exp_id: str, proposal: Proposal) -> str | None: ...
-    def validate_lever(self, path: str) -> dict[str, Any]: ...
-    def run_gate(self, exp_id: str, proposal: Proposal) -> dict[str, Any]: ...
+    def validate_lever(self, path: str) -> ValidationReport: ...
+    def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None) -> Outcome: ...
     def record(self, state: LoopState) -> str: ...
     def record_event(self, kind: str, /, **payload: Any) -> None: ...
     def train(self, request: dict[str, Any], exp_id: str) -> str: ...
     def training_estimate(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LoopContext:
+    """The run's context: the services every node reaches through `runtime.context`."""
+
+    services: Services
 
 
 @dataclass
@@ -85,187 +82,234 @@ class Budget:
             return f"cost budget of ${self.usd:.2f} spent"
         return ""
 
-    def count(self, outcome: dict[str, Any]) -> None:
+    def count(self, outcome: Outcome) -> None:
         self.done += 1
-        self.cost_usd += float(outcome.get("cost_usd", 0.0))
+        self.cost_usd += outcome.cost_usd
 
 
-def decision_kind(decision: dict[str, Any]) -> str:
+class Answer(BaseModel):
+    """The supervisor's answer to an interrupt, as the loop resumes the graph with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approved: bool = False
+    note: str = ""
+    stop: bool = False
+    offset: int | None = None
+    command: str = ""  # the id of the control command that gave this answer
+
+
+def decision_kind(answer: Answer) -> str:
     """The event a supervisor's answer is logged as: a stop while waiting is a stop."""
-    if decision.get("stop"):
+    if answer.stop:
         return "stop"
-    return "approved" if decision.get("approved") else "denied"
+    return "approved" if answer.approved else "denied"
 
 
-def build_graph(services: Services, checkpointer: Any) -> Any:
-    """Compile the researcher graph over `services` with `checkpointer` (SQLite or in-memory)."""
+Node = Callable[[LoopState, Runtime[LoopContext]], dict[str, Any]]
 
-    def guarded(name: str, fn: Callable[[LoopState], dict[str, Any]]):
-        def node(state: LoopState) -> dict[str, Any]:
-            control = services.poll(state, name)  # pause blocks here; notes/stop come back
-            update = fn({**state, **control})
-            return {**control, **update}
 
-        return node
+def ask_supervisor(payload: dict[str, Any], state: LoopState) -> tuple[Answer, dict[str, Any]]:
+    """Interrupt for the supervisor; their answer and the state update it makes."""
+    answer = Answer.model_validate(interrupt(payload))
+    return answer, {
+        "approved": answer.approved,
+        "stop_requested": answer.stop or bool(state.get("stop_requested")),
+        # the control poll at the top of a resumed node already read past the answer and any
+        # notes sent during the wait: never move the offset back (that would repeat the notes)
+        "control_offset": max(answer.offset or 0, state.get("control_offset", 0)),
+    }
 
-    def read_log(state: LoopState) -> dict[str, Any]:
-        return {"stop_reason": services.stop_reason(state)}
 
-    def propose(state: LoopState) -> dict[str, Any]:
-        notes = list(state.get("notes") or [])
-        error = ""
-        try:
-            proposal = services.researcher.propose(services.log_view(), notes)
-        except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
-            error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
-            proposal = Proposal(hypothesis="(no proposal: researcher error)", lever_class="other")
-        return {
-            "proposal_error": error,
-            "exp_id": services.next_experiment_id(),
-            "proposal": proposal.model_dump(),
-            "notes_seen": notes,
-            "notes": [],
-            "lever_path": None,
-            "validation": None,
-            "outcome": None,
-        }
+# -- nodes ----------------------------------------------------------------------------------
+def check_stop(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Why the run ends here (a stop or a spent budget), or '' to go on."""
+    return {"stop_reason": runtime.context.services.stop_reason(state)}
 
-    def confirm(state: LoopState) -> dict[str, Any]:
-        proposal = state["proposal"] or {}
-        decision = interrupt(
-            {
-                "type": "experiment",
-                "id": state["exp_id"],
-                "hypothesis": proposal.get("hypothesis", ""),
-            }
+
+def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    services = runtime.context.services
+    notes = list(state.get("notes") or [])
+    error = ""
+    try:
+        proposal = services.researcher.propose(services.log_view(), notes)
+    except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
+        error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
+        proposal = Proposal(hypothesis="(no proposal: researcher error)", lever_class="other")
+    return {
+        "proposal_error": error,
+        "exp_id": services.next_experiment_id(),
+        "proposal": proposal,
+        "notes_seen": notes,
+        "notes": [],
+        "lever_path": None,
+        "validation": None,
+        "outcome": None,
+    }
+
+
+def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Supervised mode: the supervisor approves or denies the proposed experiment."""
+    payload = {
+        "type": "experiment",
+        "id": state["exp_id"],
+        "hypothesis": _proposal(state).hypothesis,
+    }
+    answer, update = ask_supervisor(payload, state)
+    if not answer.approved:
+        runtime.context.services.record_event(
+            decision_kind(answer), request=state["exp_id"], note=answer.note, command=answer.command
         )
-        approved = bool(decision.get("approved"))
-        if not approved:
-            services.record_event(
-                decision_kind(decision),
-                request=state["exp_id"],
-                note=decision.get("note", ""),
-                command=decision.get("command", ""),
-            )
-        return {
-            "approved": approved,
-            "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-            "control_offset": max(decision.get("offset", 0), state.get("control_offset", 0)),
-        }
+    return update
 
-    def write_lever(state: LoopState) -> dict[str, Any]:
-        proposal = Proposal.model_validate(state["proposal"])
-        return {"lever_path": services.write_lever(state["exp_id"], proposal)}
 
-    def validate(state: LoopState) -> dict[str, Any]:
-        path = state.get("lever_path")
-        if not path:
-            return {"validation": {"ok": True, "stage": "none", "message": "no lever code"}}
-        report = services.validate_lever(path)
-        proposal = Proposal.model_validate(state["proposal"])
-        if not report["ok"] and proposal.lever_code:
-            repaired = services.researcher.repair(proposal, report["message"])
-            if repaired is not None and repaired.lever_code:
-                repaired = repaired.model_copy(update={"lever_filename": proposal.lever_filename})
-                path = services.write_lever(state["exp_id"], repaired)
-                report = {**services.validate_lever(path or ""), "repaired": True}
-                return {"validation": report, "lever_path": path, "proposal": repaired.model_dump()}
+def write_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    proposal = _proposal(state)
+    return {"lever_path": runtime.context.services.write_lever(state["exp_id"], proposal)}
+
+
+def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Validate the written lever module; a failure gets the researcher's one repair."""
+    services = runtime.context.services
+    path, proposal = state.get("lever_path"), _proposal(state)
+    if not path:
+        return {"validation": None}
+    report = services.validate_lever(path)
+    if report.ok or not proposal.lever_code:
         return {"validation": report}
+    repaired = services.researcher.repair(proposal, report.message)
+    if repaired is None or not repaired.lever_code:
+        return {"validation": report}
+    repaired = repaired.model_copy(update={"lever_filename": proposal.lever_filename})
+    path = services.write_lever(state["exp_id"], repaired)
+    report = services.validate_lever(path or "")
+    return {"validation": report, "lever_path": path, "proposal": repaired}
 
-    def run_gate(state: LoopState) -> dict[str, Any]:
-        if state.get("proposal_error"):
-            return {
-                "outcome": {"status": "failed", "failure": state["proposal_error"], "gates": []}
-            }
-        validation = state.get("validation") or {}
-        if not validation.get("ok", True):
-            outcome = {
-                "status": "failed",
-                "failure": f"lever validation failed at "
-                f"{validation.get('stage')}: {validation.get('message')}",
-                "gates": [],
-            }
-            return {"outcome": outcome}
-        proposal = Proposal.model_validate(state["proposal"])
-        return {"outcome": services.run_gate(state["exp_id"], proposal)}
 
-    def record(state: LoopState) -> dict[str, Any]:
-        return {"commit": services.record(state)}
+def run_gate(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Evaluate the proposed agent on the gates, unless the proposal or its lever failed."""
+    if state.get("proposal_error"):
+        return {"outcome": Outcome.failed(state["proposal_error"])}
+    validation = state.get("validation")
+    if validation is not None and not validation.ok:
+        why = f"lever validation failed at {validation.stage}: {validation.message}"
+        return {"outcome": Outcome.failed(why)}
+    services = runtime.context.services
+    outcome = services.run_gate(state["exp_id"], _proposal(state), state.get("lever_path"))
+    return {"outcome": outcome}
 
-    def decide(state: LoopState) -> dict[str, Any]:
-        return {"stop_reason": services.stop_reason(state)}
 
-    def request_training(state: LoopState) -> dict[str, Any]:
-        proposal = state["proposal"] or {}
-        request = dict(proposal.get("training_request") or {})
-        payload = {
-            **request,
-            "type": "training",
-            "id": state["exp_id"],
-            **services.training_estimate(request),
-        }
-        decision = interrupt(payload)
-        approved = bool(decision.get("approved"))
-        services.record_event(
-            decision_kind(decision),
-            request=state["exp_id"],
-            note=decision.get("note", ""),
-            training=request,
-            command=decision.get("command", ""),
-        )
-        return {
-            "approved": approved,
-            "decision_note": decision.get("note", ""),
-            "stop_requested": bool(decision.get("stop") or state.get("stop_requested")),
-            "control_offset": max(decision.get("offset", 0), state.get("control_offset", 0)),
-        }
+def record(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    return {"commit": runtime.context.services.record(state)}
 
-    def train(state: LoopState) -> dict[str, Any]:
-        request = (state["proposal"] or {}).get("training_request") or {}
-        return {"adapter": services.train(request, state["exp_id"])}
 
-    def after_read_log(state: LoopState) -> str:
-        return "end" if state.get("stop_reason") else "propose"
-
-    def after_propose(state: LoopState) -> str:
-        if (state.get("proposal") or {}).get("training_request"):
-            return "request_training"
-        return "confirm" if services.supervised else "write_lever"
-
-    def after_confirm(state: LoopState) -> str:
-        return "write_lever" if state.get("approved") else "read_log"
-
-    def after_decide(state: LoopState) -> str:
-        return "end" if state.get("stop_reason") else "read_log"
-
-    def after_request(state: LoopState) -> str:
-        return "train" if state.get("approved") else "read_log"
-
-    graph = StateGraph(LoopState)
-    for name, fn in [
-        ("read_log", read_log),
-        ("propose", propose),
-        ("confirm", confirm),
-        ("write_lever", write_lever),
-        ("validate", validate),
-        ("run_gate", run_gate),
-        ("record", record),
-        ("decide", decide),
-        ("request_training", request_training),
-        ("train", train),
-    ]:
-        graph.add_node(name, guarded(name, fn))
-    graph.add_edge(START, "read_log")
-    graph.add_conditional_edges("read_log", after_read_log, {"end": END, "propose": "propose"})
-    graph.add_conditional_edges(
-        "propose", after_propose, ["request_training", "confirm", "write_lever"]
+def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Ask the supervisor to approve the researcher's training request (with an estimate)."""
+    services = runtime.context.services
+    request = _training_request(state)
+    payload = {
+        **request,
+        "type": "training",
+        "id": state["exp_id"],
+        **services.training_estimate(request),
+    }
+    answer, update = ask_supervisor(payload, state)
+    services.record_event(
+        decision_kind(answer),
+        request=state["exp_id"],
+        note=answer.note,
+        training=request,
+        command=answer.command,
     )
-    graph.add_conditional_edges("confirm", after_confirm, ["write_lever", "read_log"])
-    graph.add_edge("write_lever", "validate")
-    graph.add_edge("validate", "run_gate")
+    return {**update, "decision_note": answer.note}
+
+
+def train(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    return {"adapter": runtime.context.services.train(_training_request(state), state["exp_id"])}
+
+
+def _proposal(state: LoopState) -> Proposal:
+    """The experiment's proposal (propose always leaves one before the nodes that read it)."""
+    proposal = state.get("proposal")
+    if proposal is None:
+        raise RuntimeError(f"experiment {state.get('exp_id', '?')}: no proposal in the state")
+    return proposal
+
+
+def _training_request(state: LoopState) -> dict[str, Any]:
+    request = _proposal(state).training_request
+    return request.model_dump() if request else {}
+
+
+# -- routers --------------------------------------------------------------------------------
+def after_check_stop(state: LoopState) -> Literal["propose", "__end__"]:
+    return END if state.get("stop_reason") else "propose"
+
+
+def after_propose(
+    state: LoopState, runtime: Runtime[LoopContext]
+) -> Literal["request_training", "confirm_experiment", "write_lever"]:
+    if _proposal(state).training_request:
+        return "request_training"
+    return "confirm_experiment" if runtime.context.services.supervised else "write_lever"
+
+
+def after_confirm(state: LoopState) -> Literal["write_lever", "check_stop"]:
+    return "write_lever" if state.get("approved") else "check_stop"
+
+
+def after_request(state: LoopState) -> Literal["train", "check_stop"]:
+    return "train" if state.get("approved") else "check_stop"
+
+
+def polled(name: str, fn: Node) -> Node:
+    """`fn` run after the control channel is polled (a pause blocks; notes and stop come in)."""
+
+    def node(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+        control = runtime.context.services.poll(state, name)
+        update = fn({**state, **control}, runtime)  # type: ignore[typeddict-item]
+        return {**control, **update}
+
+    node.__name__ = name
+    return node
+
+
+NODES: dict[str, Node] = {
+    fn.__name__: fn
+    for fn in (
+        check_stop,
+        propose,
+        confirm_experiment,
+        write_lever,
+        validate_lever,
+        run_gate,
+        record,
+        request_training,
+        train,
+    )
+}
+
+
+def checkpoint_serializer() -> JsonPlusSerializer:
+    """The checkpointer's serializer, allowed to load back exactly the state's model classes."""
+    return JsonPlusSerializer(
+        allowed_msgpack_modules=[(cls.__module__, cls.__name__) for cls in STATE_MODELS]
+    )
+
+
+def build_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
+    """Compile the researcher graph with `checkpointer`; run it with `context=LoopContext(...)`."""
+    graph = StateGraph(LoopState, context_schema=LoopContext)
+    for name, fn in NODES.items():
+        graph.add_node(name, polled(name, fn))
+    graph.add_edge(START, "check_stop")
+    graph.add_conditional_edges("check_stop", after_check_stop)
+    graph.add_conditional_edges("propose", after_propose)
+    graph.add_conditional_edges("confirm_experiment", after_confirm)
+    graph.add_edge("write_lever", "validate_lever")
+    graph.add_edge("validate_lever", "run_gate")
     graph.add_edge("run_gate", "record")
-    graph.add_edge("record", "decide")
-    graph.add_conditional_edges("decide", after_decide, {"end": END, "read_log": "read_log"})
-    graph.add_conditional_edges("request_training", after_request, ["train", "read_log"])
-    graph.add_edge("train", "read_log")
+    graph.add_edge("record", "check_stop")
+    graph.add_conditional_edges("request_training", after_request)
+    graph.add_edge("train", "check_stop")
     return graph.compile(checkpointer=checkpointer)

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
+from models import AutoresearchError
 from orchestrator import control
-from orchestrator.graph import Budget, build_graph
-from orchestrator.recovery import CHECKPOINTS, StateFileError
+from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
+from orchestrator.recovery import CHECKPOINTS, RESET_HINT, StateFileError
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import Researcher
 from orchestrator.services import WorkspaceServices
+from orchestrator.state import GRAPH_VERSION
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
@@ -43,7 +45,7 @@ class LoopSummary:
 
 def _checkpointer(ws: Workspace) -> SqliteSaver:
     conn = sqlite3.connect(ws.state_dir / CHECKPOINTS, check_same_thread=False)
-    return SqliteSaver(conn)
+    return SqliteSaver(conn, serde=checkpoint_serializer())
 
 
 def _decided_by(services: WorkspaceServices) -> dict[str, str]:
@@ -66,7 +68,7 @@ def _announce(services: WorkspaceServices, request: dict[str, Any]) -> None:
     services.emit("approval_request", request=request, text=request.get("rationale", ""))
     services.publish_status(
         "waiting_for_approval",
-        node="request_training" if request.get("type") == "training" else "confirm",
+        node="request_training" if request.get("type") == "training" else "confirm_experiment",
         pending_request=request,
         experiment=request.get("id", ""),
     )
@@ -116,7 +118,7 @@ def _decision(
     approved: bool,
     note: str,
     offset: int,
-    command: control.Command,
+    command: control.ControlCommand,
     stop: bool = False,
 ) -> dict[str, Any]:
     return {
@@ -138,13 +140,26 @@ def _settle(request: dict[str, Any], policy: OnRequest, offset: int) -> dict[str
     }
 
 
-def _start_value(snapshot: Any, root: Path) -> Any:
-    """None to resume an unfinished run; else a fresh start from the applied control position."""
+def _start_value(snapshot: StateSnapshot, ws: Workspace) -> Any:
+    """None to resume an unfinished run (tasks pending, or done but not yet folded into a
+    checkpoint), else a fresh start's input, reading commands from the later of the checkpoint's
+    offset and the applied position (a lost checkpoint never replays old commands); a run left
+    by an earlier graph version is refused."""
+    values = snapshot.values or {}
+    if snapshot.tasks and values.get("graph_version") != GRAPH_VERSION:
+        raise AutoresearchError(
+            f"{ws.state_dir / CHECKPOINTS}: an unfinished run left by an earlier version of "
+            f"autoresearch cannot be resumed; {RESET_HINT}"
+        )
     if snapshot.tasks:
         return None
-    offset = (snapshot.values or {}).get("control_offset", 0)
-    offset = max(offset, control.applied_position(root))
-    return {"stop_requested": False, "control_offset": offset, "stop_reason": ""}
+    offset = max(values.get("control_offset", 0), control.applied_position(ws.main_root))
+    return {
+        "graph_version": GRAPH_VERSION,
+        "stop_requested": False,
+        "control_offset": offset,
+        "stop_reason": "",
+    }
 
 
 def run_loop(
@@ -211,12 +226,7 @@ def run_loop(
             )
             saver.conn.close()
     new = [ws.record(i) for i in ws.record_ids() if i not in before]
-    dashboard = None
-    if new:
-        from runlog.report import write_dashboard
-
-        dashboard = write_dashboard(ws)
-    return LoopSummary(new, stop_reason, time.time() - started, dashboard, waiting)
+    return LoopSummary(new, stop_reason, time.time() - started, services.dashboard, waiting)
 
 
 def _drive(
@@ -227,11 +237,14 @@ def _drive(
     on_request: OnRequest,
 ) -> tuple[dict[str, Any] | None, str]:
     """Stream the graph, answering its interrupts; (the request left waiting, stop reason)."""
-    graph = build_graph(services, saver)
+    graph = build_graph(saver)
+    context = LoopContext(services)
     config = {"configurable": {"thread_id": THREAD}}
-    value = _start_value(graph.get_state(config), services.root)
+    value = _start_value(graph.get_state(config), services.ws)
     while True:
-        for _ in graph.stream(value, config, stream_mode="updates", durability="sync"):
+        for _ in graph.stream(
+            value, config, context=context, stream_mode="updates", durability="sync"
+        ):
             pass
         snapshot = graph.get_state(config)
         if not snapshot.interrupts:

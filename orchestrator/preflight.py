@@ -12,7 +12,8 @@ import os
 
 from models import AutoresearchError
 from models.registry import available_models, backends, get_model, parse_spec
-from runlog.workspace import CONFIG_NAME, Workspace
+from runlog.settings import CONFIG_NAME
+from runlog.workspace import Workspace
 
 OFFLINE_JUDGES = ("embedding", "offline")
 KEY_ENV = {"anthropic": "ANTHROPIC_API_KEY"}

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from models import AutoresearchError
-from runlog.workspace import Workspace, find_root
+from runlog.settings import find_root
+from runlog.workspace import Workspace
 
 CHECKPOINTS = "checkpoints.sqlite"
 RESETTABLE = (CHECKPOINTS, f"{CHECKPOINTS}-wal", f"{CHECKPOINTS}-shm", "commit.json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,14 @@ from typing import Any
 
 from levers.adapters import adapter_store
 from levers.config import AgentConfig, dump_agent, load_agent
+from levers.lever import EXPERIMENT_CLASSES
 from levers.registry import lever_classes
-from levers.validate import validate_lever
+from levers.validate import ValidationReport, validate_lever
 from models import AutoresearchError
+from models.files import atomic_write_text
 from orchestrator import control
-from orchestrator.graph import Budget, LoopState
+from orchestrator.change import describe_change
+from orchestrator.graph import Budget
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
@@ -30,10 +34,11 @@ from orchestrator.researchers.base import (
     Researcher,
     apply_patch,
 )
+from orchestrator.state import LoopState, Outcome
 from ruler.records import GateResult
 from runlog.evaluate import EvalResult, evaluate_workspace
-from runlog.files import atomic_write_text
-from runlog.records import ExperimentRecord, OutputRow
+from runlog.records import ExperimentRecord
+from runlog.report import write_dashboard
 from runlog.workspace import Workspace
 
 
@@ -94,6 +99,7 @@ class WorkspaceServices:
     on_progress: Callable[[str, dict[str, Any]], None] | None = None
     poll_seconds: float = 0.5
     node_seconds: dict[str, float] = field(default_factory=dict)
+    dashboard: Path | None = None  # rewritten after every recorded experiment
     _node: tuple[str, float] | None = None
 
     @property
@@ -217,8 +223,14 @@ class WorkspaceServices:
     def _agent_on_disk(self) -> dict[str, Any]:
         return load_agent(self.ws.agent_path).model_dump()
 
+    def _parent_config(self) -> dict[str, Any]:
+        """The best's agent, or agent.toml as written (its lever modules are not imported: one
+        of them may be the broken module that failed the experiment being described)."""
+        best = self.ws.current_best()
+        return best.record.agent if best else tomllib.loads(self.ws.agent_path.read_text())
+
     def _adapters(self) -> list[dict[str, Any]]:
-        from levers.training.store import list_adapters
+        from levers.adapters import list_adapters
 
         return [
             {"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
@@ -240,9 +252,8 @@ class WorkspaceServices:
         atomic_write_text(path, proposal.lever_code)
         return str(path)
 
-    def validate_lever(self, path: str) -> dict[str, Any]:
-        report = validate_lever(Path(path))
-        return {"ok": report.ok, "stage": report.stage, "message": report.message}
+    def validate_lever(self, path: str) -> ValidationReport:
+        return validate_lever(Path(path))
 
     def _progress(self, exp_id: str, gate: str) -> Callable[[str, int, int], None]:
         def progress(stage: str, done: int, total: int) -> None:
@@ -269,12 +280,12 @@ class WorkspaceServices:
             progress=self._progress(exp_id, gate),
         )
 
-    def run_gate(self, exp_id: str, proposal: Proposal) -> dict[str, Any]:
+    def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None = None) -> Outcome:
         started = time.perf_counter()
         best = self.ws.current_best()
-        agent = apply_patch(
-            best.record.agent if best else self._agent_on_disk(), proposal.agent_patch
-        )
+        parent = best.record.agent if best else self._agent_on_disk()
+        agent = apply_patch(parent, proposal.agent_patch)
+        method = describe_change(parent, agent, lever_path)
         try:
             atomic_write_text(self.ws.agent_path, dump_agent(AgentConfig.model_validate(agent)))
             config = load_agent(self.ws.agent_path)  # loads agent/levers/*.py, checks params
@@ -286,129 +297,116 @@ class WorkspaceServices:
                 baseline = _gate(best.record if best else None, confirm)
                 runs.append(self._evaluate(exp_id, confirm, baseline))
         except (AutoresearchError, ValueError) as exc:
-            return {
-                "status": "failed",
-                "failure": _one_line(exc),
-                "gates": [],
-                "agent": agent,
-                "seconds": time.perf_counter() - started,
-            }
+            return Outcome.failed(
+                _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started
+            )
         broken = every_case_failed(runs)
         if broken:  # nothing was measured: failed, never kept (a baseline included)
-            return {
-                "status": "failed",
-                "failure": broken,
-                "gates": [],
-                "agent": config.model_dump(mode="json"),
-                "outputs": [o.model_dump(mode="json") for o in runs[-1].outputs()],
-                "seconds": time.perf_counter() - started,
-            }
+            return Outcome.failed(
+                broken,
+                method=method,
+                agent=config.model_dump(mode="json"),
+                outputs=runs[-1].outputs(),
+                seconds=time.perf_counter() - started,
+            )
         # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
         full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
-        adapter = next(
-            (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
-        )
         status, why = decide(
             dev.result, full, baseline=best is None, policy=keep.policy, min_delta=keep.min_delta
         )
-        last = runs[-1]
-        judge_cost = sum(r.result.judge_cost_usd for r in runs)
-        # cached cases cost nothing again: price only what this experiment generated
-        model_cost = sum(
-            n.cost_usd
-            for r in runs
-            for run in r.runs
-            if run.case_id not in r.extra.get("cached", ())
-            for n in run.trace
+        adapter = next(
+            (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"), None
         )
-        return {
-            "status": status,
-            "decision": why,
-            "failure": "",
-            "agent": config.model_dump(mode="json"),
-            "gates": [r.result.model_dump(mode="json") for r in runs],
-            "outputs": [o.model_dump(mode="json") for o in last.outputs()],
-            "trace": self._training_trace(adapter)
-            + [n.model_dump(mode="json") for n in last.trace],
-            "cost_usd": judge_cost + model_cost,
+        last = runs[-1]
+        return Outcome(
+            status=status,  # type: ignore[arg-type]
+            decision=why,
+            method=method,
+            agent=config.model_dump(mode="json"),
+            gates=[r.result for r in runs],
+            outputs=last.outputs(),
+            trace=self._training_trace(adapter) + [n.model_dump(mode="json") for n in last.trace],
+            cost_usd=_cost(runs),
             # the pipeline's wall time (cached cases cost none): evaluation minus judging
-            "model_seconds": sum(max(0.0, r.seconds - r.result.judge_seconds) for r in runs),
-            "judge_seconds": sum(r.result.judge_seconds for r in runs),
-            "model_calls": sum(r.model_calls for r in runs),
-            "model_ids": {"candidate": config.model, "judge": last.result.judge_id},
-            "adapter_hash": next(
-                (s.params.get("adapter") for s in config.enabled_levers() if s.name == "adapter"),
-                None,
-            ),
-            "seconds": time.perf_counter() - started,
-        }
-
-    def _adapter_hash(self, ref: str | None) -> str | None:
-        from levers.training.store import load_record
-
-        return load_record(adapter_store(self.root), ref).hash if ref else None
+            model_seconds=sum(max(0.0, r.seconds - r.result.judge_seconds) for r in runs),
+            judge_seconds=sum(r.result.judge_seconds for r in runs),
+            model_ids={"candidate": config.model, "judge": last.result.judge_id},
+            adapter_hash=adapter,
+            seconds=time.perf_counter() - started,
+        )
 
     def _training_trace(self, ref: str | None) -> list[dict[str, Any]]:
         """The adapter's (dev-time) training as the first node of the process diagram."""
         if not ref:
             return []
-        from levers.training.store import load_record
+        from levers.adapters import load_record
         from levers.training.track import training_node
 
         record = load_record(adapter_store(self.root), ref)
         return [training_node(record).model_dump(mode="json")]
 
-    def record(self, state: LoopState) -> str:
-        proposal = Proposal.model_validate(state["proposal"])
-        outcome = state.get("outcome") or {}
+    def _lever_class(self, proposal: Proposal, outcome: Outcome) -> str:
+        """The record's class: the proposal's, an adapter's by its training kind, else other."""
         lever_class = proposal.lever_class
-        if lever_class == "adapter" and outcome.get("adapter_hash"):
+        if lever_class == "adapter" and outcome.adapter_hash:
             kind = next(
-                (
-                    a["kind"]
-                    for a in self._adapters()
-                    if a["hash"].startswith(outcome["adapter_hash"])
-                ),
+                (a["kind"] for a in self._adapters() if a["hash"].startswith(outcome.adapter_hash)),
                 "sft",
             )
             lever_class = f"adapter-{kind}"
+        return lever_class if lever_class in EXPERIMENT_CLASSES else "other"
+
+    def _method(self, state: LoopState, proposal: Proposal, outcome: Outcome) -> str:
+        """The actual change (an experiment that failed before its gates never changes the best,
+        so the change is computed against the best now), then the researcher's own words."""
+        change = outcome.method or describe_change(
+            parent := self._parent_config(),
+            apply_patch(parent, proposal.agent_patch),
+            state.get("lever_path"),
+        )
+        return "\n".join(part for part in (change, proposal.method.strip()) if part)
+
+    def record(self, state: LoopState) -> str:
+        """Commit the experiment, count it against the budget, and rewrite the dashboard."""
+        proposal, outcome = state["proposal"], state["outcome"]
+        if proposal is None or outcome is None:
+            raise AutoresearchError("record reached without a proposal and its outcome")
         timing = {
             **self.node_seconds,
-            "model": outcome.get("model_seconds", 0.0),
-            "judge": outcome.get("judge_seconds", 0.0),
+            "model": outcome.model_seconds,
+            "judge": outcome.judge_seconds,
         }
         record = ExperimentRecord(
             id=state["exp_id"],
             hypothesis=proposal.hypothesis,
-            method=proposal.method,
-            lever_class=lever_class if lever_class in _LEVER_CLASSES else "other",
-            agent=outcome.get("agent") or {},
-            gates=[GateResult.model_validate(g) for g in outcome.get("gates", [])],
-            trace=outcome.get("trace", []),
-            cost_usd=float(outcome.get("cost_usd", 0.0)),
-            wall_seconds=float(outcome.get("seconds", 0.0)),
+            method=self._method(state, proposal, outcome),
+            lever_class=self._lever_class(proposal, outcome),  # type: ignore[arg-type]
+            agent=outcome.agent,
+            gates=outcome.gates,
+            trace=outcome.trace,
+            cost_usd=outcome.cost_usd,
+            wall_seconds=outcome.seconds,
             node_seconds={k: round(v, 3) for k, v in timing.items()},
-            status=outcome.get("status", "failed"),
-            failure=outcome.get("failure", ""),
-            decision=outcome.get("decision", ""),
+            status=outcome.status,
+            failure=outcome.failure,
+            decision=outcome.decision,
             notes_seen=list(state.get("notes_seen") or []),
-            model_ids=outcome.get("model_ids", {}),
+            model_ids=outcome.model_ids,
             ruler_hash=self.ws.config.ruler.lock_hash,
-            adapter_hash=outcome.get("adapter_hash"),
+            adapter_hash=outcome.adapter_hash,
         )
-        outputs = [OutputRow.model_validate(o) for o in outcome.get("outputs", [])]
-        info = self.ws.commit_experiment(record, outputs)
+        info = self.ws.commit_experiment(record, outcome.outputs)
         if info.created:  # a record node re-run after a crash does not count twice
             self.budget.count(outcome)
         self.node_seconds = {}
-        quality = record.quality
+        self.dashboard = write_dashboard(self.ws)
         self.emit(
             "experiment",
             experiment=record.id,
             status=record.status,
             lever_class=record.lever_class,
             hypothesis=record.hypothesis,
-            quality=quality,
+            quality=record.quality,
             commit=info.commit,
         )
         return info.commit
@@ -494,7 +492,17 @@ class WorkspaceServices:
         return adapter.hash
 
 
-_LEVER_CLASSES = set(ExperimentRecord.model_fields["lever_class"].annotation.__args__)  # type: ignore[union-attr]
+def _cost(runs: list[EvalResult]) -> float:
+    """Judging plus the model calls this experiment generated (cached cases cost nothing)."""
+    judge = sum(r.result.judge_cost_usd for r in runs)
+    model = sum(
+        n.cost_usd
+        for r in runs
+        for run in r.runs
+        if run.case_id not in r.extra.get("cached", ())
+        for n in run.trace
+    )
+    return judge + model
 
 
 def _one_line(exc: Exception) -> str:

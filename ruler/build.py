@@ -4,14 +4,13 @@ rubric and judge prompts. `freeze` (ruler.lock.write_lock) then hash-locks the d
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from models.base import AutoresearchError, ChatModel, GenerationOptions, Message
+from models.files import atomic_write_text
 from ruler.loader import ruler_dir
 from ruler.plan import QUESTION_COUNT, parse_plan
 from ruler.records import Case
@@ -107,13 +106,6 @@ def default_splits(ids: list[str]) -> dict[str, list[str]]:
     return {f"dev-{k}": dev, f"full-{len(ids)}": list(ids)}
 
 
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def build_ruler(
     tasks_file: Path,
     model: ChatModel,
@@ -134,9 +126,11 @@ def build_ruler(
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "rubric.toml", out / "rubric.toml")
     shutil.copytree(source / "prompts", out / "prompts", dirs_exist_ok=True)
-    _write(out / "splits.json", json.dumps(default_splits([c.id for c in cases]), indent=2) + "\n")
+    atomic_write_text(
+        out / "splits.json", json.dumps(default_splits([c.id for c in cases]), indent=2) + "\n"
+    )
     lines = [c.model_dump_json(exclude_defaults=False) for c in cases]
-    _write(out / "cases.jsonl", "\n".join(lines) + "\n")
+    atomic_write_text(out / "cases.jsonl", "\n".join(lines) + "\n")
     return cases
 
 

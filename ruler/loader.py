@@ -77,6 +77,10 @@ class Ruler:
             raise RulerError(f"{path}: missing judge prompt template")
         return path.read_text(encoding="utf-8")
 
+    def splits_of(self, case_id: str) -> list[str]:
+        """The gates (splits) a case belongs to, in the order splits.json lists them."""
+        return [gate for gate, ids in self.splits.items() if case_id in ids]
+
     def gate_cases(self, gate: str) -> list[Case]:
         if gate not in self.splits:
             raise RulerError(

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from models.base import AutoresearchError
+from models.files import atomic_write_text
 
 QUALITY_FORMULA_VERSION = 1
 LOCK_NAME = "ruler.lock"
@@ -67,10 +66,7 @@ def write_lock(ruler_dir: Path) -> str:
     """Freeze a ruler directory: write its `ruler.lock` atomically; returns the ruler hash."""
     lock = compute_lock(ruler_dir)
     text = json.dumps(lock, indent=2, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=ruler_dir, prefix=".ruler.lock.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, ruler_dir / LOCK_NAME)
+    atomic_write_text(ruler_dir / LOCK_NAME, text)
     return lock["hash"]
 
 

@@ -4,6 +4,7 @@ The bisection runs in a temporary `git worktree` (the user's tree and HEAD are u
 first-parent line from GOOD to BAD, i.e. main's line of kept experiments. Each step runs
 `autoresearch eval --check EXPR`, whose exit code is what bisect wants (0 good, 1 bad,
 125 skip); the worktree shares `.autoresearch/`, so the output and verdict caches serve it.
+`git bisect run`'s output is read as it comes, so a `progress` callback hears of each step.
 
 The same by hand, in a clean checkout or your own worktree:
 
@@ -14,11 +15,14 @@ The same by hand, in a clean checkout or your own worktree:
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,14 @@ from runlog.evaluate import resolve_ref
 from runlog.gitstore import parse_trailers
 from runlog.records import ExperimentRecord, experiment_id
 from runlog.workspace import Workspace, WorkspaceError
+
+BisectProgress = Callable[[int, int, str], None]
+"""`progress(step, estimated_steps, commit)`, called as bisect starts testing `commit`."""
+
+_STEPS_LEFT = re.compile(
+    r"^Bisecting: \d+ revisions? left to test after this \(roughly (\d+) steps?\)"
+)
+_CHECKED_OUT = re.compile(r"^\[([0-9a-f]{40})\] ")
 
 
 @dataclass
@@ -73,8 +85,12 @@ def bisect(
     gate: str | None = None,
     judge: str | None = None,
     model: str | None = None,
+    progress: BisectProgress | None = None,
 ) -> BisectResult:
-    """Run `git bisect run` between two refs in a temporary worktree; name the first bad one."""
+    """Run `git bisect run` between two refs in a temporary worktree; name the first bad one.
+
+    `progress(step, estimated_steps, commit)` is called before each step's check runs; the
+    estimate is the steps so far plus git's "roughly N steps" left, so it may grow by one."""
     parse_check(check)
     good_sha, bad_sha = resolve_ref(ws, good), resolve_ref(ws, bad)
     if good_sha == bad_sha:
@@ -90,7 +106,8 @@ def bisect(
     try:
         with ws.repo() as repo:
             repo.git.worktree("add", "--detach", str(worktree), bad_sha)
-        log = _run_bisect(worktree, good_sha, bad_sha, eval_command(check, gate, judge, model))
+        cmd = eval_command(check, gate, judge, model)
+        log = _run_bisect(worktree, good_sha, bad_sha, cmd, progress)
         first_bad = _first_bad(log)
     finally:
         with ws.repo() as repo:
@@ -100,18 +117,62 @@ def bisect(
     return _describe(ws, BisectResult(good, bad, check, first_bad, log=log))
 
 
-def _run_bisect(worktree: Path, good: str, bad: str, cmd: list[str]) -> str:
+def _run_bisect(
+    worktree: Path, good: str, bad: str, cmd: list[str], progress: BisectProgress | None
+) -> str:
     from git import Repo
 
     with Repo(worktree) as tree:
-        tree.git.bisect("start", "--first-parent", bad, good)
+        started = tree.git.bisect("start", "--first-parent", bad, good)
         try:
-            status, out, err = tree.git.bisect(
-                "run", *cmd, with_extended_output=True, with_exceptions=False
-            )
-            return f"$ git bisect run autoresearch {shlex.join(cmd[3:])}\n{out}\n{err}".strip()
+            steps = _Steps(progress, program=cmd[0])
+            steps.read(started)
+            out = _stream_bisect_run(worktree, cmd, steps)
+            return f"$ git bisect run autoresearch {shlex.join(cmd[3:])}\n{out}".strip()
         finally:
             tree.git.bisect("reset")
+
+
+def _stream_bisect_run(worktree: Path, cmd: list[str], steps: _Steps) -> str:
+    """`git bisect run CMD` in the worktree, its output read line by line as it comes."""
+    env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C"}  # git's messages are parsed
+    with subprocess.Popen(
+        ["git", "bisect", "run", *cmd],
+        cwd=worktree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as run:
+        assert run.stdout is not None
+        lines = []
+        for line in run.stdout:
+            lines.append(line)
+            steps.read(line)
+    return "".join(lines)
+
+
+class _Steps:
+    """Follows `git bisect` output: each "running PROGRAM …" line starts a step on the commit
+    last checked out; "roughly N steps" says how many are left after it."""
+
+    def __init__(self, progress: BisectProgress | None, program: str) -> None:
+        self.progress = progress
+        self.program = program
+        self.step = 0
+        self.left = 0
+        self.commit = ""
+
+    def read(self, output: str) -> None:
+        for line in output.splitlines():
+            if match := _STEPS_LEFT.match(line):
+                self.left = int(match.group(1))
+            elif match := _CHECKED_OUT.match(line):
+                self.commit = match.group(1)
+            elif line.startswith("running ") and self.program in line:
+                self.step += 1
+                if self.progress is not None:
+                    self.progress(self.step, self.step + self.left, self.commit)
 
 
 def _first_bad(log: str) -> str | None:

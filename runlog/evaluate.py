@@ -16,14 +16,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from levers.config import AgentConfig, load_agent
+from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, load_agent
 from levers.runner import CandidateRun, run_agent
 from levers.trace import TraceNode
+from ruler.cache import VerdictCache
+from ruler.gates import evaluate as evaluate_gate
+from ruler.judges import get_judge
+from ruler.loader import Ruler, load_ruler
 from ruler.records import GateResult, JudgeMode
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
-from runlog.records import OutputRow
-from runlog.workspace import Workspace, WorkspaceError
+from runlog.folder import WorkspaceFolder
+from runlog.records import OutputRow, experiment_id
+from runlog.settings import WorkspaceError
+from runlog.workspace import Workspace
 
 __all__ = [
     "CheckError",
@@ -83,12 +89,10 @@ class EvalResult:
         return check_expression(expr, self.result)
 
 
-def _judge(judge: Any, ruler: Any = None):
+def resolve_judge(judge: Any, ruler: Any = None):
     """A judge from its spec ("embedding", a model spec), or a Judge object as it is."""
     if not isinstance(judge, str):
         return judge
-    from ruler.judges import get_judge
-
     return get_judge(judge, ruler=ruler)
 
 
@@ -112,9 +116,6 @@ def evaluate_config(
     progress: Progress | None = None,
 ) -> EvalResult:
     """Run `config` on the gate's cases (through `cache` when `tree_hash` is given) and judge."""
-    from ruler.gates import evaluate as evaluate_gate
-    from ruler.loader import load_ruler
-
     started = time.perf_counter()
     loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
     ruler_hash = loaded.verify()
@@ -145,7 +146,7 @@ def evaluate_config(
     result = evaluate_gate(
         {r.case_id: r.text for r in runs},
         gate,
-        _judge(judge, loaded),
+        resolve_judge(judge, loaded),
         mode,
         ruler=loaded,
         baseline=baseline,
@@ -181,8 +182,6 @@ def agent_tree_hash(ws: Workspace, ref: str | None = None) -> str:
 
 def resolve_ref(ws: Workspace, ref: str) -> str:
     """A commit sha for REF; `exp007`, `7` and `007` mean the tag `exp/007`."""
-    from runlog.records import experiment_id
-
     candidates = [ref]
     with contextlib.suppress(ValueError):
         candidates.append(f"exp/{experiment_id(ref)}")
@@ -208,9 +207,8 @@ def materialize_agent(ws: Workspace, ref: str, dest: Path) -> Path:
     return dest / "agent"
 
 
-def _verdict_cache(ws: Workspace):
-    from ruler.cache import VerdictCache
-
+def workspace_verdict_cache(ws: WorkspaceFolder) -> VerdictCache:
+    """The workspace's verdict cache (shared by its worktrees)."""
     return VerdictCache(ws.cache_dir / "verdicts.sqlite")
 
 
@@ -221,12 +219,14 @@ def workspace_caches(ws: Workspace | None) -> dict[str, Any]:
         return {"cache": None, "verdict_cache": None, "workspace": None}
     return {
         "cache": OutputCache(ws.cache_dir / "outputs.sqlite"),
-        "verdict_cache": _verdict_cache(ws),
+        "verdict_cache": workspace_verdict_cache(ws),
         "workspace": ws.main_root,
     }
 
 
-def _check_pinned_ruler(ws: Workspace, ruler: Any) -> None:
+def workspace_ruler(ws: WorkspaceFolder) -> Ruler:
+    """The workspace's ruler, refused when it changed since the workspace pinned its hash."""
+    ruler = load_ruler(ws.config.ruler.name)
     pinned = ws.config.ruler.lock_hash
     if ruler.verify() != pinned:
         raise WorkspaceError(
@@ -234,6 +234,7 @@ def _check_pinned_ruler(ws: Workspace, ruler: Any) -> None:
             f"workspace pinned it ({pinned[:12]}, now {ruler.lock_hash[:12]}); results would not "
             "compare; use a new workspace for the new ruler"
         )
+    return ruler
 
 
 def evaluate_workspace(
@@ -253,14 +254,11 @@ def evaluate_workspace(
     With `compare_best`, a result on the same gate, mode and judge as the current best carries a
     paired comparison against it (so `--check "delta>0"` works).
     """
-    from ruler.loader import load_ruler
-
-    loaded = load_ruler(ws.config.ruler.name)
-    _check_pinned_ruler(ws, loaded)
+    loaded = workspace_ruler(ws)
     gate, mode = gate or ws.config.keep.gate, mode or ws.config.judge.mode
-    judge = _judge(judge or ws.config.judge.spec, loaded)
+    judge = resolve_judge(judge or ws.config.judge.spec, loaded)
     if baseline is None and compare_best:
-        baseline = _comparable_best(ws, gate, mode, judge.judge_id)
+        baseline = comparable_best(ws, gate, mode, judge.judge_id)
     with tempfile.TemporaryDirectory(prefix="autoresearch-agent-") as tmp:
         agent_dir = materialize_agent(ws, ref, Path(tmp)) if ref else ws.agent_dir
         tree_hash = agent_tree_hash(ws, ref)
@@ -282,7 +280,8 @@ def evaluate_workspace(
     return result
 
 
-def _comparable_best(ws: Workspace, gate: str, mode: str, judge_id: str) -> GateResult | None:
+def comparable_best(ws: Workspace, gate: str, mode: str, judge_id: str) -> GateResult | None:
+    """The current best's result on the same gate, mode and judge (what a new one pairs with)."""
     best = ws.current_best()
     for result in reversed(best.record.gates if best else []):
         if (result.gate, result.mode, result.judge_id) == (gate, mode, judge_id):
@@ -313,8 +312,6 @@ def evaluate_agent_file(
 
     Outputs are cached (in `ws`'s cache) when a workspace is given.
     """
-    from levers.config import BASELINE_AGENT, dump_agent
-
     config = load_agent(agent_file) if agent_file else BASELINE_AGENT
     if model:
         config = config.model_copy(update={"model": model})

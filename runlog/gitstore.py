@@ -28,22 +28,13 @@ from pathlib import Path
 
 from git import Repo
 
+from models.files import atomic_write_text
 from ruler.records import GateResult
-from runlog.files import atomic_write_text
+from runlog.folder import WorkspaceFolder
 from runlog.records import ExperimentRecord, LeverFile, OutputRow, experiment_id
-from runlog.results import render_results, write_results
-from runlog.workspace import (
-    CONFIG_NAME,
-    GITIGNORE,
-    CandidateSection,
-    JudgeSection,
-    ResearcherSection,
-    RulerSection,
-    Workspace,
-    WorkspaceConfig,
-    WorkspaceError,
-    dump_config,
-)
+from runlog.results import write_results
+from runlog.settings import WorkspaceError
+from runlog.tags import experiment_commits
 
 log = logging.getLogger(__name__)
 MAIN = "main"
@@ -55,10 +46,6 @@ IDENTITY = {
     "GIT_COMMITTER_NAME": "autoresearch",
     "GIT_COMMITTER_EMAIL": "autoresearch@localhost",
 }
-LEVERS_README = (
-    "# agent/levers\n\nLever plugins for this workspace's agent: Python modules with `@hookimpl`\n"
-    "functions (see `autoresearch levers`). The researcher writes new ones here.\n"
-)
 
 
 @dataclass(frozen=True)
@@ -102,27 +89,13 @@ def parse_trailers(message: str) -> dict[str, str]:
     return trailers
 
 
-def experiment_commits(ws: Workspace) -> dict[str, str]:
-    """Experiment id -> commit sha, from the `exp/NNN` tags."""
-    with ws.repo() as repo:
-        out = repo.git.for_each_ref(
-            "refs/tags/exp/", format="%(refname:strip=3) %(objectname) %(*objectname)"
-        )
-    commits = {}
-    for line in out.splitlines():
-        name, sha, *peeled = line.split()
-        if name.isdigit():
-            commits[experiment_id(name)] = peeled[0] if peeled else sha
-    return commits
-
-
-def next_experiment_id(ws: Workspace) -> str:
+def next_experiment_id(ws: WorkspaceFolder) -> str:
     """One more than the highest id among the records and the tags ("001" for the first)."""
     known = [int(i) for i in (*ws.record_ids(), *experiment_commits(ws))]
     return f"{max(known, default=0) + 1:03d}"
 
 
-def current_best(ws: Workspace) -> Best | None:
+def current_best(ws: WorkspaceFolder) -> Best | None:
     """The newest kept experiment on main's first-parent line, or None before the first."""
     with ws.repo() as repo:
         for commit in repo.iter_commits(MAIN, first_parent=True):
@@ -134,7 +107,7 @@ def current_best(ws: Workspace) -> Best | None:
     return None
 
 
-def _record_at(ws: Workspace, repo: Repo, commit, exp: str) -> ExperimentRecord:
+def _record_at(ws: WorkspaceFolder, repo: Repo, commit, exp: str) -> ExperimentRecord:
     if ws.record_path(exp).is_file():
         return ws.record(exp)
     text = repo.git.show(f"{commit.hexsha}:runlog/experiments/{exp}.json")
@@ -156,16 +129,18 @@ def _require_main(repo: Repo, root: Path) -> None:
 # --- writing git ------------------------------------------------------------------------------
 
 
-def _snapshot_tree(repo: Repo, parent: str) -> str:
-    """The tree of `parent` with the work tree's agent/ and runlog/ laid over it."""
+def snapshot_tree(repo: Repo, parent: str, paths: tuple[str, ...] = SNAPSHOT_PATHS) -> str:
+    """The tree of `parent` with the work tree's `paths` laid over it (the user's index and
+    work tree untouched)."""
     with tempfile.TemporaryDirectory(prefix="autoresearch-index-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         repo.git.read_tree(parent, env=env)
-        repo.git.add("-A", "--", *SNAPSHOT_PATHS, env=env)
+        repo.git.add("-A", "--", *paths, env=env)
         return repo.git.write_tree(env=env)
 
 
-def _commit_object(repo: Repo, tree: str, parents: list[str], message: str) -> str:
+def commit_object(repo: Repo, tree: str, parents: list[str], message: str) -> str:
+    """A commit of `tree` with `parents` and `message` (no ref moves; the caller tags it)."""
     with tempfile.NamedTemporaryFile("w", suffix=".msg", delete=False, encoding="utf-8") as fh:
         fh.write(message)
     try:
@@ -175,10 +150,18 @@ def _commit_object(repo: Repo, tree: str, parents: list[str], message: str) -> s
         Path(fh.name).unlink(missing_ok=True)
 
 
+def format_message(name: str, title: str, body: list[str], trailers: dict[str, str]) -> str:
+    """`<name>: <title>`, each body paragraph, then the `Key: value` trailers (`parse_trailers`
+    reads them back)."""
+    subject = " ".join(title.split())
+    paragraphs = [f"{p.strip()}\n" for p in body if p.strip()]
+    lines = [f"{name}: {subject}", "", *paragraphs, *(f"{k}: {v}" for k, v in trailers.items())]
+    return "\n".join(lines) + "\n"
+
+
 def commit_message(record: ExperimentRecord) -> str:
     """`expNNN: <hypothesis>`, the method as body, then the trailers."""
-    subject = " ".join(record.hypothesis.split()) or "(no hypothesis)"
-    body = [record.method.strip()] if record.method.strip() else []
+    body = [record.method]
     if record.failure:
         body.append(f"Failure: {' '.join(record.failure.split())[:500]}")
     result = record.result
@@ -192,9 +175,8 @@ def commit_message(record: ExperimentRecord) -> str:
     }
     if record.adapter_hash:
         trailers["Adapter"] = record.adapter_hash
-    lines = [f"{record.name}: {subject}", "", *(f"{p}\n" for p in body)]
-    lines += [f"{k}: {v}" for k, v in trailers.items()]
-    return "\n".join(lines) + "\n"
+    title = " ".join(record.hypothesis.split()) or "(no hypothesis)"
+    return format_message(record.name, title, body, trailers)
 
 
 def lever_files(agent_dir: Path) -> list[LeverFile]:
@@ -208,7 +190,8 @@ def lever_files(agent_dir: Path) -> list[LeverFile]:
 
 
 @contextmanager
-def _commit_lock(ws: Workspace) -> Iterator[None]:
+def commit_lock(ws: WorkspaceFolder) -> Iterator[None]:
+    """Serialize every writer of the workspace's commits and tags (an exclusive flock)."""
     with open(ws.state_dir / "commit.lock", "a+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -217,11 +200,11 @@ def _commit_lock(ws: Workspace) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _journal_path(ws: Workspace) -> Path:
+def _journal_path(ws: WorkspaceFolder) -> Path:
     return ws.state_dir / JOURNAL
 
 
-def _complete(ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None):
+def _complete(ws: WorkspaceFolder, record: ExperimentRecord, outputs: list[OutputRow] | None):
     """Fill in what the store knows: parent (the current best), outputs pointer, agent files."""
     update: dict = {}
     if record.parent is None:
@@ -235,7 +218,7 @@ def _complete(ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] 
 
 
 def write_record(
-    ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None = None
+    ws: WorkspaceFolder, record: ExperimentRecord, outputs: list[OutputRow] | None = None
 ) -> None:
     """Write the record, its outputs and results.tsv (each atomically); no commit."""
     if outputs is not None:
@@ -245,22 +228,22 @@ def write_record(
     write_results(ws)
 
 
-def _commit_and_tag(ws: Workspace, record: ExperimentRecord) -> str:
+def _commit_and_tag(ws: WorkspaceFolder, record: ExperimentRecord) -> str:
     with ws.repo() as repo:
         main = repo.git.rev_parse(f"refs/heads/{MAIN}")
         head_trailers = parse_trailers(repo.commit(main).message)
         if record.status == "kept" and head_trailers.get("Experiment") == record.name:
             sha = main  # a crash came after main moved and before the tag
         else:
-            tree = _snapshot_tree(repo, main)
-            sha = _commit_object(repo, tree, [main], commit_message(record))
+            tree = snapshot_tree(repo, main)
+            sha = commit_object(repo, tree, [main], commit_message(record))
             if record.status == "kept":
                 repo.git.update_ref(f"refs/heads/{MAIN}", sha, main)
         repo.git.tag(record.tag, sha)
     return sha
 
 
-def _finish(ws: Workspace) -> None:
+def _finish(ws: WorkspaceFolder) -> None:
     """The steps after the tag: sync the index (kept) or restore agent/ to main (otherwise)."""
     journal = _journal_path(ws)
     if not journal.is_file():
@@ -283,7 +266,7 @@ def _finish(ws: Workspace) -> None:
 
 
 def commit_experiment(
-    ws: Workspace, record: ExperimentRecord, outputs: list[OutputRow] | None = None
+    ws: WorkspaceFolder, record: ExperimentRecord, outputs: list[OutputRow] | None = None
 ) -> CommitInfo:
     """Record one experiment and commit it; calling it again for the same id changes nothing.
 
@@ -291,7 +274,7 @@ def commit_experiment(
     `runlog/outputs/NNN.jsonl`. Kept: main advances to the commit. Discarded or failed: the
     commit hangs off main, reachable by its tag, and `agent/` is restored to main's.
     """
-    with _commit_lock(ws):
+    with commit_lock(ws):
         known = experiment_commits(ws)
         if record.id in known:
             _finish(ws)
@@ -306,20 +289,20 @@ def commit_experiment(
         return _info(ws, record.id, sha, created=True)
 
 
-def _info(ws: Workspace, exp: str, sha: str, *, created: bool) -> CommitInfo:
+def _info(ws: WorkspaceFolder, exp: str, sha: str, *, created: bool) -> CommitInfo:
     status = ws.record(exp).status if ws.record_path(exp).is_file() else "kept"
     with ws.repo() as repo:
         on_main = repo.is_ancestor(sha, MAIN)
     return CommitInfo(exp, sha, f"exp/{exp}", status, on_main, created)
 
 
-def pending_records(ws: Workspace) -> list[str]:
+def pending_records(ws: WorkspaceFolder) -> list[str]:
     """Records written to runlog/experiments/ whose experiment was never committed."""
     known = experiment_commits(ws)
     return [i for i in ws.record_ids() if i not in known]
 
 
-def restore_records(ws: Workspace) -> list[str]:
+def restore_records(ws: WorkspaceFolder) -> list[str]:
     """Rewrite a committed record whose file is missing or unreadable from its tag's commit."""
     restored = []
     for exp, sha in experiment_commits(ws).items():
@@ -336,7 +319,7 @@ def restore_records(ws: Workspace) -> list[str]:
     return restored
 
 
-def repair(ws: Workspace) -> list[str]:
+def repair(ws: WorkspaceFolder) -> list[str]:
     """Commit what a crash left uncommitted; returns the ids repaired (usually none)."""
     with ws.repo() as repo:
         if not _on_main(repo):
@@ -346,57 +329,6 @@ def repair(ws: Workspace) -> list[str]:
     for exp in pending:
         commit_experiment(ws, ws.record(exp))
     if _journal_path(ws).is_file():
-        with _commit_lock(ws):
+        with commit_lock(ws):
             _finish(ws)
     return pending
-
-
-# --- creating a workspace ---------------------------------------------------------------------
-
-
-def init_workspace(
-    path: Path,
-    *,
-    model: str | None = None,
-    judge: str | None = None,
-    researcher: str | None = None,
-    ruler: str = "planner",
-) -> Workspace:
-    """Create a workspace in an empty or new folder; an existing workspace is just opened."""
-    path = Path(path).resolve()
-    if (path / CONFIG_NAME).is_file():
-        return Workspace.open(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise WorkspaceError(f"{path}: not empty and not a workspace; choose a new or empty folder")
-    from levers.config import BASELINE_AGENT, dump_agent
-    from ruler.loader import load_ruler
-
-    loaded = load_ruler(ruler)
-    agent = BASELINE_AGENT.model_copy(update={"model": model}) if model else BASELINE_AGENT
-    config = WorkspaceConfig(
-        candidate=CandidateSection(model=agent.model),
-        judge=JudgeSection(spec=judge or "embedding"),
-        researcher=ResearcherSection(spec=researcher or "auto"),
-        ruler=RulerSection(name=ruler, lock_hash=loaded.verify()),
-    )
-    files = {
-        CONFIG_NAME: dump_config(config),
-        ".gitignore": GITIGNORE,
-        "agent/agent.toml": dump_agent(agent),
-        "agent/levers/README.md": LEVERS_README,
-        "runlog/results.tsv": render_results([], {}),
-        "runlog/events.jsonl": "",
-        "runlog/experiments/.gitkeep": "",
-        "runlog/outputs/.gitkeep": "",
-        "runlog/reference/.gitkeep": "",
-    }
-    for name, text in files.items():
-        atomic_write_text(path / name, text)
-    with Repo.init(path, initial_branch=MAIN) as repo:
-        repo.git.add("-A")
-        tree = repo.git.write_tree()
-        sha = _commit_object(
-            repo, tree, [], f"init: autoresearch workspace (ruler {loaded.name})\n"
-        )
-        repo.git.update_ref(f"refs/heads/{MAIN}", sha)
-    return Workspace(path)

@@ -10,20 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from levers.lever import ExperimentClass
 from ruler.records import GateResult, Verdict
 
-LeverClass = Literal[
-    "baseline",
-    "prompt",
-    "rag",
-    "multi_call",
-    "self_critique",
-    "decoding",
-    "adapter",
-    "adapter-sft",
-    "adapter-orpo",
-    "other",
-]
 Status = Literal["kept", "discarded", "failed"]
 EventKind = Literal[
     "note",
@@ -39,7 +28,6 @@ EventKind = Literal[
     "experiment",
     "error",
 ]
-LEVER_CLASSES: tuple[str, ...] = LeverClass.__args__  # type: ignore[attr-defined]
 
 
 def now() -> datetime:
@@ -75,7 +63,7 @@ class ExperimentRecord(BaseModel):
     parent: str | None = None
     hypothesis: str
     method: str = ""
-    lever_class: LeverClass = "other"
+    lever_class: ExperimentClass = "other"
     agent: dict[str, Any] = Field(default_factory=dict)
     lever_files: list[LeverFile] = Field(default_factory=list)
     gates: list[GateResult] = Field(default_factory=list)

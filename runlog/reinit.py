@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runlog.files import atomic_write_text
+from models.files import atomic_write_text
 from runlog.gitstore import IDENTITY, MAIN
-from runlog.workspace import CONFIG_NAME, Workspace, WorkspaceError, dump_config
+from runlog.settings import CONFIG_NAME, WorkspaceError, dump_config
+from runlog.workspace import Workspace
 
 
 @dataclass(frozen=True)

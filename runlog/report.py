@@ -17,9 +17,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from levers.diagram import legend_entries, svg_tile
+from levers.trace import TraceNode
+from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
-from runlog.files import atomic_write_text
 from runlog.records import ExperimentRecord
+from runlog.reference import reference_tables
+from runlog.rows import format_number
 from runlog.views import log_view
 from runlog.workspace import Workspace
 
@@ -145,13 +149,15 @@ def lever_class_table(records: list[ExperimentRecord]) -> list[dict[str, Any]]:
     return sorted(table, key=lambda r: -(r["quality"] or -1))
 
 
-def _tile(trace: list[dict[str, Any]]) -> Markup:
-    from levers.diagram import svg_tile
-    from levers.trace import TraceNode
+def _nodes(trace: list[dict[str, Any]]) -> list[TraceNode]:
+    return [TraceNode.model_validate(n) for n in trace]
 
+
+def _tile(trace: list[dict[str, Any]]) -> Markup:
+    """A process-diagram tile; each layer carries its tooltip, the legend is the page's."""
     if not trace:
         return Markup('<div class="empty">no trace</div>')
-    return Markup(svg_tile([TraceNode.model_validate(n) for n in trace]))
+    return Markup(svg_tile(_nodes(trace)))
 
 
 def _summary(ws: Workspace, records: list[ExperimentRecord], rows: list[dict]) -> dict[str, Any]:
@@ -176,20 +182,13 @@ def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("runlog", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
-    env.filters["q"] = lambda v: "–" if v is None else f"{v:.3f}"
-    env.filters["d"] = lambda v: "–" if v is None else f"{v:.2f}"
+    env.filters["q"] = format_number
+    env.filters["d"] = lambda v: format_number(v, 2)
     return env
 
 
-def _reference_tables(ws: Workspace) -> dict[str, Any]:
-    """The seed report's tables: cloud ceiling, scored as candidate, each re-judge."""
-    from runlog.reference import reference_tables
-
-    return reference_tables(ws)
-
-
 def render_dashboard(ws: Workspace) -> str:
-    records = ws.records()
+    records, references = ws.records(), ws.references()
     rows = log_view(ws)
     cards = [
         {"record": r, "row": row, "tile": _tile(r.trace)}
@@ -203,8 +202,9 @@ def render_dashboard(ws: Workspace) -> str:
             lever_classes=lever_class_table(records),
             chart=Markup(quality_chart(records)),
             cards=cards,
-            references=[{"ref": r, "tile": _tile(r.trace)} for r in ws.references()],
-            reference_tables=_reference_tables(ws),
+            references=[{"ref": r, "tile": _tile(r.trace)} for r in references],
+            reference_tables=reference_tables(ws),
+            legend=legend_entries([_nodes(r.trace) for r in [*records, *references]]),
             dimensions=DIMENSIONS,
             colors=STATUS_COLORS,
         )

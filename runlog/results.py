@@ -6,14 +6,12 @@ commit that records it and is filled in by the next write (`read_results` always
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
-from runlog.files import atomic_write_text
+from runlog.folder import WorkspaceFolder
 from runlog.records import ExperimentRecord
-
-if TYPE_CHECKING:
-    from runlog.workspace import Workspace
+from runlog.rows import ResultRow
+from runlog.tags import experiment_commits
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -46,9 +44,7 @@ def result_row(record: ExperimentRecord, commit: str | None) -> dict[str, str]:
         description=_clean(record.hypothesis),
     )
     if result is not None:
-        row.update(gate=result.gate, quality=f"{result.quality:.4f}")
-        row.update({d: f"{result.dimension_means[d]:.2f}" for d in result.dimension_means})
-        row.update(wins=str(result.wins), ties=str(result.ties), losses=str(result.losses))
+        row.update(ResultRow.from_gate(result).tsv_cells())
     return row
 
 
@@ -60,16 +56,12 @@ def render_results(records: list[ExperimentRecord], commits: dict[str, str]) -> 
     return "\n".join(lines) + "\n"
 
 
-def write_results(ws: Workspace) -> None:
+def write_results(ws: WorkspaceFolder) -> None:
     """Rewrite results.tsv atomically from every record and the exp/NNN tags known now."""
-    from runlog.gitstore import experiment_commits
-
     atomic_write_text(ws.results_path, render_results(ws.records(), experiment_commits(ws)))
 
 
-def read_results(ws: Workspace) -> list[dict[str, str]]:
+def read_results(ws: WorkspaceFolder) -> list[dict[str, str]]:
     """The rows as dicts, with every committed experiment's hash resolved from its tag."""
-    from runlog.gitstore import experiment_commits
-
     commits = experiment_commits(ws)
     return [result_row(r, commits.get(r.id)) for r in ws.records()]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from runlog.gitstore import MAIN, current_best, experiment_commits, pending_records
+from runlog.gitstore import MAIN, current_best, pending_records
 from runlog.records import ExperimentRecord, experiment_id
+from runlog.rows import ResultRow
+from runlog.tags import experiment_commits
 from runlog.workspace import Workspace
 
 
@@ -17,7 +19,6 @@ def _kept_line(ws: Workspace) -> set[str]:
 
 def experiment_row(record: ExperimentRecord, commit: str | None, on_main: bool) -> dict[str, Any]:
     """One experiment as a flat dict (what a table row or JSON line shows)."""
-    result = record.result
     row: dict[str, Any] = {
         "id": record.id,
         "name": record.name,
@@ -28,31 +29,11 @@ def experiment_row(record: ExperimentRecord, commit: str | None, on_main: bool) 
         "lever_class": record.lever_class,
         "hypothesis": record.hypothesis,
         "failure": record.failure,
-        "gate": None,
-        "quality": None,
-        "low": None,
-        "high": None,
-        "delta": None,
-        "dimensions": {},
-        "wins": None,
-        "ties": None,
-        "losses": None,
+        **ResultRow.cells(record.result),
         "cost_usd": record.cost_usd,
         "wall_seconds": record.wall_seconds,
         "finished_at": record.finished_at.isoformat(),
     }
-    if result is not None:
-        row.update(
-            gate=result.gate,
-            quality=result.quality,
-            low=result.interval.low,
-            high=result.interval.high,
-            dimensions=dict(result.dimension_means),
-            wins=result.wins,
-            ties=result.ties,
-            losses=result.losses,
-            delta=result.comparison.delta if result.comparison else None,
-        )
     return row
 
 
@@ -119,16 +100,7 @@ def experiment_view(ws: Workspace, exp: str) -> dict[str, Any]:
         adapter_hash=record.adapter_hash,
         gates=[
             {
-                "gate": g.gate,
-                "mode": g.mode,
-                "judge": g.judge_id,
-                "quality": g.quality,
-                "low": g.interval.low,
-                "high": g.interval.high,
-                "dimensions": g.dimension_means,
-                "wins": g.wins,
-                "ties": g.ties,
-                "losses": g.losses,
+                **ResultRow.cells(g),
                 "comparison": g.comparison.model_dump() if g.comparison else None,
             }
             for g in record.gates

@@ -19,14 +19,16 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from orchestrator.control import CommandKind, LiveStatus
-from tui.screens.approval import ApprovalDecision, ApprovalScreen
+from tui.screens.approval import ApprovalDecision, ApprovalScreen, Decision
 from tui.screens.bisect import BisectScreen
+from tui.screens.cases import CasesScreen
 from tui.screens.chart import ChartScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.note import NoteScreen
 from tui.screens.report import ReportScreen
-from tui.source import BisectOutcome, ExperimentRow, Source
+from tui.source import Source
+from tui.views import BisectOutcome, ExperimentDetail, ExperimentRow, TrainingRequest
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.event_stream import EventStream
 from tui.widgets.experiments_table import ExperimentsTable
@@ -71,6 +73,7 @@ class AutoresearchApp(App[None]):
         self._quitting = False
         self._last_error = ""
         self._detail_timer: Timer | None = None
+        self._detail_wanted: str | None = None
         self.main: MainScreen
 
     # --- setup and polling ------------------------------------------------------------------
@@ -137,7 +140,7 @@ class AutoresearchApp(App[None]):
         request = live.pending_request
         if not request:
             return
-        request_id = str(request.get("id", ""))
+        request_id = TrainingRequest.from_payload(request).id
         if request_id in self._answered or request_id == self._deferred:
             return
         if self.screen is self.main:
@@ -153,18 +156,34 @@ class AutoresearchApp(App[None]):
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.show_detail(experiment_id))
 
+    def _detail_pane(self) -> DetailPane | None:
+        """The pane, or None while shutting down (a timer fired after the widgets went)."""
+        return self.main.query(DetailPane).first() if self.main.query(DetailPane) else None
+
     def show_detail(self, experiment_id: str, force: bool = False) -> None:
-        pane = self.main.query(DetailPane).first() if self.main.query(DetailPane) else None
+        """Load an experiment's detail (its `git diff`) in a worker; the pane follows."""
+        pane = self._detail_pane()
         if pane is None:
-            return  # shutting down: a timer fired after the widgets went
+            return
         if not force and pane.detail is not None and pane.detail.id == experiment_id:
             return
+        self._detail_wanted = experiment_id
+        self.load_detail(experiment_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
+    def load_detail(self, experiment_id: str) -> None:
         try:
             detail = self.source.detail(experiment_id)
         except Exception as exc:  # noqa: BLE001 (one unreadable record must not end the TUI)
-            self.say(f"could not show {experiment_id}: {exc}", kind="error")
+            self.call_from_thread(self.say, f"could not show {experiment_id}: {exc}", "error")
             return
-        pane.show(detail)
+        self.call_from_thread(self.detail_loaded, experiment_id, detail)
+
+    def detail_loaded(self, experiment_id: str, detail: ExperimentDetail | None) -> None:
+        """Show a loaded detail unless the cursor moved on while it loaded."""
+        pane = self._detail_pane()
+        if pane is not None and experiment_id == self._detail_wanted:
+            pane.show(detail)
 
     # --- steering ---------------------------------------------------------------------------
 
@@ -199,34 +218,52 @@ class AutoresearchApp(App[None]):
         self.send("stop")
         self.say("stop sent: the loop stops after the current experiment")
 
-    def action_approval(self, kind: str = "approve") -> None:
-        """`a`/`d` open the pending request's modal, where the decision is made."""
+    def action_approval(self, kind: Decision = "approve") -> None:
+        """`a`/`d` open the pending request's modal on its Approve/Deny button; the decision is
+        made there (Enter), with an optional note."""
         if not self.source.status().pending_request:
             self.notify("no training request is pending")
             return
         self._deferred = None
-        self.open_approval()
+        self.open_approval(kind)
 
-    def open_approval(self) -> None:
-        request = self.live.pending_request or self.source.status().pending_request
-        if not request or isinstance(self.screen, ApprovalScreen):
+    def open_approval(self, intent: Decision = "approve") -> None:
+        payload = self.live.pending_request or self.source.status().pending_request
+        if not payload or isinstance(self.screen, ApprovalScreen):
             return
+        request = TrainingRequest.from_payload(payload)
 
         def decided(decision: ApprovalDecision | None) -> None:
             if decision is None:
-                self._deferred = str(request.get("id", ""))
+                self._deferred = request.id
                 self.say("training request left pending (a/d to decide)")
                 return
             self._answered.add(decision.request)
-            self.send(decision.kind, text=decision.note, request=decision.request)  # type: ignore[arg-type]
+            self.send(decision.kind, text=decision.note, request=decision.request)
             self.say(f"{decision.kind} sent for {decision.request}")
 
-        self.push_screen(ApprovalScreen(request), decided)
+        self.push_screen(ApprovalScreen(request, intent), decided)
 
     # --- views ------------------------------------------------------------------------------
 
     def action_chart(self) -> None:
         self.push_screen(ChartScreen(self.rows))
+
+    def action_cases(self) -> None:
+        pane = self._detail_pane()
+        if pane is None or pane.detail is None:
+            self.say("select an experiment first")
+            return
+        self.load_cases(pane.detail.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cases")
+    def load_cases(self, experiment_id: str) -> None:
+        try:
+            cases = self.source.cases(experiment_id)
+        except Exception as exc:  # noqa: BLE001 (an unreadable record must not end the TUI)
+            self.call_from_thread(self.say, f"could not show the cases of {experiment_id}: {exc}")
+            return
+        self.call_from_thread(self.push_screen, CasesScreen(experiment_id, cases))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -1,4 +1,4 @@
-"""Adds `autoresearch tui` through the `register_commands` hook (a default command plugin)."""
+"""Adds `autoresearch tui` and `autoresearch serve` through the `register_commands` hook."""
 
 from __future__ import annotations
 
@@ -24,10 +24,24 @@ def register_commands(cli: click.Group) -> None:
     @click.option(
         "--experiments", type=click.IntRange(min=1), default=None, help="With --start: how many."
     )
-    def tui(directory: Path, start: bool, experiments: int | None) -> None:
+    @click.option("--web", is_flag=True, help="Serve the TUI in the browser (textual-serve).")
+    @click.option("--host", default="localhost", show_default=True, help="With --web.")
+    @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+    def tui(
+        directory: Path, start: bool, experiments: int | None, web: bool, host: str, port: int
+    ) -> None:
         """Supervise the workspace's loop: watch, note, pause, approve, chart, bisect."""
+        if web:
+            from tui.web.commands import serve_tui_web
+
+            serve_tui_web(directory, start, experiments, host, port)
+            return
         from tui.app import AutoresearchApp
-        from tui.source import WorkspaceSource
+        from tui.workspace_source import WorkspaceSource
 
         app = AutoresearchApp(WorkspaceSource(directory), start=start, experiments=experiments)
         app.run()
+
+    from tui.web.commands import register_serve
+
+    register_serve(cli)

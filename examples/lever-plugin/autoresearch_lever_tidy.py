@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from levers import Lever, hookimpl
-from ruler.plan import Plan, parse_plan, render_plan
+from levers import Lever, Plan, hookimpl, parse_plan, render_plan
 
 
 class TidyParams(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from levers import retrieval
 from levers.hookspecs import hookimpl
 from levers.lever import Lever
-from models.base import Completion, Message
+from models.base import Completion
 from ruler.plan import QUESTION_COUNT, Plan, parse_plan, render_plan
 
 
@@ -44,10 +44,6 @@ OVERGENERATE_PROMPT = (
     "I want to {task}. Before you make a plan, what {n} questions would you ask me? Start with "
     "a one-line title, then list the questions numbered 1 to {n}."
 )
-
-
-def user_turn(text: str) -> list[Message]:
-    return [Message(role="user", content=text)]
 
 
 def first_question(text: str, unknown: str) -> str:
@@ -98,14 +94,16 @@ class MultiCallLever(Lever):
     def _decompose(self, ctx) -> str:
         listing = ctx.call(
             None,
-            user_turn(UNKNOWNS_PROMPT.format(task=ctx.task)),
+            ctx.with_instruction(UNKNOWNS_PROMPT.format(task=ctx.task)),
             ctx.options,
             label="list unknowns",
         )
         parsed = parse_plan(listing.text).plan
         unknowns = parsed.questions[:QUESTION_COUNT] or [ctx.task]
         options = ctx.options.model_copy(update={"max_tokens": self.params.question_tokens})
-        prompts = [user_turn(QUESTION_PROMPT.format(task=ctx.task, unknown=u)) for u in unknowns]
+        prompts = [
+            ctx.with_instruction(QUESTION_PROMPT.format(task=ctx.task, unknown=u)) for u in unknowns
+        ]
         answers: list[Completion] = ctx.call_many(None, prompts, options, label="one question each")
         questions = [first_question(a.text, u) for a, u in zip(answers, unknowns, strict=True)]
         return render_plan(Plan(title=parsed.title or ctx.task.capitalize(), questions=questions))
@@ -116,7 +114,7 @@ class MultiCallLever(Lever):
         options = ctx.options.model_copy(update={"stop": [*stop, f"\n{n + 1}."]})
         answer = ctx.call(
             None,
-            user_turn(OVERGENERATE_PROMPT.format(task=ctx.task, n=n)),
+            ctx.with_instruction(OVERGENERATE_PROMPT.format(task=ctx.task, n=n)),
             options,
             label=f"ask for {self.params.n}",
         )

@@ -23,7 +23,8 @@ class RagParams(BaseModel):
 
 
 @lru_cache(maxsize=1)
-def _pool_vectors() -> np.ndarray:
+def pool_vectors() -> np.ndarray:
+    """The training pool's task embeddings (computed once per process)."""
     return retrieval.embed([case.task for case in training_pool()])
 
 
@@ -34,7 +35,7 @@ def rank_pool(task: str, method: str) -> list[int]:
         return []
     scores = np.zeros(len(pool), dtype=np.float32)
     if method in ("embedding", "hybrid"):
-        scores += _pool_vectors() @ retrieval.embed([task])[0]
+        scores += pool_vectors() @ retrieval.embed([task])[0]
     if method in ("bm25", "hybrid"):
         bm25 = retrieval.bm25_scores([case.task for case in pool], task)
         scores += bm25 / bm25.max() if bm25.max() > 0 else bm25

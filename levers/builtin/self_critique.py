@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from levers.hookspecs import hookimpl
 from levers.lever import Lever
-from models.base import Message
 from ruler.plan import parse_plan
 
 RUBRIC_CHECKS = {
@@ -45,15 +44,13 @@ REVISE_PROMPT = (
 )
 
 
-def critique_prompt(task: str, draft: str) -> list[Message]:
+def critique_prompt(task: str, draft: str) -> str:
     checks = "\n".join(f"- {check}" for check in RUBRIC_CHECKS.values())
-    text = CRITIQUE_PROMPT.format(task=task, plan=plan_lines(draft), checks=checks)
-    return [Message(role="user", content=text)]
+    return CRITIQUE_PROMPT.format(task=task, plan=plan_lines(draft), checks=checks)
 
 
-def revise_prompt(task: str, draft: str, critique: str) -> list[Message]:
-    text = REVISE_PROMPT.format(task=task, plan=plan_lines(draft), critique=critique.strip())
-    return [Message(role="user", content=text)]
+def revise_prompt(task: str, draft: str, critique: str) -> str:
+    return REVISE_PROMPT.format(task=task, plan=plan_lines(draft), critique=critique.strip())
 
 
 def _usable(text: str) -> bool:
@@ -75,13 +72,13 @@ class SelfCritiqueLever(Lever):
         for round_ in range(1, self.params.rounds + 1):
             critique = ctx.call(
                 None,
-                critique_prompt(ctx.task, ctx.draft),
+                ctx.with_instruction(critique_prompt(ctx.task, ctx.draft)),
                 critique_options,
                 label=f"critique {round_}",
             )
             revised = ctx.call(
                 None,
-                revise_prompt(ctx.task, ctx.draft, critique.text),
+                ctx.with_instruction(revise_prompt(ctx.task, ctx.draft, critique.text)),
                 revise_options,
                 label=f"revise {round_}",
             )

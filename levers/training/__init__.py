@@ -8,58 +8,19 @@ trains on the local base model and returns the `AdapterRecord` stored under
 `.autoresearch/adapters/<sha256>/`.
 """
 
-from levers.training.data import (
-    TrainingData,
-    TrainingDataError,
-    agent_prompter,
-    build_on_policy_pairs,
-    build_sft,
-    build_style_pairs,
-    generate_drafts,
-    load_training_pool,
-)
 from levers.training.estimate import describe_estimate, estimate_seconds, steps_for
-from levers.training.store import (
-    AdapterRecord,
-    AdapterStoreError,
-    add_adapter,
-    list_adapters,
-    load_record,
-    resolve_ref,
-    store_root,
-)
 from levers.training.track import agent_for, build_dataset, run_training, training_node
-from levers.training.trainers import (
-    TrainConfig,
-    TrainingError,
-    train_adapter,
-    training_supported,
-)
+from levers.training.trainers import TrainConfig, TrainingError, train_adapter, training_supported
 
 __all__ = [
-    "AdapterRecord",
-    "AdapterStoreError",
     "TrainConfig",
-    "TrainingData",
-    "TrainingDataError",
     "TrainingError",
-    "add_adapter",
     "agent_for",
-    "agent_prompter",
     "build_dataset",
-    "build_on_policy_pairs",
-    "build_sft",
-    "build_style_pairs",
     "describe_estimate",
     "estimate_seconds",
-    "generate_drafts",
-    "list_adapters",
-    "load_record",
-    "load_training_pool",
-    "resolve_ref",
     "run_training",
     "steps_for",
-    "store_root",
     "train_adapter",
     "training_node",
     "training_supported",

@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from levers.adapters import dump_json
 from models.base import AutoresearchError, GenerationOptions, Message
+from models.files import atomic_write_text
 from ruler.plan import Plan
 from ruler.records import Case
-
-from .store import dump_json, write_text_atomic
 
 RULER_DIR = Path(__file__).resolve().parents[2] / "ruler" / "data" / "planner"
 POOL_FILES: tuple[str, ...] = ("train.jsonl", "train_a.jsonl", "train_b.jsonl")
@@ -429,9 +429,9 @@ def write_dataset(data: TrainingData, folder: Path) -> str:
     """Write data.jsonl and data_recipe.json (recipe + sha256) into FOLDER; return the hash."""
     folder = Path(folder)
     text = "".join(canonical_line(r) + "\n" for r in data.rows)
-    write_text_atomic(folder / DATA_FILE, text)
+    atomic_write_text(folder / DATA_FILE, text)
     recipe = {**data.recipe.model_dump(), "data_hash": data.hash, "rows": len(data.rows)}
-    write_text_atomic(folder / RECIPE_FILE, dump_json(recipe))
+    atomic_write_text(folder / RECIPE_FILE, dump_json(recipe))
     return data.hash
 
 

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from levers.adapters import AdapterRecord, adapter_store
+
 from .data import (
     TrainingData,
     agent_prompter,
@@ -18,7 +20,6 @@ from .data import (
     generate_drafts,
     load_training_pool,
 )
-from .store import AdapterRecord, store_root
 from .trainers import OnStep, TrainConfig, TrainingError, train_adapter, training_supported
 
 Pairs = Literal["style", "on-policy"]
@@ -94,7 +95,7 @@ def run_training(
         base_model=base_model,
         dataset=data,
         config=config,
-        store_root=store_root(workspace),
+        store_root=adapter_store(workspace),
         on_step=on_step,
     )
 

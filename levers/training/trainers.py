@@ -21,17 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.base import AutoresearchError, GenerationOptions, Message
-from models.registry import parse_spec
-
-from .data import TrainingData, write_dataset
-from .store import (
+from levers.adapters import (
     PEFT_WEIGHTS,
     AdapterRecord,
     install_folder,
     now_iso,
     sha256_file,
 )
+from models.base import AutoresearchError, GenerationOptions, Message
+from models.registry import parse_spec
+
+from .data import TrainingData, write_dataset
 
 OnStep = Callable[[int, int, float], None]
 ATTENTION_PROJECTIONS: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")

@@ -115,7 +115,7 @@ def converted_dir(name: str) -> Path:
 def render_prompt(tokenizer: Any, messages: list[Message], options: GenerationOptions) -> str:
     """The exact prompt text the model sees (training renders its rows with this too)."""
     msgs = [m.model_dump() for m in messages]
-    if options.json_schema is not None:  # no constrained decoding here: state the schema
+    if options.json_schema is not None:  # decoding is constrained too; stating it helps the model
         hint = "Answer with JSON only, matching this schema: " + json.dumps(options.json_schema)
         msgs = [*msgs[:-1], {**msgs[-1], "content": msgs[-1]["content"] + "\n\n" + hint}]
     if tokenizer.chat_template:
@@ -213,6 +213,12 @@ class LocalModel:
             kwargs["repetition_penalty"] = options.repetition_penalty
         if stop:  # end each sequence at its stop string instead of running to max_tokens
             kwargs.update(stop_strings=stop, tokenizer=tokenizer)
+        if options.json_schema is not None:  # constrained decoding: only schema-valid tokens
+            from models.backends.constrained import SchemaLogitsProcessor
+
+            width = inputs["input_ids"].shape[1]
+            processor = SchemaLogitsProcessor(tokenizer, options.json_schema, len(batch), width)
+            kwargs["logits_processor"] = transformers_processors(processor)
         adapter_off = options.adapter is None and hasattr(model, "disable_adapter")
         with torch.inference_mode():
             if adapter_off:
@@ -238,6 +244,11 @@ class LocalModel:
                 )
             )
         return completions
+
+
+def transformers_processors(*processors: Any) -> Any:
+    """A transformers LogitsProcessorList of these processors."""
+    return _require_transformers().LogitsProcessorList(list(processors))
 
 
 def list_known() -> list[ModelInfo]:

@@ -28,11 +28,6 @@ def workspace_option(fn):
     )(fn)
 
 
-def fmt(value: float | None, digits: int = 3) -> str:
-    """A number for a table cell, or an en dash when there is none."""
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def _version() -> str:
     try:
         return version("autoresearch")

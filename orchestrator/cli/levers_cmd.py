@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from levers.registry import LeverInfo, lever_classes
-from orchestrator.cli import cli
+from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.tables import print_table
 
 WORKSPACE_AGENT = Path("agent") / "agent.toml"
 
@@ -29,19 +29,21 @@ def params_summary(info: LeverInfo) -> str:
     return ", ".join(out) or "(none)"
 
 
-def workspace_levers() -> Path | None:
-    folder = WORKSPACE_AGENT.parent / "levers"
+def workspace_levers(directory: str | Path = ".") -> Path | None:
+    """The workspace's `agent/levers/` folder under DIRECTORY, when there is one."""
+    folder = Path(directory) / WORKSPACE_AGENT.parent / "levers"
     return folder if folder.is_dir() else None
 
 
 @cli.group(invoke_without_command=True)
+@workspace_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with each params schema).")
 @click.pass_context
-def levers(ctx: click.Context, as_json: bool) -> None:
-    """List installed levers: name, lever class, params, source."""
+def levers(ctx: click.Context, directory: str, as_json: bool) -> None:
+    """List installed levers (with the workspace's lever files): name, class, params, source."""
     if ctx.invoked_subcommand is not None:
         return
-    infos = lever_classes(workspace_levers())
+    infos = lever_classes(workspace_levers(directory))
     if as_json:
         rows = [
             {
@@ -59,7 +61,7 @@ def levers(ctx: click.Context, as_json: bool) -> None:
     table = Table("name", "class", "source", "params", "description")
     for i in infos.values():
         table.add_row(i.name, i.lever_class, i.source, params_summary(i), i.cls.summary())
-    Console().print(table)
+    print_table(table)
 
 
 @levers.command("validate")

@@ -14,6 +14,8 @@ from rich.table import Table
 
 from orchestrator import control
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.tables import print_table
+from runlog.rows import MISSING, format_number
 from runlog.workspace import Workspace
 
 console = Console(stderr=True)
@@ -59,7 +61,7 @@ class LoopProgress:
             q = payload.get("quality")
             if payload["status"] == "kept" and q is not None:
                 self.best = q
-            quality = f"{q:.3f}" if q is not None else "–"
+            quality = format_number(q)
             self.progress.console.print(
                 f"{exp} [{_colour(payload['status'])}]{payload['status']:9}[/] {quality} "
                 f"{payload['lever_class']:13} {payload['hypothesis']}"
@@ -109,10 +111,10 @@ def summary_table(records: list[Any]) -> Table:
             r.name,
             f"[{_colour(r.status)}]{r.status}[/]",
             r.lever_class,
-            g.gate if g else "–",
-            f"{g.quality:.3f}" if g else "–",
-            f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else "–",
-            f"{g.wins}/{g.ties}/{g.losses}" if g else "–",
+            g.gate if g else MISSING,
+            format_number(g.quality if g else None),
+            f"[{g.interval.low:.3f}, {g.interval.high:.3f}]" if g else MISSING,
+            f"{g.wins}/{g.ties}/{g.losses}" if g else MISSING,
             r.hypothesis,
         )
     return table
@@ -235,7 +237,7 @@ def _print_summary(summary: Any, directory: str, *, announced: bool) -> None:
     out = Console()
     out.width = max(out.width, 150)  # the table reads badly wrapped; a pipe gets 80 columns
     if summary.experiments:
-        out.print(summary_table(summary.experiments))
+        print_table(summary_table(summary.experiments), out)
     best = Workspace.open(directory).current_best()
     if best is not None and best.result is not None:
         g = best.result

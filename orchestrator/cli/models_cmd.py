@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from levers.config import BASELINE_AGENT, load_agent
@@ -16,6 +15,7 @@ from levers.runner import run_agent
 from models import ModelError, available_models
 from models.backends.local import PIP_PACKAGES
 from orchestrator.cli import cli
+from orchestrator.cli.tables import print_table
 from ruler.plan import Plan
 from ruler.records import Case
 
@@ -39,7 +39,7 @@ def models_list(as_json: bool) -> None:
     for info in infos:
         note = info.description + (f" — {info.reason}" if info.reason else "")
         table.add_row(info.spec, info.backend, "yes" if info.available else "no", note)
-    Console().print(table)
+    print_table(table)
 
 
 @models.command("install")

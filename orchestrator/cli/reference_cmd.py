@@ -9,43 +9,18 @@ record under the tag `ref/NNN`; main's kept line and results.tsv do not change.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.progress import StageProgress
+from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
+from runlog.rows import format_number
 from runlog.workspace import Workspace
-
-
-class _Bar:
-    """A rich progress bar on a terminal (stderr); nothing otherwise."""
-
-    def __init__(self) -> None:
-        self.bar = None
-        self.tasks: dict[str, Any] = {}
-        if sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-
-    def __enter__(self):
-        if self.bar is not None:
-            self.bar.__enter__()
-            return self.update
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done)
 
 
 def ceiling_tables(rows: list[dict[str, Any]]) -> list[Table]:
@@ -61,19 +36,24 @@ def ceiling_tables(rows: list[dict[str, Any]]) -> list[Table]:
         "vs gold (W/T/L)",
         title="Cloud ceiling: only the model changes",
     )
-    dims = Table("scored as candidate", *DIMENSIONS, title="Rubric means, scored as candidate")
+    dims = Table(
+        "scored as candidate",
+        *(dimension_header(d) for d in DIMENSIONS),
+        title="Rubric means, scored as candidate",
+        caption=DIMENSION_LEGEND,
+    )
     for row in rows:
         name = row["label"] if row["id"] in row["label"] else f"{row['label']} [{row['id']}]"
         main.add_row(
             name,
             row["where"],
             row["gate"] + ("" if row["mode"] == "standard" else f" ({row['mode']})"),
-            fmt(row["quality"]),
-            f"[{fmt(row['low'])}, {fmt(row['high'])}]",
-            fmt(row["coverage"], 2),
+            format_number(row["quality"]),
+            f"[{format_number(row['low'])}, {format_number(row['high'])}]",
+            format_number(row["coverage"], 2),
             f"{row['wins']}/{row['ties']}/{row['losses']}",
         )
-        dims.add_row(name, *(fmt(row["dimensions"].get(d), 2) for d in DIMENSIONS))
+        dims.add_row(name, *(format_number(row["dimensions"].get(d), 2) for d in DIMENSIONS))
     return [main, dims]
 
 
@@ -96,11 +76,13 @@ def rejudge_rich_table(title: str, mode: str, rows: list[dict[str, Any]]) -> Tab
         table.add_row(
             f"{row['name']}: {row['hypothesis'][:32]}",
             row["gate"],
-            fmt(row["quality_before"]),
-            fmt(row["quality_after"]),
-            "–" if row["delta"] is None else f"{row['delta']:+.3f}",
+            format_number(row["quality_before"]),
+            format_number(row["quality_after"]),
+            format_number(row["delta"], signed=True),
             f"{row['losses_before']} → {row['losses_after']} of {row['cases']}",
-            "yes (exact)" if row["reproduced"] else f"[red]no[/red] ({fmt(row['logged_quality'])})",
+            "yes (exact)"
+            if row["reproduced"]
+            else f"[red]no[/red] ({format_number(row['logged_quality'])})",
         )
     return table
 
@@ -114,7 +96,7 @@ def _print_ceiling_tables(ws: Workspace) -> None:
         console.print("no experiments or ceiling records yet")
         return
     for table in ceiling_tables(rows):
-        console.print(table)
+        print_table(table, console)
 
 
 def _refresh_dashboard(ws: Workspace) -> None:
@@ -150,8 +132,8 @@ def ceiling_command(
         return
     if not candidate:
         raise click.UsageError("give --candidate SPEC (or --table to print the tables)")
-    with _Bar() as progress:
-        record = run_ceiling(ws, candidate, gate, agent_ref, judge, progress=progress)
+    with StageProgress() as bar:
+        record = run_ceiling(ws, candidate, gate, agent_ref, judge, progress=bar.callback)
     _refresh_dashboard(ws)
     if as_json:
         click.echo(json.dumps(reference_view(ws, record.id), indent=2, default=str))
@@ -191,12 +173,12 @@ def rejudge_command(
     from runlog.reference import reference_view, rejudge
 
     ws = Workspace.open(directory)
-    with _Bar() as progress:
-        record = rejudge(ws, list(experiments), mode, judge=judge, progress=progress)  # type: ignore[arg-type]
+    with StageProgress() as bar:
+        record = rejudge(ws, list(experiments), mode, judge=judge, progress=bar.callback)  # type: ignore[arg-type]
     _refresh_dashboard(ws)
     view = reference_view(ws, record.id)
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return
     title = f"{record.id}: {record.title}"
-    Console().print(rejudge_rich_table(title, mode, view["rejudge_table"]))
+    print_table(rejudge_rich_table(title, mode, view["rejudge_table"]))

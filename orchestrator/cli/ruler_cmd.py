@@ -1,4 +1,4 @@
-"""`autoresearch ruler show|verify|sanity|build|freeze` and `autoresearch judge`."""
+"""`autoresearch ruler show|verify|sanity|calibrate|build|freeze` and `autoresearch judge`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from models import get_model
 from orchestrator.cli import cli
+from orchestrator.cli.progress import StageProgress
+from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
+from ruler.calibrate import calibrate, save_calibration
 from ruler.judges import get_judge
 from ruler.loader import DEFAULT_RULER, load_ruler
 from ruler.lock import write_lock
@@ -30,7 +32,7 @@ def ruler() -> None:
 @ruler.command("show")
 @click.argument("name", default=DEFAULT_RULER)
 @click.option(
-    "--cases", "show_cases", is_flag=True, help="List every case's task and critical unknown."
+    "--cases", "show_cases", is_flag=True, help="Every case's splits, task, critical unknown."
 )
 def ruler_show(name: str, show_cases: bool) -> None:
     """Cases, gates, rubric and lock of ruler NAME (a shipped name or a directory)."""
@@ -44,12 +46,12 @@ def ruler_show(name: str, show_cases: bool) -> None:
     table.add_row("lock hash", r.lock_hash)
     pool = r.path / "train.jsonl"
     table.add_row("training pool", f"{len(r.training_pool())} cases" if pool.is_file() else "none")
-    Console().print(table)
+    print_table(table)
     if show_cases:
-        cases = Table("id", "task", "critical unknown")
+        cases = Table("id", "splits", "task", "critical unknown")
         for case in r.cases.values():
-            cases.add_row(case.id, case.task, case.critical)
-        Console().print(cases)
+            cases.add_row(case.id, ", ".join(r.splits_of(case.id)) or "–", case.task, case.critical)
+        print_table(cases)
 
 
 @ruler.command("verify")
@@ -92,7 +94,39 @@ def ruler_sanity(
             f"{res.pairwise_not_won}/{res.total}",
             ", ".join(res.failures) or "-",
         )
+    print_table(table)
+
+
+@ruler.command("calibrate")
+@click.option("--judge", "judge_spec", default="embedding", show_default=True)
+@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
+@click.option("--mode", type=MODE, default="standard", show_default=True)
+@click.option("--gate", default=None, help="Only this gate's cases (default: every case).")
+@click.option("--json", "as_json", is_flag=True)
+def ruler_calibrate(
+    judge_spec: str, ruler_name: str, mode: str, gate: str | None, as_json: bool
+) -> None:
+    """Measure and store how far a judge can be trusted (judges gold + sanity variants twice)."""
+    r = load_ruler(ruler_name)
+    ruler_hash = r.verify()
+    cases = r.gate_cases(gate) if gate else list(r.cases.values())
+    judge = get_judge(judge_spec, ruler=r)
+    result = calibrate(judge, cases, mode, ruler=r.name, ruler_hash=ruler_hash)  # type: ignore[arg-type]
+    path = save_calibration(result)
+    if as_json:
+        click.echo(result.model_dump_json(indent=2))
+        return
+    table = Table(title=f"judge calibration: {result.judge_id}, {mode}, {len(cases)} cases")
+    table.add_column("figure", no_wrap=True)
+    table.add_column("value")
+    table.add_row("position consistency", f"{result.position_consistency:.1%}")
+    table.add_row("A/A flip rate", f"{result.aa_flip_rate:.1%}")
+    table.add_row("length bias (r)", f"{result.length_bias:+.2f}")
+    table.add_row("sanity pass rate", f"{result.sanity_pass_rate:.1%}")
+    for name, rate in result.sanity.items():
+        table.add_row(f"  {name}", f"{rate:.0%}")
     Console().print(table)
+    click.echo(f"stored {path}")
 
 
 @ruler.command("build")
@@ -114,15 +148,8 @@ def ruler_sanity(
 def ruler_build(tasks_file: Path, gold_model: str, out: Path, template: str) -> None:
     """Write a new ruler directory with gold plans from GOLD_MODEL; then run `ruler freeze`."""
     model = get_model(gold_model)
-    with Progress(transient=True) as bar:
-        task = bar.add_task("gold plans", total=None)
-        cases = build_ruler(
-            tasks_file,
-            model,
-            out,
-            template,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    with StageProgress() as bar:
+        cases = build_ruler(tasks_file, model, out, template, progress=bar.stage("gold plans"))
     click.echo(
         f"wrote {len(cases)} cases to {out}; review them, then: autoresearch ruler freeze {out}"
     )
@@ -190,5 +217,5 @@ def judge_cmd(
     for dim in dimensions_for(verdict.mode):
         table.add_row(dim, str(verdict.scores[dim]))
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(verdict.rationale)

@@ -18,10 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestrator import control
-from orchestrator.cli import cli, fmt, workspace_option
+from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.progress import StageProgress
+from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
-from runlog.workspace import CONFIG_NAME, Workspace, WorkspaceError
+from runlog.rows import MISSING, format_number
+from runlog.settings import CONFIG_NAME
+from runlog.workspace import Workspace, WorkspaceError
 
 CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
 
@@ -126,16 +130,17 @@ def _print_eval(result: Any) -> None:
     gate = result.result
     source = result.ref or result.extra.get("agent", "work tree")
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
-    table = Table("quality", "interval", *DIMENSIONS, "W/T/L", title=title)
-    dims = [fmt(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
+    headers = [dimension_header(d) for d in DIMENSIONS]
+    table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=DIMENSION_LEGEND)
+    dims = [format_number(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
     table.add_row(
-        fmt(gate.quality),
-        f"[{fmt(gate.interval.low)}, {fmt(gate.interval.high)}]",
+        format_number(gate.quality),
+        f"[{format_number(gate.interval.low)}, {format_number(gate.interval.high)}]",
         *dims,
         f"{gate.wins}/{gate.ties}/{gate.losses}",
     )
     console = Console()
-    console.print(table)
+    print_table(table, console)
     console.print(
         f"model calls {result.model_calls} · cached cases {result.cached_cases} · "
         f"judge calls {gate.judge_calls} · {result.seconds:.1f} s"
@@ -148,22 +153,6 @@ def _print_eval(result: Any) -> None:
 
         console.print("pipeline (first case):")
         console.print(text_diagram(result.trace), end="", markup=False, highlight=False)
-
-
-def _progress():
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=total)
-        bar.update(tasks[stage], completed=done)
-
-    return bar, update
 
 
 def _open_quietly(directory: str) -> Workspace | None:
@@ -180,8 +169,8 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
     ws = _open_quietly(directory)
     if ws is None and options["ref"]:
         raise WorkspaceError(f"{Path(directory).resolve()}: --ref needs a workspace (see -C)")
-    bar, progress = _progress()
-    with bar or _nullcontext():
+    with StageProgress() as bar:
+        progress = bar.callback
         if ws is not None and not agent_file:
             return evaluate_workspace(ws, progress=progress, **options)
         return evaluate_agent_file(
@@ -195,12 +184,11 @@ def _evaluate(directory: str, agent_file: str | None, **options: Any):
         )
 
 
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
+def _eval_cases(directory: str, result: Any) -> list:
+    from runlog.cases import eval_cases
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    ws = _open_quietly(directory)
+    return eval_cases(result, ws.config.ruler.name if ws else "planner")
 
 
 @cli.command("eval")
@@ -220,6 +208,10 @@ class _nullcontext:
     "--check", "check", help='Exit 0 if it holds, 1 if not: "coverage>=3 and quality>0.4".'
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--cases", "show_cases", is_flag=True, help="Also each case's plan and verdict.")
+@click.option(
+    "--compare", "compare_ref", help="Pair with the agent at this ref (Δ, interval, sign test)."
+)
 def eval_command(
     directory: str,
     ref: str | None,
@@ -230,8 +222,14 @@ def eval_command(
     model: str | None,
     check: str | None,
     as_json: bool,
+    show_cases: bool,
+    compare_ref: str | None,
 ) -> None:
-    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate."""
+    """Evaluate the workspace's agent (or one at a ref, or any agent.toml) on a gate.
+
+    With --compare REF, the agent at REF and this one (the work tree, or --ref) run on the
+    same gate and are paired case by case, as the keep policy pairs an experiment with the best.
+    """
     if check is not None:
         try:
             parse_check(check)
@@ -239,8 +237,13 @@ def eval_command(
             click.echo(f"error: {exc}", err=True)
             sys.exit(BAD_CHECK)
     options = {"ref": ref, "gate": gate, "judge": judge, "mode": mode, "model": model}
-    if agent_file and ref:
-        raise click.UsageError("give --ref or --agent, not both")
+    if agent_file and (ref or compare_ref):
+        raise click.UsageError("--agent does not combine with --ref or --compare")
+    if compare_ref:  # --- paired comparison (issue 17) ---
+        from orchestrator.cli.eval_compare import run_compare
+
+        run_compare(directory, compare_ref, options, as_json, show_cases, check)
+        return
     try:
         result = _evaluate(directory, agent_file, **options)
     except Exception as exc:
@@ -250,9 +253,16 @@ def eval_command(
         sys.exit(CANNOT_EVALUATE)
     holds = result.check(check) if check is not None else None
     if as_json:
-        click.echo(json.dumps(_eval_json(result, check, holds), indent=2))
+        data = _eval_json(result, check, holds)
+        if show_cases:
+            data["cases"] = [c.model_dump() for c in _eval_cases(directory, result)]
+        click.echo(json.dumps(data, indent=2))
     else:
         _print_eval(result)
+        if show_cases:
+            from orchestrator.cli.render_cases import echo_cases
+
+            echo_cases(_eval_cases(directory, result))
         if check is not None:
             click.echo(f"check {check!r}: {'holds' if holds else 'fails'}")
     if check is not None:
@@ -303,19 +313,19 @@ def log_command(directory: str, as_json: bool) -> None:
         return
     table = Table("id", "commit", "status", "class", "gate", "quality", "W/T/L", "hypothesis")
     for row in rows:
-        wtl = "–" if row["wins"] is None else f"{row['wins']}/{row['ties']}/{row['losses']}"
+        wtl = MISSING if row["wins"] is None else f"{row['wins']}/{row['ties']}/{row['losses']}"
         status = row["status"] + (" ●" if row["on_main"] else "")
         table.add_row(
             row["id"],
             (row["commit"] or "-")[:7],
             status,
             row["lever_class"],
-            row["gate"] or "–",
-            fmt(row["quality"]),
+            row["gate"] or MISSING,
+            format_number(row["quality"]),
             wtl,
             row["hypothesis"],
         )
-    Console().print(table)
+    print_table(table)
 
 
 @cli.command("status")
@@ -347,8 +357,9 @@ def status_command(directory: str, as_json: bool) -> None:
     best = view["best"]
     if best:
         click.echo(
-            f"best       {best['name']} quality {fmt(best['quality'])} "
-            f"[{fmt(best['low'])}, {fmt(best['high'])}] on {best['gate']}: {best['hypothesis']}"
+            f"best       {best['name']} quality {format_number(best['quality'])} "
+            f"[{format_number(best['low'])}, {format_number(best['high'])}] on {best['gate']}: "
+            f"{best['hypothesis']}"
         )
     else:
         click.echo("best       none yet")
@@ -362,7 +373,8 @@ def status_command(directory: str, as_json: bool) -> None:
 @click.argument("experiment")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True)
-def show_command(experiment: str, directory: str, as_json: bool) -> None:
+@click.option("--cases", "show_cases", is_flag=True, help="Each case: plan, problems, verdict.")
+def show_command(experiment: str, directory: str, as_json: bool, show_cases: bool) -> None:
     """One experiment: hypothesis, method, result, dimensions, diff and process diagram."""
     from runlog.views import experiment_view
 
@@ -370,6 +382,15 @@ def show_command(experiment: str, directory: str, as_json: bool) -> None:
         view = experiment_view(Workspace.open(directory), experiment)
     except ValueError as exc:
         raise WorkspaceError(str(exc)) from None
+    if show_cases:  # --- per-case view (issue 17) ---
+        from orchestrator.cli.render_cases import echo_cases
+        from runlog.cases import experiment_cases
+
+        cases = experiment_cases(Workspace.open(directory), experiment)
+        view["cases"] = [c.model_dump() for c in cases]
+        if not as_json:
+            echo_cases(cases)
+            return
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return

@@ -6,42 +6,32 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
-from levers.training.estimate import describe_estimate, format_duration
-from levers.training.store import (
+from levers.adapters import (
     AdapterRecord,
+    adapter_store,
     add_adapter,
     list_adapters,
     load_record,
     resolve_ref,
-    store_root,
 )
+from levers.training.estimate import describe_estimate, format_duration
 from levers.training.trainers import TrainConfig
 from orchestrator.cli import cli, workspace_option
+from orchestrator.cli.progress import StageProgress
+from orchestrator.cli.tables import print_table
+from runlog.rows import MISSING, format_number
 
 
 def _root(directory: str) -> Path:
     """The workspace root at or above DIRECTORY, else DIRECTORY itself."""
     try:
-        from runlog.workspace import find_root
+        from runlog.settings import find_root
 
         return find_root(Path(directory))
     except Exception:  # not inside a workspace: train into the folder as given
         return Path(directory).resolve()
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[note]}"),
-        TimeRemainingColumn(),
-        transient=False,
-    )
 
 
 POSITIVE = click.FloatRange(min=0, min_open=True)
@@ -101,15 +91,10 @@ def train(
     model = base_model or agent.model
     rows = pool_size or 160
     click.echo(f"estimate: {describe_estimate(kind, rows, config, model)}")  # type: ignore[arg-type]
-    with _progress() as bar:
-        drafts = bar.add_task("drafts", total=None, note="", visible=False)
-        task = bar.add_task(f"{kind} training", total=None, note="")
-
-        def on_draft(done: int, total: int) -> None:
-            bar.update(drafts, completed=done, total=total, visible=True)
+    with StageProgress(transient=False) as bar:
 
         def on_step(step: int, total: int, loss: float) -> None:
-            bar.update(task, completed=step, total=total, note=f"loss {loss:.3f}")
+            bar.update(f"{kind} training", step, total, note=f"loss {loss:.3f}")
 
         record = run_training(
             kind,
@@ -119,10 +104,10 @@ def train(
             base_model=model,  # type: ignore[arg-type]
             agent=agent,
             pool_size=pool_size,
-            on_draft=on_draft,
+            on_draft=bar.stage("drafts"),
             on_step=on_step,
         )
-    _print_summary(record, resolve_ref(store_root(root), record.hash))
+    _print_summary(record, resolve_ref(adapter_store(root), record.hash))
 
 
 def _print_summary(record: AdapterRecord, path: Path) -> None:
@@ -146,7 +131,7 @@ def adapters() -> None:
 @workspace_option
 def adapters_list(as_json: bool, directory: str) -> None:
     """Every stored adapter, oldest first."""
-    records = list_adapters(store_root(_root(directory)))
+    records = list_adapters(adapter_store(_root(directory)))
     if as_json:
         click.echo(json.dumps([r.model_dump() for r in records], indent=2))
         return
@@ -157,8 +142,8 @@ def adapters_list(as_json: bool, directory: str) -> None:
     table.columns.insert(0, Column("hash", no_wrap=True, min_width=12))
     table.columns.insert(1, Column("kind", no_wrap=True))
     for r in records:
-        final = f"{r.loss_curve[-1][1]:.3f}" if r.loss_curve else "–"
-        rows = len(r.data_recipe.get("case_ids", [])) or "–"
+        final = format_number(r.loss_curve[-1][1] if r.loss_curve else None)
+        rows = len(r.data_recipe.get("case_ids", [])) or MISSING
         origin = r.origin + (f" ({r.request})" if r.request else "")
         table.add_row(
             r.hash[:12],
@@ -170,7 +155,7 @@ def adapters_list(as_json: bool, directory: str) -> None:
             str(rows),
             r.created[:16].replace("T", " "),
         )
-    Console().print(table)
+    print_table(table)
 
 
 @adapters.command("show")
@@ -179,7 +164,7 @@ def adapters_list(as_json: bool, directory: str) -> None:
 @workspace_option
 def adapters_show(ref: str, as_json: bool, directory: str) -> None:
     """One adapter's record: training config, data recipe, loss curve."""
-    root = store_root(_root(directory))
+    root = adapter_store(_root(directory))
     record = load_record(root, ref)
     if as_json:
         click.echo(record.model_dump_json(indent=2))
@@ -224,7 +209,7 @@ def adapters_add(
     path: str, kind: str, base_model: str, request: str | None, directory: str
 ) -> None:
     """Register an adapter trained elsewhere (e.g. Apple's adapter toolkit) in the store."""
-    root = store_root(_root(directory))
+    root = adapter_store(_root(directory))
     record = add_adapter(
         root,
         Path(path),

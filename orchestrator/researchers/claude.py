@@ -12,11 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from levers.lever import LEVER_CLASSES
 from models import ChatModel, GenerationOptions, Message, get_model
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
 from ruler.plan import json_object
-
-LEVER_CLASSES = ["prompt", "rag", "multi_call", "self_critique", "decoding", "adapter", "other"]
 
 WIRE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -33,7 +32,7 @@ WIRE_SCHEMA: dict[str, Any] = {
     "properties": {
         "hypothesis": {"type": "string"},
         "method": {"type": "string"},
-        "lever_class": {"type": "string", "enum": LEVER_CLASSES},
+        "lever_class": {"type": "string", "enum": list(LEVER_CLASSES)},
         "agent_patch_json": {
             "type": "string",
             "description": "JSON object merged over the best agent (model, decoding, levers)",

@@ -257,8 +257,8 @@ class HeuristicResearcher:
                 break
             return Proposal(
                 hypothesis=move.hypothesis,
-                method=f"From the best ({log.best_id}), change one {move.lever_class} setting; "
-                f"run dev-10, then full-30 if promising.",
+                method=f"One {move.lever_class} step from the best ({log.best_id}); "
+                "run dev-10, then full-30 if promising.",
                 lever_class=move.lever_class,
                 agent_patch={"levers": agent["levers"]},
                 lever_code=move.lever_code,

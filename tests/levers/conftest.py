@@ -30,11 +30,11 @@ def bag_of_words_embed(texts: list[str]) -> np.ndarray:
 @pytest.fixture(autouse=True)
 def _cheap_embeddings(request, monkeypatch) -> Iterator[None]:
     """Fast tests never load MiniLM; slow tests use the real model."""
-    rag._pool_vectors.cache_clear()
+    rag.pool_vectors.cache_clear()
     if request.node.get_closest_marker("slow") is None:
         monkeypatch.setattr(retrieval, "embed", bag_of_words_embed)
     yield
-    rag._pool_vectors.cache_clear()
+    rag.pool_vectors.cache_clear()
     unload_lever_files()
 
 

@@ -51,8 +51,14 @@ def test_mermaid_has_one_node_per_layer_and_legend_classes():
 
 def test_svg_tile_width_follows_parallel_calls_and_height_stages():
     svg = ET.fromstring(svg_tile(TRACE))
-    rects = svg.findall("{http://www.w3.org/2000/svg}rect")
-    assert len(rects) == 11
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = svg.findall(f"{ns}g")
+    rects = [r for g in groups for r in g.findall(f"{ns}rect")]
+    assert len(rects) == 11 and len(groups) == len(layers(TRACE))
+    titles = [g.find(f"{ns}title").text for g in groups]
+    assert titles == [layer.title() for layer in layers(TRACE)]
+    assert "one question each" in titles[2] and "· 7 calls ·" in titles[2]
+    assert titles[2].endswith(f"· {layers(TRACE)[2].tokens()} tokens")
     colours = {r.get("fill") for r in rects}
     assert colours == {LEGEND[k][1] for k in ("python_step", "inference", "sft", "orpo")}
     single = ET.fromstring(svg_tile([node()]))

@@ -6,6 +6,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from levers import Lever
+from levers.allowlist import AllowListError
 from levers.config import load_agent
 from levers.registry import LEVER_PLUGINS, LeverError, lever_classes, load_lever_files
 from models.plugins import pm
@@ -17,6 +18,11 @@ BUILTINS = {
     "multi_call": "multi_call",
     "self_critique": "self_critique",
     "adapter": "adapter",
+    "schema": "decoding",
+    "info_gain": "multi_call",
+    "answer_simulation": "multi_call",
+    "verify": "self_critique",
+    "ensemble": "multi_call",
 }
 
 LEVER_FILE = '''
@@ -39,10 +45,10 @@ def register_levers(register):
 '''
 
 
-def test_six_builtins_with_classes_and_source():
+def test_builtins_with_classes_and_source():
     infos = lever_classes()
     assert {n: i.lever_class for n, i in infos.items() if i.source == "builtin"} == BUILTINS
-    assert len(LEVER_PLUGINS) == 6
+    assert len(LEVER_PLUGINS) == len(BUILTINS)
     assert all(issubclass(i.Params, BaseModel) for i in infos.values())
 
 
@@ -94,7 +100,22 @@ def test_workspace_lever_files_load_by_path(tmp_path):
 
 def test_allow_list_limits_workspace_files(tmp_path, monkeypatch):
     (tmp_path / "shout.py").write_text(LEVER_FILE)
-    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", "something-else")
-    assert load_lever_files(tmp_path) == []
-    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", "shout")
+    (tmp_path / "other.py").write_text(LEVER_FILE.replace("shout", "other"))
+    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", "workspace:other.py")
+    assert load_lever_files(tmp_path) == ["workspace:other.py"]
+    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", "workspace:shout.py")
     assert load_lever_files(tmp_path) == ["workspace:shout.py"]
+    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", "")
+    assert load_lever_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["shout.py", "shout", "workspace:shuot.py"])
+def test_allow_list_names_an_entry_that_matches_nothing(tmp_path, monkeypatch, name):
+    (tmp_path / "shout.py").write_text(LEVER_FILE)
+    monkeypatch.setenv("AUTORESEARCH_LOAD_PLUGINS", f"workspace:shout.py,{name}")
+    with pytest.raises(AllowListError) as err:
+        load_lever_files(tmp_path)
+    message = str(err.value)
+    assert f"{name!r} matches no installed entry point and no lever file" in message
+    if name != "workspace:shuot.py":
+        assert "did you mean workspace:shout.py?" in message

@@ -99,3 +99,41 @@ def test_the_example_in_the_plugin_api_docs_validates(tmp_path):
     path.write_text(code)
     report = validate_lever(path, expect=["end_with_question"])
     assert report.ok, report.line()
+
+
+def _installed_package(site, lever_name: str) -> None:
+    """A tiny installed distribution whose `autoresearch` entry point registers `lever_name`."""
+    site.mkdir()
+    (site / "clash_pkg.py").write_text(GOOD.replace('name = "qmark"', f'name = "{lever_name}"'))
+    info = site / "clash_pkg-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clash-pkg\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[autoresearch]\nclash_pkg = clash_pkg\n")
+
+
+def test_a_name_clash_with_an_installed_entry_point_fails_validation(tmp_path, monkeypatch):
+    import os
+
+    _installed_package(tmp_path / "site", "qmark")
+    monkeypatch.setenv(
+        "PYTHONPATH", f"{tmp_path / 'site'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    )
+    monkeypatch.delenv("AUTORESEARCH_LOAD_PLUGINS", raising=False)
+    path = tmp_path / "qmark.py"
+    path.write_text(GOOD)
+    report = validate_lever(path)
+    assert (report.ok, report.stage) == (False, "register"), report
+    assert "name clash with an installed lever" in report.message
+    assert "'clash_pkg'" in report.message and "rename" in report.message
+    assert validate_lever(tmp_path / "site" / "clash_pkg.py").ok  # the installed file itself
+
+
+def test_a_name_clash_with_a_sibling_workspace_file_fails_validation(tmp_path):
+    levers = tmp_path / "agent" / "levers"
+    levers.mkdir(parents=True)
+    (tmp_path / "agent" / "agent.toml").write_text('model = "fake:planner"\n')
+    (levers / "first.py").write_text(GOOD)
+    (levers / "second.py").write_text(GOOD)
+    report = validate_lever(levers / "second.py")
+    assert (report.ok, report.stage) == (False, "register"), report
+    assert "workspace:first.py" in report.message

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from orchestrator.cli import cli, load_commands
 from ruler.records import Verdict, dimensions_for
+from runlog import evaluate
 
 load_commands()
 
@@ -69,11 +69,7 @@ class StubJudge:
 
 
 def test_eval_runs_the_gate_and_prints_quality(monkeypatch):
-    pytest.importorskip("ruler.gates")
-    import ruler.judges
-
-    monkeypatch.setattr(ruler.judges, "get_judge", lambda spec="embedding", **kw: StubJudge())
-    from orchestrator.cli import load_commands
+    monkeypatch.setattr(evaluate, "get_judge", lambda spec="embedding", **kw: StubJudge())
 
     def invoke_eval(*args: str):
         return CliRunner().invoke(load_commands(), ["eval", *args], catch_exceptions=False)

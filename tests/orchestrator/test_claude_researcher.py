@@ -7,10 +7,10 @@ import json
 import httpx2
 import pytest
 
-from models.backends.anthropic_backend import AnthropicModel
 from orchestrator.loop import run_loop
 from orchestrator.researchers.claude import ClaudeResearcher, parse_wire
 from runlog.workspace import Workspace
+from tests.anthropic_mock import mock_model, text_response
 
 GOOD_LEVER = '''"""Ask for questions grounded in the task's own words."""
 
@@ -57,23 +57,8 @@ def answer(
         "lever_filename": filename,
         "training_request": None,
     }
-    return httpx2.Response(
-        200,
-        json={
-            "id": "msg_1",
-            "type": "message",
-            "role": "assistant",
-            "model": "claude-sonnet-4-6",
-            "content": [{"type": "text", "text": json.dumps(payload)}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": 2400,
-                "output_tokens": 300,
-                "cache_read_input_tokens": 2000,
-                "cache_creation_input_tokens": 0,
-            },
-        },
+    return text_response(
+        json.dumps(payload), input_tokens=2400, output_tokens=300, cache_read_input_tokens=2000
     )
 
 
@@ -88,11 +73,7 @@ class Script:
 
 
 def researcher(script: Script) -> ClaudeResearcher:
-    client = httpx2.Client(transport=httpx2.MockTransport(script))
-    model = AnthropicModel(
-        "claude-sonnet-4-6", api_key="sk-test", http_client=client, max_retries=0
-    )
-    return ClaudeResearcher(model=model)
+    return ClaudeResearcher(model=mock_model(script, max_retries=0))
 
 
 @pytest.fixture

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from orchestrator.graph import Budget, build_graph
+from levers.validate import ValidationReport
+from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+from orchestrator.state import Outcome
 
 
 class ScriptedResearcher:
@@ -61,10 +66,10 @@ class FakeServices:
 
     def validate_lever(self, path):
         ok = self.valid or "fixed" in path
-        return {"ok": ok, "stage": "import", "message": "" if ok else "boom"}
+        return ValidationReport(path=path, ok=ok, stage="import", message="" if ok else "boom")
 
-    def run_gate(self, exp_id, proposal):
-        return {"status": "kept", "gates": [], "cost_usd": 0.5}
+    def run_gate(self, exp_id, proposal, lever_path):
+        return Outcome(status="kept", cost_usd=0.5)
 
     def record(self, state):
         self.budget.count(state["outcome"])
@@ -89,8 +94,8 @@ class FakeServices:
         return {"estimated_seconds": 12.0, "data_size": 160}
 
 
-def run(graph, value, config):
-    return list(graph.stream(value, config, stream_mode="updates"))
+def run(graph, value, config, services):
+    return list(graph.stream(value, config, context=LoopContext(services), stream_mode="updates"))
 
 
 def config():
@@ -105,8 +110,8 @@ def test_runs_until_the_experiment_budget_is_spent():
     services = FakeServices(
         ScriptedResearcher([proposal(f"h{i}") for i in range(5)]), experiments=3
     )
-    graph = build_graph(services, InMemorySaver())
-    run(graph, {}, config())
+    graph = build_graph(InMemorySaver())
+    run(graph, {}, config(), services)
     assert [r["id"] for r in services.recorded] == ["001", "002", "003"]
     state = graph.get_state(config()).values
     assert state["stop_reason"].startswith("ran 3 experiments")
@@ -118,7 +123,7 @@ def test_a_stop_command_ends_the_run_after_the_current_experiment():
     services.poll = lambda state, node: {
         "stop_requested": bool(state.get("stop_requested")) or node == "run_gate"
     }
-    run(build_graph(services, InMemorySaver()), {}, config())
+    run(build_graph(InMemorySaver()), {}, config(), services)
     assert len(services.recorded) == 1
 
 
@@ -126,7 +131,7 @@ def test_notes_reach_the_next_proposal_and_its_record():
     researcher = ScriptedResearcher([proposal("a"), proposal("b")])
     services = FakeServices(researcher, experiments=2)
     services.pending_notes = ["focus rag"]
-    run(build_graph(services, InMemorySaver()), {}, config())
+    run(build_graph(InMemorySaver()), {}, config(), services)
     assert researcher.seen_notes[0] == ["focus rag"]
     assert researcher.seen_notes[1] == []
     assert services.recorded[0]["notes"] == ["focus rag"]
@@ -137,8 +142,8 @@ def test_training_request_waits_for_approval_then_trains():
     services = FakeServices(
         ScriptedResearcher([proposal("train", training_request=request), proposal("use adapter")])
     )
-    graph = build_graph(services, InMemorySaver())
-    chunks = run(graph, {}, config())
+    graph = build_graph(InMemorySaver())
+    chunks = run(graph, {}, config(), services)
     interrupt = chunks[-1]["__interrupt__"][0].value
     assert (
         interrupt["type"] == "training"
@@ -146,10 +151,10 @@ def test_training_request_waits_for_approval_then_trains():
         and interrupt["rationale"] == "plateau"
     )
     assert interrupt["estimated_seconds"] == 12.0 and not services.trained
-    run(graph, Command(resume={"approved": True, "note": "go"}), config())
+    run(graph, Command(resume={"approved": True, "note": "go"}), config(), services)
     assert services.trained == [request.model_dump()]
     assert services.events[0][0] == "approved"
-    assert [r["proposal"]["hypothesis"] for r in services.recorded] == ["use adapter"]
+    assert [r["proposal"].hypothesis for r in services.recorded] == ["use adapter"]
 
 
 def test_denied_training_continues_without_training():
@@ -157,9 +162,9 @@ def test_denied_training_continues_without_training():
     services = FakeServices(
         ScriptedResearcher([proposal("train", training_request=request), proposal("next")])
     )
-    graph = build_graph(services, InMemorySaver())
-    run(graph, {}, config())
-    run(graph, Command(resume={"approved": False}), config())
+    graph = build_graph(InMemorySaver())
+    run(graph, {}, config(), services)
+    run(graph, Command(resume={"approved": False}), config(), services)
     assert not services.trained and services.events[0][0] == "denied"
     assert len(services.recorded) == 1
 
@@ -168,32 +173,56 @@ def test_broken_lever_gets_one_repair_and_a_failure_is_recorded():
     broken = proposal("new lever", lever_code="x(", lever_filename="mine.py")
     repaired = proposal("new lever", lever_code="x = 1", lever_filename="fixed.py")
     services = FakeServices(ScriptedResearcher([broken, broken], repaired=None), valid=False)
-    run(build_graph(services, InMemorySaver()), {}, config())
-    assert services.recorded[0]["outcome"]["status"] == "failed"
-    assert "validation failed at import" in services.recorded[0]["outcome"]["failure"]
+    run(build_graph(InMemorySaver()), {}, config(), services)
+    assert services.recorded[0]["outcome"].status == "failed"
+    assert "validation failed at import" in services.recorded[0]["outcome"].failure
 
     services = FakeServices(ScriptedResearcher([broken], repaired=repaired), valid=False)
     services.write_lever = lambda exp_id, p: (
         f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
     )
-    run(build_graph(services, InMemorySaver()), {}, config())
-    assert services.recorded[0]["outcome"]["status"] == "kept"
+    run(build_graph(InMemorySaver()), {}, config(), services)
+    assert services.recorded[0]["outcome"].status == "kept"
 
 
 def test_a_researcher_error_is_a_failed_experiment_not_a_crash():
     services = FakeServices(ScriptedResearcher([]))
-    run(build_graph(services, InMemorySaver()), {}, config())
+    run(build_graph(InMemorySaver()), {}, config(), services)
     outcome = services.recorded[0]["outcome"]
-    assert outcome["status"] == "failed" and "out of ideas" in outcome["failure"]
+    assert outcome.status == "failed" and "out of ideas" in outcome.failure
 
 
 def test_supervised_mode_asks_before_every_experiment():
     services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]))
     services.supervised = True
-    graph = build_graph(services, InMemorySaver())
-    chunks = run(graph, {}, config())
+    graph = build_graph(InMemorySaver())
+    chunks = run(graph, {}, config(), services)
     assert chunks[-1]["__interrupt__"][0].value["hypothesis"] == "a"
-    chunks = run(graph, Command(resume={"approved": False}), config())
+    chunks = run(graph, Command(resume={"approved": False}), config(), services)
     assert not services.recorded and chunks[-1]["__interrupt__"][0].value["hypothesis"] == "b"
-    run(graph, Command(resume={"approved": True}), config())
-    assert [r["proposal"]["hypothesis"] for r in services.recorded] == ["b"]
+    run(graph, Command(resume={"approved": True}), config(), services)
+    assert [r["proposal"].hypothesis for r in services.recorded] == ["b"]
+
+
+def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
+    request = TrainingRequest(kind="sft", rationale="plateau")
+    services = FakeServices(
+        ScriptedResearcher([proposal("train", training_request=request), proposal("next")])
+    )
+    path = tmp_path / "checkpoints.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    run(build_graph(SqliteSaver(conn, serde=checkpoint_serializer())), {}, config(), services)
+    conn.close()
+
+    conn = sqlite3.connect(path, check_same_thread=False)  # a fresh process's view
+    graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
+    with caplog.at_level(logging.WARNING):
+        values = graph.get_state(config()).values
+        assert isinstance(values["proposal"], Proposal)
+        assert values["proposal"].training_request == request
+        run(graph, Command(resume={"approved": True}), config(), services)
+        outcome = graph.get_state(config()).values["outcome"]
+    conn.close()
+    assert services.trained == [request.model_dump()]
+    assert isinstance(outcome, Outcome) and outcome.cost_usd == 0.5
+    assert "unregistered type" not in caplog.text

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import sqlite3
 
+import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from models import AutoresearchError
 from orchestrator import control
-from orchestrator.loop import run_loop
+from orchestrator.change import NO_CHANGE
+from orchestrator.graph import LoopContext, build_graph, checkpoint_serializer
+from orchestrator.loop import THREAD, run_loop
+from orchestrator.recovery import reset_state
+from orchestrator.researchers.base import Proposal
 from orchestrator.researchers.heuristic import HeuristicResearcher
 from runlog.workspace import Workspace
+from tests.orchestrator.test_graph import FakeServices, ScriptedResearcher, proposal
 
 
 @pytest.fixture
@@ -68,3 +77,64 @@ def test_stop_ends_the_run_after_the_current_experiment(workspace):
     assert [r.id for r in summary.experiments] == ["001"]
     assert summary.stop_reason == "stopped by the supervisor"
     assert summary.dashboard is not None and summary.dashboard.exists()
+
+
+def test_the_dashboard_is_rewritten_after_every_experiment(workspace):
+    seen: dict[str, bool] = {}
+
+    def check_dashboard(kind, payload):
+        if kind == "experiment":
+            html = Workspace.open(workspace).dashboard_path.read_text()
+            seen[payload["experiment"]] = f'id="exp{payload["experiment"]}"' in html
+
+    run_loop(workspace, experiments=2, on_progress=check_dashboard)
+    assert seen == {"001": True, "002": True}
+
+
+def test_the_recorded_method_states_the_actual_change(workspace):
+    run_loop(workspace, experiments=2)
+    ws = Workspace.open(workspace)
+    assert ws.record("001").method.splitlines()[0] == NO_CHANGE  # the baseline
+    change = ws.record("002").method.splitlines()[0]
+    assert change.startswith("prompt.instructions: ") and change.endswith('→ "rubric"'), change
+
+
+class BrokenLeverResearcher:
+    """Proposes a lever module that does not parse, enabled in the agent."""
+
+    name = "broken-lever"
+
+    def propose(self, log, notes):
+        return Proposal(
+            hypothesis="a lever of my own",
+            lever_class="other",
+            agent_patch={"levers": [*log.best_agent["levers"], {"name": "mine"}]},
+            lever_code="def broken(:\n",
+            lever_filename="mine.py",
+        )
+
+    def repair(self, proposal, report):
+        return None
+
+
+def test_a_failed_experiments_method_names_the_lever_and_its_file(workspace):
+    run_loop(workspace, experiments=1, researcher=BrokenLeverResearcher())
+    record = Workspace.open(workspace).record("001")
+    assert record.status == "failed" and "validation failed at parse" in record.failure
+    assert record.method == "enabled mine; wrote lever file agent/levers/mine.py"
+
+
+def test_an_unfinished_run_from_an_earlier_graph_version_is_refused_in_one_line(workspace):
+    path = Workspace.open(workspace).state_dir / "checkpoints.sqlite"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
+    graph.interrupt_before_nodes = ["run_gate"]  # stands in for a kill before the gates
+    services = FakeServices(ScriptedResearcher([proposal("a")]))
+    config = {"configurable": {"thread_id": THREAD}}
+    list(graph.stream({"graph_version": 1}, config, context=LoopContext(services)))
+    assert graph.get_state(config).next == ("run_gate",)
+    conn.close()
+    with pytest.raises(AutoresearchError, match="earlier version of autoresearch.*--reset-state"):
+        run_loop(workspace, experiments=1)
+    assert "checkpoints.sqlite" in [moved.name for moved, _ in reset_state(workspace)]
+    assert [r.id for r in run_loop(workspace, experiments=1).experiments] == ["001"]

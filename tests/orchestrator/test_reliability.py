@@ -20,7 +20,8 @@ from orchestrator.loop import run_loop
 from orchestrator.researchers.base import LogView
 from orchestrator.researchers.heuristic import HeuristicResearcher
 from orchestrator.services import WorkspaceServices
-from runlog.workspace import Workspace, dump_config
+from runlog.settings import dump_config
+from runlog.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from git import Repo
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from orchestrator.graph import build_graph
+from orchestrator.graph import build_graph, checkpoint_serializer
 from orchestrator.loop import THREAD
 from runlog.workspace import Workspace
 
@@ -70,8 +69,8 @@ def unfinished(ws: Path) -> bool:
     conn = sqlite3.connect(ws / ".autoresearch" / "checkpoints.sqlite")
     try:
         config = {"configurable": {"thread_id": THREAD}}
-        shape_only = SimpleNamespace(supervised=False)  # get_state needs the graph, not services
-        return bool(build_graph(shape_only, SqliteSaver(conn)).get_state(config).tasks)
+        saver = SqliteSaver(conn, serde=checkpoint_serializer())
+        return bool(build_graph(saver).get_state(config).tasks)
     finally:
         conn.close()
 
@@ -104,7 +103,7 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
     [
         ("run_gate", 2),  # mid-evaluation of the second experiment
         ("record", 2),  # while committing the second experiment
-        ("decide", 1),  # after the first commit, before the loop's own bookkeeping
+        ("check_stop", 2),  # after the first commit, before the loop's own bookkeeping
         ("propose", 3),  # while the researcher proposes the third
     ],
 )

@@ -10,7 +10,8 @@ from levers.config import AgentConfig, Decoding, LeverSpec, write_agent
 from orchestrator import control
 from orchestrator.loop import run_loop
 from orchestrator.researchers.heuristic import HeuristicResearcher
-from runlog.workspace import Workspace, dump_config
+from runlog.settings import dump_config
+from runlog.workspace import Workspace
 
 
 @pytest.mark.slow

@@ -8,10 +8,10 @@ import httpx2
 import pytest
 
 from models import GenerationOptions, get_model
-from models.backends.anthropic_backend import AnthropicModel
 from ruler.judges import LLMJudge, get_judge, llm_judge
 from ruler.loader import load_ruler
 from ruler.plan import render_plan
+from tests.anthropic_mock import mock_model, text_response
 
 GOOD = json.dumps(
     {
@@ -138,30 +138,9 @@ def test_calls_use_json_schema_at_temperature_zero(fake, case):
 def anthropic_judge(answers: list[str], seen: list[dict]) -> LLMJudge:
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(json.loads(request.content))
-        return httpx2.Response(
-            200,
-            json={
-                "id": "msg_1",
-                "type": "message",
-                "role": "assistant",
-                "model": "claude-sonnet-4-6",
-                "content": [{"type": "text", "text": answers[len(seen) - 1]}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {
-                    "input_tokens": 1000,
-                    "output_tokens": 50,
-                    "cache_creation_input_tokens": 0,
-                    "cache_read_input_tokens": 0,
-                },
-            },
-        )
+        return text_response(answers[len(seen) - 1], input_tokens=1000, output_tokens=50)
 
-    client = httpx2.Client(transport=httpx2.MockTransport(handler))
-    model = AnthropicModel(
-        "claude-sonnet-4-6", api_key="sk-ant-test", http_client=client, max_retries=0
-    )
-    return llm_judge(model)
+    return llm_judge(mock_model(handler, max_retries=0))
 
 
 def test_anthropic_judge_makes_two_pairwise_calls_and_ties_on_disagreement(case):

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tasks():
     ruler = load_ruler()
-    if not (ruler.path / "train.jsonl").is_file():
-        pytest.skip("ruler/data/planner/train.jsonl does not exist yet (training pool not merged)")
+    assert (ruler.path / "train.jsonl").is_file(), f"{ruler.path / 'train.jsonl'} is missing"
     return [c.task for c in ruler.cases.values()], [c.task for c in ruler.training_pool()]
 
 

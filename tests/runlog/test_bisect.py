@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -34,7 +35,7 @@ def plant(ws: Workspace) -> None:
 
 
 def test_eval_check_exit_codes(ws: Workspace, monkeypatch) -> None:
-    monkeypatch.setattr(evaluate, "_judge", lambda spec, ruler=None: ParseJudge())
+    monkeypatch.setattr(evaluate, "resolve_judge", lambda spec, ruler=None: ParseJudge())
     cli = load_commands()
 
     def code(*args: str) -> int:
@@ -113,3 +114,31 @@ def test_plain_git_bisect_run_with_eval_check(ws: Workspace) -> None:
         git(ws, "bisect", "reset")
     first_bad = git(ws, "rev-parse", "exp/003").strip()
     assert f"{first_bad} is the first bad commit" in run.stdout, run.stdout + run.stderr
+
+
+def test_bisect_reports_each_step_as_it_starts(ws: Workspace) -> None:
+    plant(ws)
+    calls: list[tuple[int, int, str, float]] = []
+
+    def progress(step: int, total: int, commit: str) -> None:
+        calls.append((step, total, commit, time.monotonic()))
+
+    result = bisect(
+        ws,
+        good="exp/001",
+        bad="exp/006",
+        check=CHECK,
+        gate="dev-10",
+        judge=JUDGE,
+        progress=progress,
+    )
+    assert result.experiment == "003", result.log
+    line = git(ws, "rev-list", "--first-parent", "exp/001..exp/006").split()
+    steps = [step for step, _, _, _ in calls]
+    assert steps == list(range(1, result.log.count("\nrunning ") + 1)) and len(steps) >= 2
+    assert all(step <= total for step, total, _, _ in calls)
+    tested = [commit for _, _, commit, _ in calls]
+    assert len(set(tested)) == len(tested) and set(tested) <= set(line)
+    assert git(ws, "rev-parse", "exp/003").strip() in tested  # the first bad was tested
+    gaps = [b[3] - a[3] for a, b in zip(calls, calls[1:], strict=False)]
+    assert min(gaps) > 0.2  # each call came as its step started, not all at the end

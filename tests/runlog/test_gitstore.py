@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from git.cmd import Git
 
 from runlog import gitstore
 from runlog.records import OutputRow
@@ -110,7 +111,7 @@ def test_crash_between_record_and_commit_is_repaired(ws: Workspace, monkeypatch)
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(gitstore, "_commit_and_tag", crash)
+    monkeypatch.setattr(gitstore, "snapshot_tree", crash)  # before the commit exists
     with pytest.raises(KeyboardInterrupt):
         ws.commit_experiment(make_record("001", "rubric prompt", "kept", 0.45))
     monkeypatch.undo()
@@ -126,7 +127,11 @@ def test_crash_after_tag_finishes_restore(ws: Workspace, monkeypatch) -> None:
     set_agent(ws, "rubric prompt")
     ws.commit_experiment(make_record("001", "rubric prompt", "kept", 0.45))
     set_agent(ws, "worse prompt")
-    monkeypatch.setattr(gitstore, "_finish", lambda ws: (_ for _ in ()).throw(SystemExit(9)))
+
+    def killed(*args, **kwargs):  # the restore of agent/ after the tag
+        raise SystemExit(9)
+
+    monkeypatch.setattr(Git, "checkout", killed, raising=False)
     with pytest.raises(SystemExit):
         ws.commit_experiment(make_record("002", "worse prompt", "discarded", 0.3))
     monkeypatch.undo()

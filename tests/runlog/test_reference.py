@@ -18,13 +18,13 @@ from click.testing import CliRunner
 
 from levers.config import AgentConfig, LeverSpec
 from models import registry
-from models.backends.anthropic_backend import AnthropicModel
 from orchestrator.cli import load_commands
 from orchestrator.loop import run_loop
 from runlog import reference
 from runlog.records import ReferenceRecord
 from runlog.report import render_dashboard
 from runlog.workspace import Workspace, WorkspaceError
+from tests.anthropic_mock import mock_model, text_response
 from tests.runlog.conftest import git, make_record, set_agent
 
 JUDGE = "anthropic:claude-sonnet-4-6"
@@ -78,28 +78,12 @@ class Claude:
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)
         self.requests.append(body["model"])
-        return httpx2.Response(
-            200,
-            json={
-                "id": "msg_1",
-                "type": "message",
-                "role": "assistant",
-                "model": body["model"],
-                "content": [{"type": "text", "text": _answer(body)}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": 100, "output_tokens": 20},
-            },
-        )
+        return text_response(_answer(body), body["model"], input_tokens=100, output_tokens=20)
 
     def install(self, patch) -> None:
         """Put mocked `anthropic:` models where `get_model` finds them."""
-        client = httpx2.Client(transport=httpx2.MockTransport(self))
         for spec in (JUDGE, CLOUD):
-            model = AnthropicModel(
-                spec.split(":", 1)[1], api_key="sk-ant-test", http_client=client, max_retries=0
-            )
-            patch.setitem(registry._loaded, spec, model)
+            registry.use_model(spec, mock_model(self, spec.split(":", 1)[1], max_retries=0))
 
 
 @pytest.fixture
@@ -199,8 +183,13 @@ def test_ceiling_cli_keeps_main_and_results_and_prints_the_tables(cli, ws: Works
     assert len(rows) == 30 and record.result.gate == "full-30"
 
 
-def test_ceiling_table_flag_and_command(cli, ws: Workspace) -> None:
-    assert "no experiments or ceiling records" not in run(cli, "ceiling-table", "-C", str(ws.root))
+def test_ceiling_table_flag_and_command(cli, ws: Workspace, tmp_path: Path) -> None:
+    empty = Workspace.init(tmp_path / "empty", model="fake:planner", judge="fake:judge")
+    assert "no experiments or ceiling records yet" in run(
+        cli, "ceiling-table", "-C", str(empty.root)
+    )
+    before = run(cli, "ceiling-table", "-C", str(ws.root))
+    assert "fake:planner (exp001, best)" in before and "fake:echo" not in before
     reference.run_ceiling(ws, "fake:echo")
     for args in (("ceiling-table",), ("ceiling", "--table")):
         out = run(cli, *args, "-C", str(ws.root))

@@ -75,14 +75,29 @@ def test_dashboard_is_self_contained(ws: Workspace) -> None:
     assert fetched == [] and "<script" not in html and "@import" not in html
 
 
+def test_every_diagram_layer_has_a_tooltip_and_the_legend_shows_once(ws: Workspace) -> None:
+    fill(ws)
+    html = write_dashboard(ws).read_text()
+    tiles = html[html.index('id="diagrams"') : html.index('id="experiments"')]
+    titles = re.findall(r'<g class="layer" aria-label="[^"]*"><title>([^<]*)</title>', tiles)
+    assert titles[:3] == [
+        "prepare: retrieve · Python/user step · 1 call · 0 tokens",
+        "generate: generate · inference call · 1 call · 200 tokens",
+        "refine: critique · inference call · 1 call · 0 tokens",
+    ]
+    assert len(titles) == 5 * 3  # every layer of the five tiles, none left bare
+    assert html.count('id="diagram-legend"') == 1
+    legend = re.findall(r'<span class="legend-item">.*?</i>([^<]*)</span>', html)
+    assert legend == ["inference call", "Python/user step"]  # the kinds on the page, once each
+    assert "<text" not in tiles  # no legend repeated inside a tile
+
+
 def test_empty_workspace_report(ws: Workspace) -> None:
     assert "no experiments yet" in write_dashboard(ws).read_text()
 
 
-@pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="chromium is not installed (apt-get install chromium)"
-)
 def test_dashboard_renders_in_headless_chromium(ws: Workspace, tmp_path: Path) -> None:
+    assert shutil.which("chromium"), "chromium is missing: scripts/setup.sh installs it"
     fill(ws)
     page = write_dashboard(ws)
     shot = tmp_path / "dashboard.png"

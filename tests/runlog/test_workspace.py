@@ -6,7 +6,8 @@ import pytest
 
 from runlog.evaluate import evaluate_workspace
 from runlog.records import ExperimentRecord, experiment_id
-from runlog.workspace import Workspace, WorkspaceError, dump_config, load_config
+from runlog.settings import WorkspaceError, dump_config, load_config
+from runlog.workspace import Workspace
 from tests.runlog.conftest import ParseJudge, git
 
 

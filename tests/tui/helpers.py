@@ -80,7 +80,7 @@ def commit_experiment(
     ws.commit_experiment(record)
 
 
-async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Let the app run until `condition()` holds (fails the test after `timeout` seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():

@@ -1,7 +1,8 @@
 """Apps with fixed data for snapshot tests: no workspace, no clock, no loop.
 
 `FixedSource` implements `tui.source.Source` from constants, so a frame depends on nothing but
-this file; `make_app(pending=True)` adds a pending training request (the approval modal opens).
+this file; `make_app(pending=True)` adds a pending training request (the approval modal opens),
+`trainable=False` one this machine cannot train.
 """
 
 from __future__ import annotations
@@ -9,15 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from orchestrator.control import Command, LiveStatus
+from orchestrator import control
+from orchestrator.control import ControlCommand, LiveStatus
 from tui.app import AutoresearchApp
-from tui.source import (
-    BisectOutcome,
-    CaseOutcome,
-    ExperimentDetail,
-    ExperimentRow,
-    Summary,
-)
+from tui.source import BisectProgress
+from tui.views import BisectOutcome, CaseOutcome, ExperimentDetail, ExperimentRow, Summary
 
 DIMS = ("atomicity", "specificity", "coverage", "naturalness", "non_redundancy")
 # id status lever gate quality dimension-means W/T/L description ("-": none)
@@ -60,6 +57,17 @@ REQUEST = {
     "data_size": 160,
     "estimated_seconds": 540,
     "experiments": ["exp005", "exp006", "exp007", "exp008"],
+    "model": "local:smollm2-135m",
+    "steps": 60,
+    "trainable_here": True,
+    "note": "",
+}
+UNTRAINABLE = {
+    **REQUEST,
+    "model": "anthropic:claude-sonnet-4-6",
+    "estimated_seconds": None,
+    "trainable_here": False,
+    "note": "anthropic:claude-sonnet-4-6 is a cloud model: only local models train here",
 }
 EVENTS: list[dict[str, Any]] = [
     {"kind": "experiment", "id": "008", "status": "kept", "quality": 0.371},
@@ -102,10 +110,11 @@ def fixed_rows() -> list[ExperimentRow]:
 class FixedSource:
     """A `Source` over constants; `sent` collects the commands the app sends."""
 
-    def __init__(self, pending: bool = False) -> None:
+    def __init__(self, pending: bool = False, trainable: bool = True) -> None:
         self.workspace = Path("demo-workspace")
         self.pending = pending
-        self.sent: list[Command] = []
+        self.request = REQUEST if trainable else UNTRAINABLE
+        self.sent: list[ControlCommand] = []
 
     def version(self) -> Any:
         return 1
@@ -160,30 +169,44 @@ class FixedSource:
             experiment="" if self.pending else "009",
             gate="" if self.pending else "dev-10",
             progress=None if self.pending else (7, 10),
-            pending_request=REQUEST if self.pending else None,
+            pending_request=self.request if self.pending else None,
             heartbeat=0.0,
         )
 
     def events(self, offset: int) -> tuple[list[dict[str, Any]], int]:
         return EVENTS[offset:], len(EVENTS)
 
-    def send(self, kind: Any, text: str = "", request: str | None = None) -> Command:
-        command = Command(id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request)
+    def send(
+        self, kind: control.CommandKind, text: str = "", request: str | None = None
+    ) -> ControlCommand:
+        command = ControlCommand(
+            id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request
+        )
         self.sent.append(command)
         return command
+
+    def cases(self, experiment_id: str) -> list[str]:
+        return [f"c{i:02d}  case {i} of exp {experiment_id}" for i in range(1, 4)]
 
     def write_report(self) -> Path:
         return Path("demo-workspace/runlog/dashboard.html")
 
-    def bisect(self, good, bad, check, gate, progress) -> BisectOutcome:
-        for done in range(1, 4):
+    def bisect(
+        self,
+        good: str,
+        bad: str,
+        check: str,
+        gate: str | None,
+        progress: BisectProgress | None,
+    ) -> BisectOutcome:
+        for step in range(1, 4):
             if progress:
-                progress(done, 3)
+                progress(step, 3, f"{step:040x}")
         return BisectOutcome(first_bad="006", hypothesis="rag k=8 improves the plans")
 
 
-def make_app(pending: bool = False) -> AutoresearchApp:
-    return AutoresearchApp(FixedSource(pending=pending), poll_interval=None)
+def make_app(pending: bool = False, trainable: bool = True) -> AutoresearchApp:
+    return AutoresearchApp(FixedSource(pending=pending, trainable=trainable), poll_interval=None)
 
 
 app = make_app()

@@ -19,8 +19,8 @@ from tests.tui.fake_loop import REQUEST, FakeLoop
 from tests.tui.helpers import commit_experiment, wait_for
 from tui.app import AutoresearchApp
 from tui.screens.approval import ApprovalScreen
-from tui.source import WorkspaceSource
 from tui.widgets.detail_pane import DetailPane
+from tui.workspace_source import WorkspaceSource
 
 SIZE = (120, 40)
 
@@ -148,7 +148,7 @@ async def test_pending_request_is_approved_from_the_modal(workspace: Path) -> No
     app = make_app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "approve")
-        assert app.screen.request["id"] == REQUEST["id"]
+        assert app.screen.request.id == REQUEST["id"]
         await pilot.press("n", *"go ahead", "enter", "a")
         await wait_for(pilot, lambda: bool(loop.decisions))
         assert app.screen.id == "main"
@@ -171,10 +171,10 @@ async def test_pending_request_is_denied_from_the_modal(workspace: Path) -> None
         await pilot.press("escape")  # later: the modal closes and stays closed ...
         await pilot.pause(0.2)
         assert app.screen.id == "main"
-        await pilot.press("d")  # ... until a or d reopens it
-        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "approve")
+        await pilot.press("d")  # ... until a or d reopens it, d on its Deny button
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "deny")
         assert isinstance(app.screen, ApprovalScreen)
-        await pilot.press("d")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: bool(loop.decisions))
     assert loop.decisions == [("deny", "")]
     send(workspace, "stop")

@@ -13,9 +13,9 @@ from tests.tui.helpers import commit_experiment, gate_result, wait_for
 from tests.tui.snapshot_app import make_app
 from tui.app import AutoresearchApp
 from tui.screens.chart import ChartScreen
-from tui.source import WorkspaceSource
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.quality_chart import QualityChart
+from tui.workspace_source import WorkspaceSource
 
 SIZE = (120, 40)
 
@@ -30,7 +30,8 @@ async def test_bisect_runs_in_a_worker_and_selects_the_first_bad() -> None:
         await pilot.press(*"coverage>=3", "enter")
         await wait_for(pilot, lambda: app.screen.id == "main")
         assert app.table.selected_id == "006"
-        assert app.main.query_one(DetailPane).detail.id == "006"
+        pane = app.main.query_one(DetailPane)  # the detail loads in a worker
+        await wait_for(pilot, lambda: pane.detail is not None and pane.detail.id == "006")
 
 
 async def test_bisect_asks_for_a_check_before_running() -> None:

@@ -1,4 +1,5 @@
-"""The bisect dialog: good/bad refs and a check; runs in a worker and reports the first bad."""
+"""The bisect dialog: good/bad refs and a check; runs in a worker, its bar moving with each
+bisect step, and reports the first bad."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
-from tui.source import BisectOutcome
+from tui.views import BisectOutcome
 
 
 class BisectScreen(ModalScreen[BisectOutcome | None]):
@@ -66,13 +67,17 @@ class BisectScreen(ModalScreen[BisectOutcome | None]):
     def message(self, text: str | Text) -> None:
         self.query_one("#bisect-message", Static).update(text)
 
-    def progress(self, done: int, total: int) -> None:
-        self.query_one("#bisect-progress", ProgressBar).update(total=total, progress=done)
+    def progress(self, step: int, total: int, commit: str) -> None:
+        """Step `step` of about `total` starts on `commit`: the bar shows the steps done."""
+        if not self.is_attached:
+            return  # cancelled: the bisect thread runs on, the dialog is gone
+        self.query_one("#bisect-progress", ProgressBar).update(total=total, progress=step - 1)
+        self.message(Text(f"step {step} of ~{total}: checking {commit[:10]} …"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bisect")
     def run_bisect(self, good: str, bad: str, check: str, gate: str | None) -> None:
-        def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self.progress, done, total)
+        def progress(step: int, total: int, commit: str) -> None:
+            self.app.call_from_thread(self.progress, step, total, commit)
 
         try:
             outcome = self.app.source.bisect(good, bad, check, gate, progress)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Select
 
-from tui.source import DIMENSION_LABELS, ExperimentRow
+from tui.views import DIMENSION_LABELS, ExperimentRow
 from tui.widgets.quality_chart import QualityChart
 
 METRICS: list[tuple[str, str]] = [("quality", "quality"), *((d, d) for d in DIMENSION_LABELS)]

@@ -24,6 +24,7 @@ class MainScreen(Screen):
         Binding("a", "app.approval('approve')", "Approve"),
         Binding("d", "app.approval('deny')", "Deny"),
         Binding("c", "app.chart", "Chart"),
+        Binding("v", "app.cases", "Cases"),
         Binding("b", "app.bisect", "Bisect"),
         Binding("r", "app.report", "Report"),
         Binding("question_mark", "app.help", "Help", key_display="?"),

@@ -1,1 +1,1 @@
-"""The TUI's widgets, one a file; each renders view records from `tui.source`."""
+"""The TUI's widgets, one a file; each renders view records from `tui.views`."""

@@ -11,13 +11,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.source import DIMENSION_LABELS, DetailTable, ExperimentDetail
+from tui.numbers import number
+from tui.views import DIMENSION_LABELS, DetailTable, ExperimentDetail
 
 OUTCOME_STYLES = {"W": "green", "T": "yellow", "L": "red"}
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 class DetailPane(VerticalScroll):
@@ -73,15 +70,16 @@ class DetailPane(VerticalScroll):
             text.append("about " if d.reference else "method ", style="bold cyan")
             text.append(f"{d.method}\n")
         text.append("result ", style="bold cyan")
-        text.append(f"{d.gate} quality {_num(d.quality)}")
+        text.append(f"{d.gate} quality {number(d.quality)}")
         if d.interval is not None:
-            text.append(f" [{d.interval[0]:.3f}, {d.interval[1]:.3f}]")
+            text.append(f" [{number(d.interval[0])}, {number(d.interval[1])}]")
         if d.delta is not None:
-            text.append(f"  Δ {d.delta:+.3f}", style="green" if d.delta > 0 else "red")
+            style = "green" if d.delta > 0 else "red"
+            text.append(f"  Δ {number(d.delta, signed=True)}", style=style)
         text.append(f"  W/T/L {d.wins}/{d.ties}/{d.losses}\n")
         if d.dimensions:
             dims = "  ".join(
-                f"{DIMENSION_LABELS.get(k, k)} {_num(v, 2)}" for k, v in d.dimensions.items()
+                f"{DIMENSION_LABELS.get(k, k)} {number(v, 2)}" for k, v in d.dimensions.items()
             )
             text.append(f"{dims}\n", style="dim")
         if d.cost_usd or d.seconds:

@@ -7,7 +7,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
-from tui.source import DIMENSION_LABELS, ExperimentRow
+from tui.numbers import MISSING, number
+from tui.views import DIMENSION_LABELS, ExperimentRow
 
 STATUS_STYLES = {"kept": "green", "discarded": "yellow", "failed": "red", "reference": "cyan"}
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -24,10 +25,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 def _number(value: float | None, digits: int = 2, signed: bool = False) -> Text:
     if value is None:
-        return Text("—", style="dim", justify="right")
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+        return Text(MISSING, style="dim", justify="right")
     style = ("green" if value > 0 else "red" if value < 0 else "") if signed else ""
-    return Text(text, style=style, justify="right")
+    return Text(number(value, digits, signed=signed), style=style, justify="right")
 
 
 def sort_value(row: ExperimentRow, column: str) -> Any:
@@ -115,7 +115,7 @@ class ExperimentsTable(DataTable):
             _number(row.quality, 3),
             _number(row.delta, 3, signed=True),
             *dims,
-            Text("—", style="dim", justify="right")
+            Text(MISSING, style="dim", justify="right")
             if row.reference  # a reference row's W/T/L lives in its detail tables
             else Text(f"{row.wins}/{row.ties}/{row.losses}", justify="right"),
         ]

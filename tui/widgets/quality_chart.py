@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from tui.source import ExperimentRow
+from tui.views import ExperimentRow
 
 STATUS_COLORS = {"kept": "green", "discarded": "orange", "failed": "red"}
 

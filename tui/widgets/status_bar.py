@@ -6,7 +6,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from orchestrator.control import LiveStatus
-from tui.source import Summary
+from tui.numbers import number
+from tui.views import Summary
 
 STATE_STYLES: dict[str, tuple[str, str]] = {
     "starting": ("starting", "yellow"),
@@ -16,10 +17,6 @@ STATE_STYLES: dict[str, tuple[str, str]] = {
     "training": ("training", "cyan"),
     "stopped": ("stopped", "red"),
 }
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 class StatusBar(Static):
@@ -68,11 +65,11 @@ class StatusBar(Static):
         interval = ""
         if summary.best_interval is not None:
             low, high = summary.best_interval
-            interval = f" [{low:.3f}, {high:.3f}]"
+            interval = f" [{number(low)}, {number(high)}]"
         best = f"{summary.best_id} " if summary.best_id else ""
         return [
             "best ",
-            (f"{best}{_fmt(summary.best_quality)}{interval}", "bold green"),
+            (f"{best}{number(summary.best_quality)}{interval}", "bold green"),
             "  kept ",
             (str(summary.kept), "green"),
             "  discarded ",

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from levers.adapters import adapter_kind, resolve_adapter
-from levers.training.estimate import estimate_seconds, steps_for
-from levers.training.store import (
+from levers.adapters import (
+    AdapterError,
     AdapterRecord,
-    AdapterStoreError,
+    adapter_kind,
+    adapter_store,
     add_adapter,
     install_folder,
     list_adapters,
     load_record,
+    resolve_adapter,
     sha256_file,
-    store_root,
 )
+from levers.training.estimate import estimate_seconds, steps_for
 from levers.training.trainers import TrainConfig, TrainingError, training_supported
 
 
@@ -41,7 +42,7 @@ def stored(root: Path, tmp_path: Path, payload: bytes, created: str, kind="sft")
 
 
 def test_list_show_and_prefix(tmp_path):
-    root = store_root(tmp_path)
+    root = adapter_store(tmp_path)
     assert list_adapters(root) == []
     a = stored(root, tmp_path, b"first", "2026-01-01T00:00:00+00:00")
     b = stored(root, tmp_path, b"second", "2026-01-02T00:00:00+00:00", kind="orpo")
@@ -54,20 +55,20 @@ def test_list_show_and_prefix(tmp_path):
 
 
 def test_missing_and_ambiguous_refs_are_one_line(tmp_path):
-    root = store_root(tmp_path)
-    with pytest.raises(AdapterStoreError) as missing:
+    root = adapter_store(tmp_path)
+    with pytest.raises(AdapterError) as missing:
         load_record(root, "abc")
     assert "\n" not in str(missing.value) and "adapters list" in str(missing.value)
     (root / "ab12").mkdir(parents=True)
     (root / "ab34").mkdir()
-    with pytest.raises(AdapterStoreError, match="ambiguous"):
+    with pytest.raises(AdapterError, match="ambiguous"):
         load_record(root, "ab")
-    with pytest.raises(AdapterStoreError, match="meta.json"):
+    with pytest.raises(AdapterError, match="meta.json"):
         load_record(root, "ab1")
 
 
 def test_identical_weights_are_stored_once(tmp_path):
-    root = store_root(tmp_path)
+    root = adapter_store(tmp_path)
     first = stored(root, tmp_path / "x", b"same", "2026-01-01T00:00:00+00:00")
     second = stored(root, tmp_path / "y", b"same", "2026-01-03T00:00:00+00:00")
     assert first.hash == second.hash
@@ -75,7 +76,7 @@ def test_identical_weights_are_stored_once(tmp_path):
 
 
 def test_add_external_peft_and_apple_adapters(tmp_path):
-    root = store_root(tmp_path)
+    root = adapter_store(tmp_path)
     peft = peft_folder(tmp_path / "peft", b"weights")
     record = add_adapter(root, peft, kind="orpo", base_model="local:smollm2-135m", request="req-3")
     assert record.origin == "added" and record.request == "req-3" and record.kind == "orpo"
@@ -93,7 +94,7 @@ def test_add_external_peft_and_apple_adapters(tmp_path):
 def test_add_rejects_folders_that_are_not_adapters(tmp_path):
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "notes.txt").write_text("hi")
-    with pytest.raises(AdapterStoreError, match="neither a peft"):
+    with pytest.raises(AdapterError, match="neither a peft"):
         add_adapter(tmp_path / "store", tmp_path / "junk", kind="sft", base_model="apple:system")
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from levers.adapters import list_adapters
 from levers.training.data import build_sft, build_style_pairs, load_training_pool
-from levers.training.store import list_adapters
 from levers.training.trainers import TrainConfig, TrainingError, train_adapter
 
 pytestmark = pytest.mark.slow  # trains (a tiny random model: seconds, not minutes)

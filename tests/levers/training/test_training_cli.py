@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from levers.training.store import list_adapters, store_root
+from levers.adapters import adapter_store, list_adapters
 from orchestrator.cli import load_commands
 
 
@@ -30,7 +30,7 @@ def test_adapters_add_list_show(tmp_path):
     added = run("adapters", "add", str(src), "--request", "req-7", "-C", str(tmp_path))
     assert added.exit_code == 0, added.output
     assert "apple:system" in added.output and "Swift" in added.output
-    (record,) = list_adapters(store_root(tmp_path))
+    (record,) = list_adapters(adapter_store(tmp_path))
     assert record.request == "req-7" and record.base_model == "apple:system"
     listed = run("adapters", "list", "-C", str(tmp_path))
     assert record.hash[:12] in listed.output
@@ -73,6 +73,6 @@ def test_train_sft_on_a_tiny_model(tiny_model, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "estimate:" in result.output and "stored at" in result.output
-    (record,) = list_adapters(store_root(tmp_path))
+    (record,) = list_adapters(adapter_store(tmp_path))
     assert record.steps == 2 and record.base_model == tiny_model
     assert record.data_recipe["case_ids"] == ["t001", "t002", "t003", "t004"]

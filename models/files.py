@@ -1,10 +1,14 @@
-"""Atomic file writes for the run log: whole files via temp + os.replace, lines via O_APPEND."""
+"""Files every layer writes: whole files atomically (temp + fsync + os.replace), and `STATE_DIR`,
+the git-ignored folder of a workspace (caches, checkpoints, adapters, the loop's live state).
+Appending lines is `runlog.jsonl.append_jsonl`'s (one owner: it also heals a torn last line)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+STATE_DIR = ".autoresearch"
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -17,21 +21,8 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the run log is for every reader
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; what we write is for every reader
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def append_line(path: Path, line: str) -> None:
-    """Append one line with a single O_APPEND write: concurrent appenders never interleave."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,0 +1,1 @@
+"""The live web page (`autoresearch serve`): the dashboard, pushed to the browser as it changes."""
