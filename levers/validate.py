@@ -2,8 +2,9 @@
 
 `validate_lever(path)` never raises for a bad lever: the report says which stage failed and
 why. Import, registration and the smoke case run in a subprocess with a timeout (a lever that
-hangs or crashes the interpreter cannot take the caller down); the smoke case runs the lever
-alone on the fake model (`fake:planner`).
+hangs or crashes the interpreter cannot take the caller down). The smoke case runs the lever
+alone on the fake model (`fake:planner`), or, given a `Smoke` (the agent it will run in, a task
+and the models to try), inside that agent on each of the models.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field
 Stage = Literal["parse", "import", "register", "smoke"]
 SMOKE_TASK = "plan a weekend camping trip with two kids"
 SMOKE_MODEL = "fake:planner"
+
+
+class Smoke(BaseModel):
+    """Smoke-run a lever inside `agent` (an agent.toml as a dict) on `task`, once per model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: dict
+    task: str = SMOKE_TASK
+    models: list[str] = Field(default_factory=lambda: [SMOKE_MODEL])
 
 
 class ValidationReport(BaseModel):
@@ -52,7 +63,11 @@ def check_parse(path: Path) -> str:
 
 
 def validate_lever(
-    path: str | Path, *, expect: list[str] | None = None, timeout: float = 25.0
+    path: str | Path,
+    *,
+    expect: list[str] | None = None,
+    timeout: float = 25.0,
+    smoke: Smoke | None = None,
 ) -> ValidationReport:
     """Parse, then import + register + smoke-run in a subprocess; failures are data."""
     path = Path(path).resolve()
@@ -76,6 +91,7 @@ def validate_lever(
         "levers.validate",
         str(path),
         *(["--expect", ",".join(expect)] if expect is not None else []),
+        *(["--smoke", smoke.model_dump_json()] if smoke is not None else []),
     ]
     try:  # the caller's environment: installed levers load, so name clashes show
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -106,7 +122,9 @@ def _stage(name: str) -> None:
     print(f"stage {name}", flush=True)
 
 
-def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, list[str]]:
+def _worker(
+    path: Path, expect: list[str] | None, smoke: Smoke | None = None
+) -> tuple[bool, Stage, str, list[str]]:
     """Runs in the subprocess: import, register, smoke; returns (ok, stage, message, levers)."""
     _stage("import")
     from levers.registry import (
@@ -150,18 +168,29 @@ def _worker(path: Path, expect: list[str] | None) -> tuple[bool, Stage, str, lis
     except Exception as exc:
         return False, "register", _short(exc), []
     _stage("smoke")
-    return _smoke(names)
+    if smoke is None:
+        return _smoke(names, {"model": SMOKE_MODEL, "levers": [{"name": n} for n in names]})
+    enabled = {spec.get("name") for spec in smoke.agent.get("levers", [])}
+    if not enabled & set(names):
+        return False, "smoke", f"the agent it was tried in does not enable {names}", names
+    for model in smoke.models:
+        result = _smoke(names, {**smoke.agent, "model": model}, smoke.task)
+        if not result[0]:
+            return result[0], result[1], f"inside the agent on {model}: {result[2]}", names
+    return True, "smoke", "", names
 
 
-def _smoke(names: list[str]) -> tuple[bool, Stage, str, list[str]]:
-    from levers.config import AgentConfig, LeverSpec
+def _smoke(
+    names: list[str], agent: dict, task: str = SMOKE_TASK
+) -> tuple[bool, Stage, str, list[str]]:
+    from levers.config import AgentConfig
     from levers.runner import run_agent
     from ruler.plan import Plan
     from ruler.records import Case
 
-    config = AgentConfig(model=SMOKE_MODEL, levers=[LeverSpec(name=n) for n in names])
-    case = Case(id="smoke", task=SMOKE_TASK, gold=Plan(title="", questions=[]))
+    case = Case(id="smoke", task=task, gold=Plan(title="", questions=[]))
     try:
+        config = AgentConfig.model_validate(agent)
         run = run_agent(config, [case])[0]
     except Exception as exc:
         return False, "smoke", _short(exc), names
@@ -178,10 +207,16 @@ def _short(exc: BaseException) -> str:
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0])
-    expect = argv[2].split(",") if len(argv) > 2 and argv[1] == "--expect" else None
-    expect = [e for e in expect if e] if expect is not None else None
-    ok, stage, message, levers = _worker(path, expect)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m levers.validate")
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--expect", default=None)
+    parser.add_argument("--smoke", default=None, help="a Smoke as JSON")
+    args = parser.parse_args(argv)
+    expect = [e for e in args.expect.split(",") if e] if args.expect is not None else None
+    smoke = Smoke.model_validate_json(args.smoke) if args.smoke else None
+    ok, stage, message, levers = _worker(args.path, expect, smoke)
     print(json.dumps({"ok": ok, "stage": stage, "message": message, "levers": levers}))
     return 0
 

@@ -1,8 +1,11 @@
 """The researcher as a LangGraph state machine.
 
-check_stop → propose → [confirm_experiment] → write_lever → validate_lever → run_gate → record →
-check_stop, ending on budget or a stop; propose routes a training request to request_training
-(an `interrupt()` for the supervisor) and, on approval, to train.
+check_stop → propose → check_proposal → [confirm_experiment] → write_lever → validate_lever →
+run_gate → record → check_stop, ending on budget, a stop, or a researcher whose search space is
+exhausted; check_proposal sends a repeat of an agent already run, or a training request for a
+model that cannot train here, back to propose with the reason (at most MAX_RETRIES times, then
+a failed experiment), and routes a training request to request_training (an `interrupt()` for
+the supervisor) and, on approval, to train.
 
 Nodes are module-level functions over `LoopState`; everything they touch (workspace,
 researcher, models, judge) comes from the `Services` in the run's context
@@ -27,7 +30,15 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
 from levers.validate import ValidationReport
-from orchestrator.researchers.base import LogView, Proposal, Researcher
+from orchestrator.researchers.base import (
+    LogView,
+    Proposal,
+    ProposalFailed,
+    Researcher,
+    ResearchKit,
+    SearchExhausted,
+    UsesWorkspace,
+)
 from orchestrator.state import STATE_MODELS, LoopState, Outcome
 
 
@@ -39,10 +50,15 @@ class Services(Protocol):
 
     def poll(self, state: LoopState, node: str) -> dict[str, Any]: ...
     def stop_reason(self, state: LoopState) -> str: ...
-    def log_view(self) -> LogView: ...
+    def log_view(self, feedback: list[str] | None = None) -> LogView: ...
+    def research_kit(self, log: LogView) -> ResearchKit: ...
+    def repeat_of(self, proposal: Proposal) -> str | None: ...
+    def trainable(self) -> tuple[bool, str]: ...
     def next_experiment_id(self) -> str: ...
     def write_lever(self, exp_id: str, proposal: Proposal) -> str | None: ...
-    def validate_lever(self, path: str) -> ValidationReport: ...
+    def validate_lever(
+        self, path: str, agent_patch: dict[str, Any] | None = None
+    ) -> ValidationReport: ...
     def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None) -> Outcome: ...
     def record(self, state: LoopState) -> str: ...
     def record_event(self, kind: str, /, **payload: Any) -> None: ...
@@ -128,24 +144,64 @@ def check_stop(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any
 
 
 def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    services = runtime.context.services
+    services, researcher = runtime.context.services, runtime.context.services.researcher
     notes = list(state.get("notes") or [])
-    error = ""
+    feedback = list(state.get("feedback") or [])
+    error, stop = "", ""
     try:
-        proposal = services.researcher.propose(services.log_view(), notes)
+        log = services.log_view(feedback)
+        if isinstance(researcher, UsesWorkspace):
+            researcher.bind(services.research_kit(log))
+        proposal = researcher.propose(log, notes)
+    except SearchExhausted:
+        stop = "search space exhausted"
+        proposal = Proposal(hypothesis="(no proposal: search space exhausted)", lever_class="other")
     except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
         error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
-        proposal = Proposal(hypothesis="(no proposal: researcher error)", lever_class="other")
+        cost = exc.cost_usd if isinstance(exc, ProposalFailed) else 0.0
+        proposal = Proposal(
+            hypothesis="(no proposal: researcher error)",
+            lever_class="other",
+            research_cost_usd=cost,
+        )
     return {
+        "stop_reason": stop,
+        "feedback": [],
         "proposal_error": error,
         "exp_id": services.next_experiment_id(),
         "proposal": proposal,
-        "notes_seen": notes,
+        # a proposal sent back keeps the notes its first try saw
+        "notes_seen": [*(state.get("notes_seen") or []), *notes] if feedback else notes,
         "notes": [],
         "lever_path": None,
         "validation": None,
         "outcome": None,
     }
+
+
+MAX_RETRIES = 2  # proposals check_proposal sends back before the experiment is a failure
+
+
+def check_proposal(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Refuse a repeat of an agent already run, or training a model that cannot train here:
+    back to the researcher with the reason, or, after MAX_RETRIES, a failed experiment."""
+    if state.get("proposal_error"):
+        return {"retries": 0}
+    services, proposal = runtime.context.services, _proposal(state)
+    reason = ""
+    if proposal.training_request:
+        ok, why = services.trainable()
+        if not ok:
+            reason = f"training request refused: {why}"
+            services.record_event("refused", request=state["exp_id"], note=why)
+    elif earlier := services.repeat_of(proposal):
+        reason = f"refused: this agent is the one experiment {earlier} already ran; change it"
+    if not reason:
+        return {"retries": 0}
+    retries = state.get("retries", 0) + 1
+    if retries > MAX_RETRIES:
+        return {"retries": 0, "proposal_error": f"proposal refused {retries} times; {reason}"}
+    return {"retries": retries, "feedback": [reason]}
 
 
 def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
@@ -174,7 +230,7 @@ def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str,
     path, proposal = state.get("lever_path"), _proposal(state)
     if not path:
         return {"validation": None}
-    report = services.validate_lever(path)
+    report = services.validate_lever(path, proposal.agent_patch)
     if report.ok or not proposal.lever_code:
         return {"validation": report}
     repaired = services.researcher.repair(proposal, report.message)
@@ -182,7 +238,7 @@ def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str,
         return {"validation": report}
     repaired = repaired.model_copy(update={"lever_filename": proposal.lever_filename})
     path = services.write_lever(state["exp_id"], repaired)
-    report = services.validate_lever(path or "")
+    report = services.validate_lever(path or "", repaired.agent_patch)
     return {"validation": report, "lever_path": path, "proposal": repaired}
 
 
@@ -246,9 +302,17 @@ def after_check_stop(state: LoopState) -> Literal["propose", "__end__"]:
     return END if state.get("stop_reason") else "propose"
 
 
-def after_propose(
+def after_propose(state: LoopState) -> Literal["check_proposal", "__end__"]:
+    return END if state.get("stop_reason") else "check_proposal"
+
+
+def after_check(
     state: LoopState, runtime: Runtime[LoopContext]
-) -> Literal["request_training", "confirm_experiment", "write_lever"]:
+) -> Literal["propose", "run_gate", "request_training", "confirm_experiment", "write_lever"]:
+    if state.get("feedback"):
+        return "propose"
+    if state.get("proposal_error"):
+        return "run_gate"
     if _proposal(state).training_request:
         return "request_training"
     return "confirm_experiment" if runtime.context.services.supervised else "write_lever"
@@ -279,6 +343,7 @@ NODES: dict[str, Node] = {
     for fn in (
         check_stop,
         propose,
+        check_proposal,
         confirm_experiment,
         write_lever,
         validate_lever,
@@ -305,6 +370,7 @@ def build_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
     graph.add_edge(START, "check_stop")
     graph.add_conditional_edges("check_stop", after_check_stop)
     graph.add_conditional_edges("propose", after_propose)
+    graph.add_conditional_edges("check_proposal", after_check)
     graph.add_conditional_edges("confirm_experiment", after_confirm)
     graph.add_edge("write_lever", "validate_lever")
     graph.add_edge("validate_lever", "run_gate")

@@ -8,6 +8,7 @@ lower bound of its gain on the decisive gate is above `min_delta`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -21,22 +22,26 @@ from levers.adapters import adapter_store
 from levers.config import AgentConfig, dump_agent, load_agent
 from levers.lever import EXPERIMENT_CLASSES
 from levers.registry import lever_classes
-from levers.validate import ValidationReport, validate_lever
+from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
 from orchestrator import control
 from orchestrator.change import describe_change
 from orchestrator.graph import Budget
+from orchestrator.research.holdout import Holdout
+from orchestrator.research.tools import ResearchTools
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
     Proposal,
     Researcher,
+    ResearchKit,
     apply_patch,
 )
+from orchestrator.researchers.heuristic import canonical
 from orchestrator.state import LoopState, Outcome
 from ruler.records import GateResult
-from runlog.evaluate import EvalResult, evaluate_workspace
+from runlog.evaluate import EvalResult, evaluate_workspace, workspace_ruler
 from runlog.records import ExperimentRecord
 from runlog.report import write_dashboard
 from runlog.workspace import Workspace
@@ -171,7 +176,7 @@ class WorkspaceServices:
         return self.budget.spent()
 
     # -- reading the log -------------------------------------------------------------------
-    def log_view(self) -> LogView:
+    def log_view(self, feedback: list[str] | None = None) -> LogView:
         records = self.ws.records()
         best = self.ws.current_best()
         since = 0
@@ -218,7 +223,59 @@ class WorkspaceServices:
                 for name, info in lever_classes(self.ws.agent_dir / "levers").items()
             },
             results_tsv=self.ws.results_path.read_text() if self.ws.results_path.exists() else "",
+            trainable_here=(trainable := self.trainable())[0],
+            trainable_reason=trainable[1],
+            feedback=list(feedback or []),
         )
+
+    # -- the research turn (tool-using researchers) and what the graph refuses --------------
+    def research_kit(self, log: LogView) -> ResearchKit:
+        """The tools over this workspace for one research turn, with its limits."""
+        keep = self.ws.config.keep
+        holdout = Holdout.of(workspace_ruler(self.ws), keep.gate, keep.confirm_gate or None)
+        judge = self.ws.config.judge.spec
+        tools = ResearchTools(
+            self.ws,
+            holdout,
+            log,
+            exp_id=self.ws.next_experiment_id(),
+            judge="embedding" if judge.startswith("anthropic:") else judge,  # offline only
+            repeat_of=self.repeat_of,
+        )
+        tools.clear_other_drafts()
+        return ResearchKit(
+            tools=tools,
+            max_rounds=self.ws.config.researcher.max_tool_rounds,
+            over_budget=self.over_budget,
+        )
+
+    def over_budget(self, turn_cost: float) -> str:
+        """Why the run's budget stops a research turn that has cost `turn_cost` so far."""
+        budget = self.budget
+        if budget.usd is not None and budget.cost_usd + turn_cost >= budget.usd:
+            return f"cost budget of ${budget.usd:.2f} spent"
+        return budget.spent()
+
+    def trainable(self) -> tuple[bool, str]:
+        """Whether the candidate's weights can be trained on this machine, and why not."""
+        from levers.training.trainers import training_supported
+
+        return training_supported(str(self._parent_config().get("model", "")))
+
+    def repeat_of(self, proposal: Proposal) -> str | None:
+        """The id of an experiment that already ran exactly this agent (config and lever code)."""
+        best = self.ws.current_best()
+        parent = self._parent_config()
+        files = {f.name: f.sha256 for f in best.record.lever_files} if best else {}
+        if proposal.lever_code:
+            name = f"levers/{proposal.lever_filename or ''}"
+            files[name] = hashlib.sha256(proposal.lever_code.encode()).hexdigest()
+        key = (canonical(apply_patch(parent, proposal.agent_patch)), files)
+        for record in self.ws.records():
+            recorded = {f.name: f.sha256 for f in record.lever_files}
+            if record.agent and (canonical(record.agent), recorded) == key:
+                return record.id
+        return None
 
     def _agent_on_disk(self) -> dict[str, Any]:
         return load_agent(self.ws.agent_path).model_dump()
@@ -252,8 +309,21 @@ class WorkspaceServices:
         atomic_write_text(path, proposal.lever_code)
         return str(path)
 
-    def validate_lever(self, path: str) -> ValidationReport:
-        return validate_lever(Path(path))
+    def validate_lever(
+        self, path: str, agent_patch: dict[str, Any] | None = None
+    ) -> ValidationReport:
+        """Validate the lever inside the proposed agent (the best with the patch applied), on a
+        training-pool task, with the fake model and, when local, the real candidate."""
+        if agent_patch is None:
+            return validate_lever(Path(path))
+        from levers.training.data import load_training_pool
+
+        agent = apply_patch(self._parent_config(), agent_patch)
+        candidate = str(agent.get("model", ""))
+        models = [SMOKE_MODEL, candidate] if candidate.startswith("local:") else [SMOKE_MODEL]
+        pool = load_training_pool(limit=1)
+        smoke = Smoke(agent=agent, models=models, **({"task": pool[0].task} if pool else {}))
+        return validate_lever(Path(path), smoke=smoke, timeout=25.0 if len(models) == 1 else 300.0)
 
     def _progress(self, exp_id: str, gate: str) -> Callable[[str, int, int], None]:
         def progress(stage: str, done: int, total: int) -> None:
@@ -384,7 +454,8 @@ class WorkspaceServices:
             agent=outcome.agent,
             gates=outcome.gates,
             trace=outcome.trace,
-            cost_usd=outcome.cost_usd,
+            cost_usd=outcome.cost_usd + proposal.research_cost_usd,
+            predicted_delta=proposal.predicted_delta,
             wall_seconds=outcome.seconds,
             node_seconds={k: round(v, 3) for k, v in timing.items()},
             status=outcome.status,
@@ -397,7 +468,7 @@ class WorkspaceServices:
         )
         info = self.ws.commit_experiment(record, outcome.outputs)
         if info.created:  # a record node re-run after a crash does not count twice
-            self.budget.count(outcome)
+            self.budget.count(outcome.model_copy(update={"cost_usd": record.cost_usd}))
         self.node_seconds = {}
         self.dashboard = write_dashboard(self.ws)
         self.emit(

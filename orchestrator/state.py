@@ -58,9 +58,11 @@ class LoopState(TypedDict, total=False):
     adapter: str | None
     commit: str
     stop_reason: str
+    feedback: list[str]  # why check_proposal sent the last proposal back to the researcher
+    retries: int  # proposals sent back for this experiment so far
 
 
-GRAPH_VERSION = 2  # bump when the state's shape or the node names change
+GRAPH_VERSION = 3  # bump when the state's shape or the node names change
 
 # the model classes the checkpoint may hold, for the serializer's allow-list
 STATE_MODELS: tuple[type[BaseModel], ...] = (Proposal, ValidationReport, Outcome)

@@ -21,6 +21,7 @@ from levers.diagram import legend_entries, svg_tile
 from levers.trace import TraceNode
 from models.files import atomic_write_text
 from ruler.records import DIMENSIONS
+from runlog.calibration import calibration
 from runlog.records import ExperimentRecord
 from runlog.reference import reference_tables
 from runlog.rows import format_number
@@ -174,6 +175,7 @@ def _summary(ws: Workspace, records: list[ExperimentRecord], rows: list[dict]) -
         "baseline": first,
         "cost_usd": sum(r.cost_usd for r in records),
         "hours": sum(r.wall_seconds for r in records) / 3600,
+        "calibration": calibration(records).line(),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 

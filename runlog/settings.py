@@ -40,6 +40,7 @@ class ResearcherSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     spec: str = "auto"  # "auto": Claude when ANTHROPIC_API_KEY is set, else the heuristic one
+    max_tool_rounds: int = Field(12, ge=1, description="tool rounds per research turn (Claude)")
 
 
 class RulerSection(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runlog.calibration import calibration, observed_delta
 from runlog.gitstore import MAIN, current_best, pending_records
 from runlog.records import ExperimentRecord, experiment_id
 from runlog.rows import ResultRow
@@ -70,6 +71,7 @@ def status_view(ws: Workspace) -> dict[str, Any]:
         "uncommitted": sorted(set(dirty)),
         "last_event": events[-1].model_dump(mode="json") if events else None,
         "cost_usd": round(sum(r.cost_usd for r in records), 4),
+        "calibration": calibration(records).model_dump(),
     }
 
 
@@ -94,6 +96,8 @@ def experiment_view(ws: Workspace, exp: str) -> dict[str, Any]:
     view.update(
         method=record.method,
         decision=record.decision,
+        predicted_delta=record.predicted_delta,
+        observed_delta=observed_delta(record),
         notes_seen=record.notes_seen,
         model_ids=record.model_ids,
         ruler_hash=record.ruler_hash,

@@ -98,6 +98,8 @@ def experiment_detail(view: dict[str, Any], cases: tuple[CaseOutcome, ...]) -> E
         failure=view.get("failure", ""),
         cost_usd=view.get("cost_usd", 0.0),
         seconds=view.get("wall_seconds", 0.0),
+        predicted_delta=view.get("predicted_delta"),
+        observed_delta=view.get("observed_delta"),
     )
 
 

@@ -96,6 +96,8 @@ class ExperimentDetail:
     failure: str = ""
     cost_usd: float = 0.0
     seconds: float = 0.0
+    predicted_delta: float | None = None  # the researcher's pre-registered Δ on the keep gate
+    observed_delta: float | None = None  # the keep gate's paired Δ over the best
     reference: bool = False
     commit: str = ""
     tag: str = ""

@@ -220,6 +220,23 @@ class AnthropicModel:
                 f"{self.model_id} cannot seed sampling; use temperature 0 or drop the seed"
             )
 
+    def create(self, **kwargs: Any) -> Any:
+        """One raw Messages API call (tools, tool results, cache control as given); the SDK's
+        response, or a one-line ModelError. The client honours ANTHROPIC_BASE_URL."""
+        return self._call(kwargs)
+
+    def cost(self, usage: Any) -> float:
+        """USD for a response's `usage` (cache writes and reads priced apart); 0 when unknown."""
+        price = price_for(self.name)
+        if price is None:
+            return 0.0
+        return price.cost(
+            usage.input_tokens or 0,
+            usage.output_tokens or 0,
+            usage.cache_creation_input_tokens or 0,
+            usage.cache_read_input_tokens or 0,
+        )
+
     def generate(self, messages: list[Message], options: GenerationOptions) -> Completion:
         kwargs = self.request(messages, options)
         started = time.perf_counter()

@@ -334,6 +334,7 @@ def log_command(directory: str, as_json: bool) -> None:
 def status_command(directory: str, as_json: bool) -> None:
     """The workspace at a glance: settings, counts, the current best, what comes next."""
     from orchestrator.preflight import config_problems
+    from runlog.calibration import Calibration
     from runlog.views import status_view
 
     ws = Workspace.open(directory)
@@ -363,6 +364,7 @@ def status_command(directory: str, as_json: bool) -> None:
         )
     else:
         click.echo("best       none yet")
+    click.echo(f"calibration {Calibration(**view['calibration']).line()}")
     if view["uncommitted"]:
         click.echo(
             f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"

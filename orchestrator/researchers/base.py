@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +35,20 @@ class Proposal(BaseModel):
     lever_code: str | None = None
     lever_filename: str | None = None
     training_request: TrainingRequest | None = None
+    predicted_delta: float | None = None  # pre-registered: expected quality change on keep gate
+    research_cost_usd: float = Field(0.0, ge=0)  # what proposing it cost (model calls, trials)
+
+
+class SearchExhausted(Exception):
+    """Raised by `propose` when a researcher has nothing left to try; the run stops on it."""
+
+
+class ProposalFailed(Exception):
+    """Raised by `propose` when a research turn ends without a proposal; carries its cost."""
+
+    def __init__(self, message: str, cost_usd: float = 0.0) -> None:
+        super().__init__(message)
+        self.cost_usd = cost_usd
 
 
 class ExperimentSummary(BaseModel):
@@ -64,6 +80,9 @@ class LogView(BaseModel):
     adapters: list[dict[str, Any]] = Field(default_factory=list)
     levers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     results_tsv: str = ""
+    trainable_here: bool | None = None  # whether the candidate's weights can be trained here
+    trainable_reason: str = ""
+    feedback: list[str] = Field(default_factory=list)  # why the graph sent a proposal back
 
 
 class Researcher(Protocol):
@@ -74,6 +93,24 @@ class Researcher(Protocol):
     def repair(self, proposal: Proposal, report: str) -> Proposal | None:
         """One chance to fix a lever module that failed validation; None gives up."""
         ...
+
+
+@dataclass(frozen=True)
+class ResearchKit:
+    """What a tool-using researcher gets from the workspace for one research turn: the tools
+    (`orchestrator.research.tools.ResearchTools`), its tool-round limit, and the run's budget
+    check (why to stop, given the turn's cost so far; '' to go on)."""
+
+    tools: Any
+    max_rounds: int = 12
+    over_budget: Callable[[float], str] = lambda cost: ""
+
+
+@runtime_checkable
+class UsesWorkspace(Protocol):
+    """A researcher that works with the workspace's research tools; bound before `propose`."""
+
+    def bind(self, kit: ResearchKit) -> None: ...
 
 
 def apply_patch(agent: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

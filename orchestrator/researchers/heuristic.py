@@ -5,8 +5,9 @@ in a fixed order of promise, skipping every configuration already tried. Prompt 
 written as real lever modules under `agent/levers/` (subclasses of the built-in prompt lever),
 so "write the lever" is a real step. Supervisor notes `focus <lever class>` and
 `avoid <lever class>` reorder and filter the moves. When `plateau_after` experiments pass
-without a kept one, or the moves run out, it asks for the training track once per plateau; a
-trained adapter not yet tried becomes the next experiment.
+without a kept one, or the moves run out, it asks for the training track once per plateau (when
+the candidate can train here); a trained adapter not yet tried becomes the next experiment.
+With nothing left to try it raises `SearchExhausted` and the run stops.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from levers.config import AgentConfig, validate_agent
 from models import AutoresearchError
-from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+from orchestrator.researchers.base import LogView, Proposal, SearchExhausted, TrainingRequest
 
 PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
     "interviewer": (
@@ -267,16 +268,7 @@ class HeuristicResearcher:
         return self._request_training(log)
 
     def _may_request(self, log: LogView) -> bool:
-        """Once per plateau, and never for a model whose weights cannot be trained here."""
-        return log.training_requests == 0 and self.trainable(log.best_agent.get("model", ""))
-
-    def trainable(self, model: str) -> bool:
-        from levers.training.trainers import training_supported
-
-        try:
-            return training_supported(model)[0]
-        except AutoresearchError:  # not even a model spec
-            return False
+        return log.training_requests == 0 and log.trainable_here is not False
 
     def _request_training(self, log: LogView) -> Proposal:
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
@@ -286,11 +278,9 @@ class HeuristicResearcher:
             else "the prompt-level moves are exhausted"
         )
         if not self._may_request(log):
-            return Proposal(
-                hypothesis="Nothing left to try: every single-step move from the best "
-                "has been run and training was already requested or cannot run here",
-                lever_class="other",
-                method="No change; the loop should stop or get a supervisor note.",
+            raise SearchExhausted(
+                "every single-step move from the best has been run, and training was "
+                "already requested or cannot run here"
             )
         return Proposal(
             hypothesis="Weights, not prompts, are the answer: train a LoRA adapter",

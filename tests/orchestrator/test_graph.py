@@ -45,6 +45,9 @@ class FakeServices:
         self.events: list[tuple[str, dict]] = []
         self.trained: list[dict] = []
         self.pending_notes: list[str] = []
+        self.repeats: dict[str, str] = {}  # hypothesis -> the experiment it repeats
+        self.can_train: tuple[bool, str] = (True, "")
+        self.feedback_seen: list[list[str]] = []
 
     def poll(self, state, node):
         if self.pending_notes:
@@ -55,8 +58,18 @@ class FakeServices:
     def stop_reason(self, state):
         return "stopped by the supervisor" if state.get("stop_requested") else self.budget.spent()
 
-    def log_view(self) -> LogView:
-        return LogView()
+    def log_view(self, feedback=None) -> LogView:
+        self.feedback_seen.append(list(feedback or []))
+        return LogView(feedback=list(feedback or []))
+
+    def research_kit(self, log):
+        raise AssertionError("a scripted researcher uses no research tools")
+
+    def repeat_of(self, proposal):
+        return self.repeats.get(proposal.hypothesis)
+
+    def trainable(self):
+        return self.can_train
 
     def next_experiment_id(self) -> str:
         return f"{len(self.recorded) + 1:03d}"
@@ -64,7 +77,7 @@ class FakeServices:
     def write_lever(self, exp_id, proposal):
         return f"agent/levers/{proposal.lever_filename}" if proposal.lever_code else None
 
-    def validate_lever(self, path):
+    def validate_lever(self, path, agent_patch=None):
         ok = self.valid or "fixed" in path
         return ValidationReport(path=path, ok=ok, stage="import", message="" if ok else "boom")
 

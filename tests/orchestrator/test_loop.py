@@ -39,16 +39,13 @@ def test_a_note_given_mid_run_is_in_the_next_proposals_record(workspace):
     assert [e.payload["text"] for e in ws.events("note")] == ["focus multi_call"]
 
 
-class TrainableHeuristic(HeuristicResearcher):
-    """Takes the fake candidate for trainable, so the approval path runs on it."""
-
-    def trainable(self, model: str) -> bool:
-        return True
-
-
 @pytest.mark.parametrize("answer", ["approve", "deny"])
-def test_a_plateau_requests_training_and_waits_for_the_supervisor(workspace, answer):
-    researcher = TrainableHeuristic(plateau_after=1)
+def test_a_plateau_requests_training_and_waits_for_the_supervisor(workspace, answer, monkeypatch):
+    # the fake model cannot train, so the graph would refuse the request: pretend it can
+    from orchestrator.services import WorkspaceServices
+
+    monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
+    researcher = HeuristicResearcher(plateau_after=1)
     summary = run_loop(workspace, experiments=4, researcher=researcher, wait_for_approval=False)
     assert summary.waiting_for is not None and summary.waiting_for["type"] == "training"
     assert "Plateau" in summary.waiting_for["rationale"]

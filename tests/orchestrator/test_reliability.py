@@ -36,14 +36,19 @@ def workspace(tmp_path) -> Path:
     ).main_root
 
 
+@pytest.fixture(autouse=True)
+def trainable_candidate(monkeypatch) -> None:
+    """The fake candidate counts as trainable, so the training-approval paths run on it."""
+    from orchestrator.services import WorkspaceServices
+
+    monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
+
+
 class TrainableHeuristic(HeuristicResearcher):
-    """Takes the fake candidate for trainable, so a plateau asks for training at once."""
+    """A plateau asks for training at once (a short run)."""
 
     def __init__(self) -> None:
         super().__init__(plateau_after=1, training_steps=2)
-
-    def trainable(self, model: str) -> bool:
-        return True
 
 
 def invoke(cli, *args: str):
@@ -119,6 +124,7 @@ def test_run_refuses_a_wrong_pinned_ruler_and_an_unknown_judge_before_any_experi
 
 def test_the_heuristic_never_asks_to_train_a_model_that_cannot_train():
     from levers.config import BASELINE_AGENT
+    from levers.training.trainers import training_supported
     from orchestrator.researchers.base import ExperimentSummary
 
     def plateau(model: str) -> LogView:
@@ -133,7 +139,14 @@ def test_the_heuristic_never_asks_to_train_a_model_that_cannot_train():
             )
             for i in (1, 2, 3)
         ]
-        return LogView(experiments=done, best_id="001", best_agent=agent, since_last_kept=2)
+        here = training_supported(model)[0]  # what the loop's services tell the researcher
+        return LogView(
+            experiments=done,
+            best_id="001",
+            best_agent=agent,
+            since_last_kept=2,
+            trainable_here=here,
+        )
 
     researcher = HeuristicResearcher(plateau_after=2)
     assert researcher.propose(plateau("fake:echo"), []).training_request is None

@@ -82,6 +82,14 @@ class DetailPane(VerticalScroll):
                 f"{DIMENSION_LABELS.get(k, k)} {number(v, 2)}" for k, v in d.dimensions.items()
             )
             text.append(f"{dims}\n", style="dim")
+        if d.predicted_delta is not None:
+            text.append("predicted ", style="bold cyan")
+            text.append(f"Δ {number(d.predicted_delta, signed=True)}  observed ")
+            text.append(
+                "—\n"
+                if d.observed_delta is None
+                else f"Δ {number(d.observed_delta, signed=True)}\n"
+            )
         if d.cost_usd or d.seconds:
             text.append(f"cost ${d.cost_usd:.2f}  time {d.seconds:.0f}s\n", style="dim")
         if d.failure:
