@@ -1,6 +1,6 @@
-"""Files every layer writes: whole files atomically (temp + fsync + os.replace), lines with one
-O_APPEND write, and `STATE_DIR`, the git-ignored folder of a workspace (caches, checkpoints,
-adapters, the loop's live state)."""
+"""Files every layer writes: whole files atomically (temp + fsync + os.replace), and `STATE_DIR`,
+the git-ignored folder of a workspace (caches, checkpoints, adapters, the loop's live state).
+Appending lines is `runlog.jsonl.append_jsonl`'s (one owner: it also heals a torn last line)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,3 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def append_line(path: Path, line: str) -> None:
-    """Append one line with a single O_APPEND write: concurrent appenders never interleave."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = (line.rstrip("\n") + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)

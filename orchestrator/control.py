@@ -1,16 +1,20 @@
 """The control channel between the loop and its supervisors (CLI, TUI), under `.autoresearch/`.
 
-Supervisors append commands to `control.jsonl` (note, pause, resume, stop, approve, deny);
-the loop reads them from a cursor kept in its checkpointed state, so a crashed loop re-reads
-what it had not acted on. The loop publishes what it is doing to `live.json` (a snapshot) and
-`live.jsonl` (a stream of node transitions and gate progress). `LoopLock` keeps one loop per
-workspace with an OS file lock, which a killed process releases by dying.
+Supervisors append commands to `control.jsonl` (note, pause, resume, stop, approve, deny),
+each with an id; the loop reads them from a cursor kept in its checkpointed state, so a crashed
+loop re-reads what it had not acted on, and records the position it has applied up to in
+`control.applied` (apart from the checkpoint), so a lost checkpoint never replays old commands.
+An event a command causes carries the command's id, so a re-read never logs it twice. The loop
+publishes what it is doing to `live.json` (a snapshot) and `live.jsonl` (a stream of node
+transitions and gate progress). `LoopLock` keeps one loop per workspace with an OS file lock,
+which a killed process releases by dying.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
 import uuid
@@ -20,8 +24,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import AutoresearchError
-from models.files import STATE_DIR, append_line, atomic_write_text
+from models.files import STATE_DIR, atomic_write_text
+from runlog.jsonl import append_jsonl, warn_skipped
 
+log = logging.getLogger(__name__)
 CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
 LiveState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
 
@@ -65,31 +71,77 @@ def send(
 ) -> ControlCommand:
     """Append a supervisor command for the loop to pick up."""
     command = ControlCommand(kind=kind, text=text, request=request)
-    append_line(control_dir(workspace) / "control.jsonl", command.model_dump_json())
+    append_jsonl(control_dir(workspace) / "control.jsonl", command.model_dump_json())
     return command
 
 
-def _new_lines(path: Path, offset: int) -> tuple[list[bytes], int]:
-    """Whole lines appended to `path` since byte `offset`, and the offset after them."""
+def _new_lines(path: Path, offset: int) -> tuple[list[tuple[bytes, int]], int]:
+    """Whole lines appended to `path` since byte `offset`, each with the offset after it, and
+    the offset after the last whole line."""
     if not path.exists():
-        return [], offset
+        return [], 0  # a deleted file starts again from its beginning
+    if offset > path.stat().st_size:
+        offset = 0  # a truncated or replaced file: read it from the start
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read()
-    end = data.rfind(b"\n") + 1
-    return [line for line in data[:end].splitlines() if line.strip()], offset + end
+    lines, position = [], offset
+    for line in data.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break  # a line still being written (or torn): read it when it is whole
+        position += len(line)
+        if line.strip():
+            lines.append((line, position))
+    return lines, position
+
+
+def command_positions(
+    workspace: Path, offset: int = 0
+) -> tuple[list[tuple[ControlCommand, int]], int]:
+    """Commands appended since byte `offset`, each with the offset just after it, and the new
+    offset (whole lines only); a torn or foreign line is skipped with a warning."""
+    path = control_dir(workspace) / "control.jsonl"
+    lines, offset = _new_lines(path, offset)
+    commands = []
+    for line, end in lines:
+        try:
+            commands.append((ControlCommand.model_validate_json(line), end))
+        except ValueError:
+            warn_skipped(path, 0)
+    return commands, offset
 
 
 def read_commands(workspace: Path, offset: int = 0) -> tuple[list[ControlCommand], int]:
     """Commands appended since byte `offset`, and the new offset (whole lines only)."""
-    lines, offset = _new_lines(control_dir(workspace) / "control.jsonl", offset)
-    commands = []
-    for line in lines:
-        try:
-            commands.append(ControlCommand.model_validate_json(line))
-        except ValueError:
-            continue  # a torn or foreign line is skipped, never fatal
-    return commands, offset
+    commands, offset = command_positions(workspace, offset)
+    return [command for command, _ in commands], offset
+
+
+def applied_path(workspace: Path) -> Path:
+    return control_dir(workspace) / "control.applied"
+
+
+def applied_position(workspace: Path) -> int:
+    """The byte offset of `control.jsonl` up to which the loop has applied every command.
+
+    Missing: 0 (no loop has run yet: commands sent before the first run all count).
+    Unreadable: the end of `control.jsonl`, so old commands are taken as applied rather than
+    replayed (a replayed `stop` would end every run).
+    """
+    path = applied_path(workspace)
+    try:
+        return int(json.loads(path.read_text())["offset"])
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("%s: unreadable; treating every command sent so far as applied", path)
+    commands = control_dir(workspace) / "control.jsonl"
+    return commands.stat().st_size if commands.exists() else 0
+
+
+def save_applied_position(workspace: Path, offset: int) -> None:
+    """Durably record that every command before byte `offset` has been applied."""
+    atomic_write_text(applied_path(workspace), json.dumps({"offset": offset}))
 
 
 def write_status(workspace: Path, status: LiveStatus) -> None:
@@ -115,13 +167,20 @@ def read_status(workspace: Path) -> LiveStatus:
 def emit(workspace: Path, kind: str, /, **payload: Any) -> None:
     """Append one live event (node transition, gate progress, ...) to `live.jsonl`."""
     line = json.dumps({"time": time.time(), "kind": kind, **payload}, default=str)
-    append_line(control_dir(workspace) / "live.jsonl", line)
+    append_jsonl(control_dir(workspace) / "live.jsonl", line)
 
 
 def read_live(workspace: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
     """Live events appended since byte `offset`, and the new offset."""
-    lines, offset = _new_lines(control_dir(workspace) / "live.jsonl", offset)
-    return [json.loads(line) for line in lines], offset
+    path = control_dir(workspace) / "live.jsonl"
+    lines, offset = _new_lines(path, offset)
+    events = []
+    for line, _ in lines:
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            warn_skipped(path, 0)
+    return events, offset
 
 
 class LoopAlreadyRunning(AutoresearchError):

@@ -112,6 +112,14 @@ class Answer(BaseModel):
     note: str = ""
     stop: bool = False
     offset: int | None = None
+    command: str = ""  # the id of the control command that gave this answer
+
+
+def decision_kind(answer: Answer) -> str:
+    """The event a supervisor's answer is logged as: a stop while waiting is a stop."""
+    if answer.stop:
+        return "stop"
+    return "approved" if answer.approved else "denied"
 
 
 Node = Callable[[LoopState, Runtime[LoopContext]], dict[str, Any]]
@@ -123,9 +131,9 @@ def ask_supervisor(payload: dict[str, Any], state: LoopState) -> tuple[Answer, d
     return answer, {
         "approved": answer.approved,
         "stop_requested": answer.stop or bool(state.get("stop_requested")),
-        "control_offset": (
-            answer.offset if answer.offset is not None else state.get("control_offset", 0)
-        ),
+        # the control poll at the top of a resumed node already read past the answer and any
+        # notes sent during the wait: never move the offset back (that would repeat the notes)
+        "control_offset": max(answer.offset or 0, state.get("control_offset", 0)),
     }
 
 
@@ -205,7 +213,9 @@ def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[
     }
     answer, update = ask_supervisor(payload, state)
     if not answer.approved:
-        runtime.context.services.record_event("denied", request=state["exp_id"], note=answer.note)
+        runtime.context.services.record_event(
+            decision_kind(answer), request=state["exp_id"], note=answer.note, command=answer.command
+        )
     return update
 
 
@@ -261,10 +271,11 @@ def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[st
     }
     answer, update = ask_supervisor(payload, state)
     services.record_event(
-        "approved" if answer.approved else "denied",
+        decision_kind(answer),
         request=state["exp_id"],
         note=answer.note,
         training=request,
+        command=answer.command,
     )
     return {**update, "decision_note": answer.note}
 

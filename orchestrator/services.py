@@ -114,6 +114,15 @@ def decide(
 # -- end of the keep policy ---------------------------------------------------------------------
 
 
+def every_case_failed(runs: list[EvalResult]) -> str:
+    """Why an evaluation measured nothing (every case of a gate failed), or '' when it did."""
+    for run in runs:
+        if run.runs and all(r.failed for r in run.runs):
+            first = next((r.error for r in run.runs if r.error), "no error text")
+            return f"every case of {run.result.gate} failed ({len(run.runs)}); first: {first}"[:500]
+    return ""
+
+
 @dataclass
 class WorkspaceServices:
     ws: Workspace
@@ -155,24 +164,28 @@ class WorkspaceServices:
         stop = bool(state.get("stop_requested"))
         paused = False
         while True:
+            start = offset
             commands, offset = control.read_commands(self.root, offset)
             for command in commands:
                 if command.kind == "note":
                     notes.append(command.text)
-                    self.ws.append_event("note", {"text": command.text})
-                    self.emit("note", text=command.text)
+                    self.record_event("note", text=command.text, command=command.id)
                 elif command.kind in ("pause", "resume"):
                     paused = command.kind == "pause"
-                    self.emit(command.kind)
+                    self.record_event(command.kind, command=command.id)
                 elif command.kind == "stop":
                     stop, paused = True, False
-                    self.emit("stop", text="stopping after the current experiment")
-                else:
+                    self.record_event(
+                        "stop", text="stopping after the current experiment", command=command.id
+                    )
+                elif not self._settled(command.id):  # a used answer is re-read on resume
                     self.emit(
                         "ignored",
                         command=command.kind,
                         text="no approval is pending; nothing to approve or deny",
                     )
+            if offset != start:  # applied: a lost checkpoint must not replay these
+                control.save_applied_position(self.root, offset)
             if not paused:
                 break
             self.publish_status("paused", node=node, experiment=state.get("exp_id", ""))
@@ -180,6 +193,10 @@ class WorkspaceServices:
         self.publish_status("running", node=node, experiment=state.get("exp_id", ""))
         self.emit("node", node=node, experiment=state.get("exp_id", ""))
         return {"control_offset": offset, "notes": notes, "stop_requested": stop}
+
+    def _settled(self, command: str) -> bool:
+        kinds = ("approved", "denied", "stop")
+        return any(e.payload.get("command") == command for e in self.ws.events() if e.kind in kinds)
 
     def stop_reason(self, state: LoopState) -> str:
         if state.get("stop_requested"):
@@ -375,6 +392,15 @@ class WorkspaceServices:
             return Outcome.failed(
                 _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started
             )
+        broken = every_case_failed(runs)
+        if broken:  # nothing was measured: failed, never kept (a baseline included)
+            return Outcome.failed(
+                broken,
+                method=method,
+                agent=dev.agent.model_dump(mode="json"),
+                outputs=runs[-1].outputs(),
+                seconds=time.perf_counter() - started,
+            )
         # the decisive result: the confirm gate's when it ran, the keep gate's when none is set
         config = dev.agent  # validated by the pipeline process
         full = runs[1].result if len(runs) > 1 else (None if confirm else dev.result)
@@ -563,6 +589,11 @@ class WorkspaceServices:
         return info.commit
 
     def record_event(self, kind: str, /, **payload: Any) -> None:
+        """Log an event; one a control command caused (`command=<id>`) is logged once only,
+        however often a resumed loop re-reads the command."""
+        command = payload.get("command")
+        if command and any(e.payload.get("command") == command for e in self.ws.events(kind)):
+            return
         self.ws.append_event(kind, payload)
         self.emit(kind, **payload)
 
@@ -623,8 +654,10 @@ class WorkspaceServices:
                 on_step=on_step,
                 on_draft=on_draft,
             )
-        except AutoresearchError as exc:
-            self.record_event("error", request=exp_id, text=f"training failed: {exc}")
+        except Exception as exc:  # any failure (missing trl/peft, a torch error) is recorded
+            self.record_event(
+                "error", request=exp_id, text=f"training failed: {_one_line(exc)}", training=request
+            )
             return ""
         self.record_event(
             "training_done",

@@ -93,6 +93,11 @@ def bisect(
     estimate is the steps so far plus git's "roughly N steps" left, so it may grow by one."""
     parse_check(check)
     good_sha, bad_sha = resolve_ref(ws, good), resolve_ref(ws, bad)
+    if good_sha == bad_sha:
+        raise WorkspaceError(
+            f"--good {good} and --bad {bad} are the same commit ({good_sha[:10]}); "
+            "give a good ref older than the bad one"
+        )
     with ws.repo() as repo:
         if not repo.is_ancestor(good_sha, bad_sha):
             raise WorkspaceError(f"{good} is not an ancestor of {bad}; give an older good ref")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 from pydantic import ValidationError
 
-from models.files import STATE_DIR, append_line, atomic_write_text
+from models.files import STATE_DIR, atomic_write_text
+from runlog.jsonl import append_jsonl, read_jsonl
 from runlog.records import Event, ExperimentRecord, OutputRow, ReferenceRecord, experiment_id
 from runlog.settings import CONFIG_NAME, WorkspaceError, load_config
 
@@ -114,26 +114,26 @@ class WorkspaceFolder:
             raise WorkspaceError(
                 f"{path}: not a valid experiment record ({exc.errors()[0]['msg']})"
             ) from None
+        except UnicodeDecodeError:
+            raise WorkspaceError(f"{path}: not a valid experiment record (not UTF-8)") from None
 
     def records(self) -> list[ExperimentRecord]:
         """Every experiment so far, in id order (the append-only run log)."""
         return [self.record(i) for i in self.record_ids()]
 
     def outputs(self, exp: str) -> list[OutputRow]:
-        path = self.outputs_path(exp)
-        if not path.is_file():
-            return []
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return [OutputRow.model_validate_json(line) for line in lines if line.strip()]
+        """Its per-case rows; an unreadable line is skipped with a warning."""
+        return read_jsonl(self.outputs_path(exp), OutputRow.model_validate_json)
 
     def events(self, kind: str | None = None) -> list[Event]:
-        """Every event so far; a torn last line (a crash mid-append) is skipped."""
-        return [e for e in _read_events(self.events_path) if kind is None or e.kind == kind]
+        """Every event so far; a torn line (a crash mid-append) is skipped with a warning."""
+        events = read_jsonl(self.events_path, Event.model_validate_json)
+        return [e for e in events if kind is None or e.kind == kind]
 
     def append_event(self, kind: str, payload: dict[str, Any] | None = None) -> Event:
         """Append one event to `runlog/events.jsonl` (a single atomic append)."""
         event = Event(kind=kind, payload=payload or {})  # type: ignore[arg-type]
-        append_line(self.events_path, event.model_dump_json())
+        append_jsonl(self.events_path, event.model_dump_json())
         return event
 
     def references(self) -> list[ReferenceRecord]:
@@ -149,14 +149,3 @@ class WorkspaceFolder:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.root)!r})"
-
-
-def _read_events(path: Path) -> Iterator[Event]:
-    if not path.is_file():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                yield Event.model_validate_json(line)
-            except ValidationError:
-                continue

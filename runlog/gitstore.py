@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from runlog.results import write_results
 from runlog.settings import WorkspaceError
 from runlog.tags import experiment_commits
 
+log = logging.getLogger(__name__)
 MAIN = "main"
 SNAPSHOT_PATHS = ("agent", "runlog")
 JOURNAL = "commit.json"
@@ -246,7 +248,13 @@ def _finish(ws: WorkspaceFolder) -> None:
     journal = _journal_path(ws)
     if not journal.is_file():
         return
-    exp = json.loads(journal.read_text())["id"]
+    try:
+        exp = experiment_id(json.loads(journal.read_text())["id"])
+    except (ValueError, KeyError, TypeError):
+        raise WorkspaceError(
+            f"{journal}: unreadable commit journal; `autoresearch run --reset-state` moves it "
+            "aside (nothing recorded is lost)"
+        ) from None
     if exp in experiment_commits(ws):
         with ws.repo() as repo:
             if ws.record(exp).status == "kept":
@@ -294,11 +302,29 @@ def pending_records(ws: WorkspaceFolder) -> list[str]:
     return [i for i in ws.record_ids() if i not in known]
 
 
+def restore_records(ws: WorkspaceFolder) -> list[str]:
+    """Rewrite a committed record whose file is missing or unreadable from its tag's commit."""
+    restored = []
+    for exp, sha in experiment_commits(ws).items():
+        try:
+            ws.record(exp)
+            continue
+        except WorkspaceError:
+            pass
+        with ws.repo() as repo:
+            text = repo.git.show(f"{sha}:runlog/experiments/{exp}.json")
+        atomic_write_text(ws.record_path(exp), text.rstrip("\n") + "\n")
+        log.warning("%s: missing or unreadable; restored from exp/%s", ws.record_path(exp), exp)
+        restored.append(exp)
+    return restored
+
+
 def repair(ws: WorkspaceFolder) -> list[str]:
     """Commit what a crash left uncommitted; returns the ids repaired (usually none)."""
     with ws.repo() as repo:
         if not _on_main(repo):
             return []
+    restore_records(ws)
     pending = pending_records(ws)
     for exp in pending:
         commit_experiment(ws, ws.record(exp))

@@ -16,7 +16,8 @@ from ruler.records import JudgeMode
 
 CONFIG_NAME = "autoresearch.toml"
 DEFAULT_CANDIDATE = "local:smollm2-135m"
-GITIGNORE = f"{STATE_DIR}/\n__pycache__/\n*.pyc\nrunlog/dashboard.html\n"
+TEMP_PATTERN = ".*.tmp"  # models.files.atomic_write_text's temporaries: `.<name>.<random>.tmp`
+GITIGNORE = f"{STATE_DIR}/\n__pycache__/\n*.pyc\nrunlog/dashboard.html\n{TEMP_PATTERN}\n"
 
 
 class WorkspaceError(AutoresearchError):
@@ -128,7 +129,7 @@ def load_config(path: Path) -> WorkspaceConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise WorkspaceError(f"{path}: missing; is this an autoresearch workspace?") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise WorkspaceError(f"{path}: not valid TOML ({exc})") from None
     try:
         return WorkspaceConfig.model_validate(data)

@@ -8,6 +8,7 @@ this class joins the two.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from git import Repo
@@ -22,6 +23,7 @@ from runlog.results import render_results
 from runlog.settings import (
     CONFIG_NAME,
     GITIGNORE,
+    TEMP_PATTERN,
     CandidateSection,
     JudgeSection,
     ResearcherSection,
@@ -46,6 +48,7 @@ class Workspace(WorkspaceFolder):
         """Open the workspace containing `path`; finish any experiment a crash left uncommitted."""
         ws = cls(find_root(Path(path)))
         if repair and ws.is_main_checkout():
+            sweep_temporaries(ws)
             gitstore.repair(ws)
         return ws
 
@@ -101,6 +104,25 @@ class Workspace(WorkspaceFolder):
         self, record: ExperimentRecord, outputs: list[OutputRow] | None = None
     ) -> gitstore.CommitInfo:
         return gitstore.commit_experiment(self, record, outputs)
+
+
+def sweep_temporaries(ws: Workspace, older_than: float = 60.0) -> list[Path]:
+    """Delete the atomic-write temporaries a killed writer left under agent/ and runlog/ (only
+    ones older than `older_than` seconds: a live writer's are milliseconds old), and make sure
+    the workspace's .gitignore ignores them (workspaces made before it lack the line)."""
+    swept = []
+    cutoff = time.time() - older_than
+    for folder in (ws.agent_dir, ws.runlog_dir):
+        for path in folder.rglob(TEMP_PATTERN) if folder.is_dir() else ():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                swept.append(path)
+    ignore = ws.root / ".gitignore"
+    text = ignore.read_text(encoding="utf-8") if ignore.is_file() else ""
+    if TEMP_PATTERN not in text.splitlines():
+        separator = "\n" if text and not text.endswith("\n") else ""
+        atomic_write_text(ignore, f"{text}{separator}{TEMP_PATTERN}\n")
+    return swept
 
 
 def _initial_commit(path: Path, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ console = Console(stderr=True)
 class LoopProgress:
     """The terminal view of a running loop: node, gate progress, best so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: str = ".") -> None:
+        self.directory = directory
+        self.announced = False
         self.progress = Progress(
             TextColumn("[bold]{task.fields[exp]}[/] {task.description}"),
             BarColumn(),
@@ -64,7 +67,11 @@ class LoopProgress:
                 f"{payload['lever_class']:13} {payload['hypothesis']}"
                 + (f"   best {self.best:.3f}" if self.best is not None else "")
             )
-        elif kind in ("note", "approval_request", "approved", "denied", "training_done", "stop"):
+        elif kind == "approval_request" and not self.announced:
+            self.announced = True  # said once, however long the wait
+            request = payload.get("request") or {}
+            self.progress.console.print(waiting_line(request, self.directory), markup=False)
+        elif kind in ("note", "approved", "denied", "training_done", "stop"):
             text = payload.get("text") or payload.get("rationale") or payload.get("note") or ""
             self.progress.console.print(f"[cyan]{kind}[/] {text}")
 
@@ -113,16 +120,64 @@ def summary_table(records: list[Any]) -> Table:
     return table
 
 
+WAITING_FOR_APPROVAL = 3  # `run --no-wait` stopped at a request that needs an answer
+
+
+def answer_commands(request: dict[str, Any], directory: str) -> str:
+    """The exact commands that answer `request`."""
+    where, rid = _where(directory), request.get("id", "")
+    return f"autoresearch approve {rid}{where}   or   autoresearch deny {rid}{where}"
+
+
+def waiting_line(request: dict[str, Any], directory: str) -> str:
+    """What the loop waits for and how to answer it, in one line."""
+    what = f"{request.get('kind', '')} training" if request.get("type") == "training" else "the"
+    return (
+        f"waiting for approval of {what} request exp{request.get('id', '')}; answer with: "
+        f"{answer_commands(request, directory)}"
+    )
+
+
 @cli.command("run")
 @workspace_option
-@click.option("--experiments", type=int, help="Stop after N experiments (default: the budget).")
-@click.option("--minutes", type=float, help="Stop after M minutes of wall clock.")
-@click.option("--usd", type=float, help="Stop when the run has cost this much.")
+@click.option(
+    "--experiments",
+    type=click.IntRange(min=1),
+    help="Stop after N experiments (default: the budget).",
+)
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop after M minutes of wall clock.",
+)
+@click.option(
+    "--usd",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Stop when the run has cost this much.",
+)
 @click.option(
     "--researcher", help="heuristic, auto, or anthropic:<model> (default: the workspace's)."
 )
 @click.option("--supervised", is_flag=True, help="Ask approval before every experiment.")
-@click.option("--no-wait", is_flag=True, help="Exit instead of waiting for an approval.")
+@click.option(
+    "--on-request",
+    type=click.Choice(["wait", "deny", "approve"]),
+    default="wait",
+    show_default=True,
+    help="What an unanswered request (training) gets: wait for `autoresearch approve/deny`, "
+    "or deny / approve it unattended.",
+)
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help=f"Exit with code {WAITING_FOR_APPROVAL} instead of waiting for an approval.",
+)
+@click.option(
+    "--reset-state",
+    is_flag=True,
+    help="Move the checkpoint database and commit journal aside first (after an "
+    "'unreadable' error); nothing recorded is lost.",
+)
 @click.option(
     "--parallel",
     type=click.IntRange(min=1),
@@ -139,7 +194,11 @@ def summary_table(records: list[Any]) -> Table:
     "--shard-cases", is_flag=True, help="With --parallel: spread each gate's cases over workers."
 )
 @click.option(
-    "--worker-cpus", type=float, default=1.0, show_default=True, help="CPUs per Ray worker."
+    "--worker-cpus",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="CPUs per Ray worker.",
 )
 def run_command(
     directory: str,
@@ -148,14 +207,21 @@ def run_command(
     usd: float | None,
     researcher: str | None,
     supervised: bool,
+    on_request: str,
     no_wait: bool,
+    reset_state: bool,
     parallel: int | None,
     ray_address: str | None,
     shard_cases: bool,
     worker_cpus: float,
 ) -> None:
-    """Run (or resume) the research loop with progress; a summary table at the end."""
+    """Run (or resume) the research loop with progress; a summary table at the end.
+
+    Exit codes: 0 done (budget or stop), 2 a configuration or state problem (one line each),
+    3 stopped to wait for an approval (--no-wait).
+    """
     from orchestrator.loop import run_loop
+    from orchestrator.preflight import PreflightError
 
     options = None
     if parallel is not None:
@@ -164,21 +230,44 @@ def run_command(
         options = ParallelOptions(parallel, ray_address, shard_cases, worker_cpus)
     elif ray_address or shard_cases:
         raise click.UsageError("--ray and --shard-cases go with --parallel K")
+    if reset_state:
+        _reset_state(directory)
+    view = LoopProgress(directory)
+    try:
+        with view.progress:
+            summary = run_loop(
+                Path(directory),
+                experiments=experiments,
+                minutes=minutes,
+                usd=usd,
+                researcher=researcher,
+                supervised=supervised,
+                wait_for_approval=not no_wait,
+                on_request=on_request,  # type: ignore[arg-type]
+                on_progress=view,
+                ask=_ask_on_terminal if supervised else None,
+                parallel=options,
+            )
+    except PreflightError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    _print_summary(summary, directory, announced=view.announced)
+    if summary.waiting_for:
+        sys.exit(WAITING_FOR_APPROVAL)
 
-    view = LoopProgress()
-    with view.progress:
-        summary = run_loop(
-            Path(directory),
-            experiments=experiments,
-            minutes=minutes,
-            usd=usd,
-            researcher=researcher,
-            supervised=supervised,
-            wait_for_approval=not no_wait,
-            on_progress=view,
-            ask=_ask_on_terminal if supervised else None,
-            parallel=options,
-        )
+
+def _reset_state(directory: str) -> None:
+    from orchestrator.recovery import reset_state
+
+    moved = reset_state(directory)
+    for source, target in moved:
+        click.echo(f"moved {source} aside to {target}", err=True)
+    if not moved:
+        click.echo("--reset-state: no checkpoint or commit journal to move aside", err=True)
+
+
+def _print_summary(summary: Any, directory: str, *, announced: bool) -> None:
     out = Console()
     out.width = max(out.width, 150)  # the table reads badly wrapped; a pipe gets 80 columns
     if summary.experiments:
@@ -192,13 +281,16 @@ def run_command(
             f"{best.record.hypothesis}"
         )
     out.print(f"stopped: {summary.stop_reason} after {summary.seconds:.0f} s")
+    if summary.waiting_for and not announced:
+        out.print(waiting_line(summary.waiting_for, directory), markup=False)
     if summary.waiting_for:
-        out.print(
-            "waiting for approval: autoresearch approve (or deny) "
-            f"{summary.waiting_for.get('id', '')}, then autoresearch run"
-        )
+        out.print("then: autoresearch run" + _where(directory), markup=False)
     if summary.dashboard:
         out.print(f"dashboard: {summary.dashboard}")
+
+
+def _where(directory: str) -> str:
+    return "" if directory in ("", ".") else f" -C {shlex.quote(directory)}"
 
 
 def _send(

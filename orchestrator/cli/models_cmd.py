@@ -71,6 +71,8 @@ def models_install(name: str) -> None:
 )
 def plan(task: str, agent_file: Path | None, model_spec: str | None, as_json: bool) -> None:
     """Run the agent pipeline on TASK: a title and seven clarifying questions."""
+    if not task.strip():
+        raise click.UsageError("TASK is empty; give the task to plan, e.g. 'a trip to Paris'")
     config = load_agent(agent_file) if agent_file is not None else BASELINE_AGENT
     if model_spec:
         config = config.model_copy(update={"model": model_spec})

@@ -194,7 +194,7 @@ def _plan_file(path: Path) -> Plan:
 )
 @click.option(
     "--critical-question",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     help="0-based index of the gold's critical question.",
 )

@@ -24,6 +24,7 @@ from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_ta
 from ruler.records import DIMENSIONS
 from runlog.check import CheckError, parse_check
 from runlog.rows import MISSING, format_number
+from runlog.settings import CONFIG_NAME
 from runlog.workspace import Workspace, WorkspaceError
 
 CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
@@ -34,18 +35,68 @@ CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
 @click.option("--model", help="Candidate model spec for the baseline agent.")
 @click.option("--judge", help="Judge spec (default: embedding, the offline judge).")
 @click.option("--researcher", help="Researcher spec (default: auto).")
-@click.option("--ruler", default="planner", show_default=True, help="Ruler name or folder.")
+@click.option("--ruler", help="Ruler name or folder (default: planner).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="On an existing workspace: rewrite its settings to the options given, saying what "
+    "changed (without it, a conflicting option is an error).",
+)
 def init(
-    directory: str, model: str | None, judge: str | None, researcher: str | None, ruler: str
+    directory: str,
+    model: str | None,
+    judge: str | None,
+    researcher: str | None,
+    ruler: str | None,
+    force: bool,
 ) -> None:
     """Create a workspace in DIRECTORY: agent, run log, settings and a first commit."""
-    ws = Workspace.init(directory, model=model, judge=judge, researcher=researcher, ruler=ruler)
+    from orchestrator.preflight import spec_problems
+
+    problems = spec_problems(model, judge, researcher)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    if (Path(directory) / CONFIG_NAME).is_file():
+        ws = _reinit(directory, force, model=model, judge=judge, researcher=researcher, ruler=ruler)
+    else:
+        ws = Workspace.init(
+            directory, model=model, judge=judge, researcher=researcher, ruler=ruler or "planner"
+        )
     click.echo(f"workspace {ws.root}")
     click.echo(
         f"  candidate {ws.config.candidate.model} · judge {ws.config.judge.spec} · "
         f"ruler {ws.config.ruler.name} {ws.config.ruler.lock_hash[:12]}"
     )
     click.echo("next: autoresearch eval -C DIR   or   autoresearch run -C DIR")
+
+
+def _reinit(directory: str, force: bool, **given: str | None) -> Workspace:
+    """An existing workspace: refuse options that conflict with it, or rewrite them (--force)."""
+    from runlog.reinit import apply_changes, setting_changes
+
+    ws = Workspace.open(directory)
+    changes = setting_changes(ws, **given)
+    if changes and not force:
+        for change in changes:
+            click.echo(
+                f"error: {ws.root / CONFIG_NAME}: {change.key} is {change.old!r}, "
+                f"not {change.new!r}",
+                err=True,
+            )
+        click.echo(
+            "error: the workspace exists; rerun with --force to change its settings", err=True
+        )
+        sys.exit(2)
+    if changes:
+        commit = apply_changes(ws, changes)
+        for change in changes:
+            click.echo(f"changed {change} (commit {commit[:10]})")
+        ws = Workspace.open(directory)
+    else:
+        click.echo("workspace exists; settings unchanged")
+    return ws
 
 
 def _eval_json(result: Any, check: str | None, holds: bool | None) -> dict[str, Any]:
@@ -287,13 +338,17 @@ def log_command(directory: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status_command(directory: str, as_json: bool) -> None:
     """The workspace at a glance: settings, counts, the current best, what comes next."""
+    from orchestrator.preflight import config_problems
     from runlog.calibration import Calibration
     from runlog.views import status_view
 
-    view = status_view(Workspace.open(directory))
+    ws = Workspace.open(directory)
+    view = {**status_view(ws), "problems": config_problems(ws)}
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return
+    for problem in view["problems"]:
+        click.echo(f"problem    {problem}")
     counts = view["counts"]
     click.echo(f"workspace  {view['root']}")
     click.echo(f"candidate  {view['candidate']} · judge {view['judge']} · ruler {view['ruler']}")

@@ -27,11 +27,15 @@ from runlog.rows import MISSING, format_number
 def _root(directory: str) -> Path:
     """The workspace root at or above DIRECTORY, else DIRECTORY itself."""
     try:
-        from runlog.workspace import find_root
+        from runlog.settings import find_root
 
         return find_root(Path(directory))
     except Exception:  # not inside a workspace: train into the folder as given
         return Path(directory).resolve()
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+AT_LEAST_ONE = click.IntRange(min=1)
 
 
 @cli.command()
@@ -43,15 +47,17 @@ def _root(directory: str) -> Path:
     show_default=True,
     help="ORPO rejected side: style-degraded gold or agent drafts.",
 )
-@click.option("--epochs", type=float, default=1.0, show_default=True)
-@click.option("--steps", type=int, help="Optimizer steps (overrides --epochs).")
-@click.option("--lr", "learning_rate", type=float, default=2e-4, show_default=True)
-@click.option("--rank", type=int, default=8, show_default=True, help="LoRA rank.")
-@click.option("--batch-size", type=int, default=4, show_default=True)
-@click.option("--max-length", type=int, default=384, show_default=True, help="Tokens per row.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--epochs", type=POSITIVE, default=1.0, show_default=True)
+@click.option("--steps", type=AT_LEAST_ONE, help="Optimizer steps (overrides --epochs).")
+@click.option("--lr", "learning_rate", type=POSITIVE, default=2e-4, show_default=True)
+@click.option("--rank", type=AT_LEAST_ONE, default=8, show_default=True, help="LoRA rank.")
+@click.option("--batch-size", type=AT_LEAST_ONE, default=4, show_default=True)
+@click.option(
+    "--max-length", type=AT_LEAST_ONE, default=384, show_default=True, help="Tokens per row."
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--model", "base_model", help="Base model spec (default: the agent's model).")
-@click.option("--pool-size", type=int, help="Use only the first N training-pool cases.")
+@click.option("--pool-size", type=AT_LEAST_ONE, help="Use only the first N training-pool cases.")
 @workspace_option
 def train(
     kind: str,

@@ -12,6 +12,7 @@ from orchestrator import control
 from orchestrator.change import NO_CHANGE
 from orchestrator.graph import LoopContext, build_graph, checkpoint_serializer
 from orchestrator.loop import THREAD, run_loop
+from orchestrator.recovery import reset_state
 from orchestrator.researchers.base import Proposal
 from orchestrator.researchers.heuristic import HeuristicResearcher
 from runlog.workspace import Workspace
@@ -130,7 +131,7 @@ def test_an_unfinished_run_from_an_earlier_graph_version_is_refused_in_one_line(
     list(graph.stream({"graph_version": 1}, config, context=LoopContext(services)))
     assert graph.get_state(config).next == ("run_gate",)
     conn.close()
-    with pytest.raises(AutoresearchError, match="earlier version of autoresearch"):
+    with pytest.raises(AutoresearchError, match="earlier version of autoresearch.*--reset-state"):
         run_loop(workspace, experiments=1)
-    path.unlink()
+    assert "checkpoints.sqlite" in [moved.name for moved, _ in reset_state(workspace)]
     assert [r.id for r in run_loop(workspace, experiments=1).experiments] == ["001"]

@@ -101,6 +101,7 @@ def _loop_workspace(path: Path, ruler_name: str, judge: str) -> Path:
         patch.delenv("ANTHROPIC_API_KEY", raising=False)
         if judge.startswith("anthropic:"):
             Claude().install(patch)
+            patch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")  # the run's preflight asks for it
         Workspace.init(
             path, model="fake:planner", judge=judge, researcher="heuristic", ruler=ruler_name
         )
