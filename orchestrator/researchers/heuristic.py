@@ -243,7 +243,7 @@ class HeuristicResearcher:
                 method="Run the agent unchanged on the gate.",
                 lever_class="baseline",
             )
-        if proposal := self._untried_adapter(log):
+        if proposal := self.untried_adapter(log):
             return proposal
         focus, avoid = preferences([*log.notes_history, *notes])
         tried = {canonical(e.agent) for e in log.experiments if e.agent}
@@ -253,7 +253,7 @@ class HeuristicResearcher:
             agent = move.apply(copy.deepcopy(log.best_agent))
             if canonical(agent) in tried:
                 continue
-            if log.since_last_kept >= self.plateau_after and self._may_request(log):
+            if log.since_last_kept >= self.plateau_after and self.may_request(log):
                 break
             return Proposal(
                 hypothesis=move.hypothesis,
@@ -264,19 +264,19 @@ class HeuristicResearcher:
                 lever_code=move.lever_code,
                 lever_filename=move.lever_filename,
             )
-        return self._request_training(log)
+        return self.request_training(log)
 
-    def _may_request(self, log: LogView) -> bool:
+    def may_request(self, log: LogView) -> bool:
         return log.training_requests == 0
 
-    def _request_training(self, log: LogView) -> Proposal:
+    def request_training(self, log: LogView) -> Proposal:
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
         why = (
             f"{log.since_last_kept} experiments since the last kept one"
             if log.since_last_kept
             else "the prompt-level moves are exhausted"
         )
-        if not self._may_request(log):
+        if not self.may_request(log):
             return Proposal(
                 hypothesis="Nothing left to try: every single-step move from the best "
                 "has been run and training was already requested",
@@ -299,7 +299,7 @@ class HeuristicResearcher:
             ),
         )
 
-    def _untried_adapter(self, log: LogView) -> Proposal | None:
+    def untried_adapter(self, log: LogView) -> Proposal | None:
         used = {json.dumps(e.agent, sort_keys=True) for e in log.experiments}
         for adapter in log.adapters:
             digest = adapter.get("hash", "")
