@@ -136,7 +136,10 @@ def main() -> None:
         run_loop(template, experiments=1, researcher=HeuristicResearcher(plateau_after=NEVER))
         print(f"baseline ran in {time.perf_counter() - started:.0f} s", flush=True)
         roots = [fresh_copy(template, base / name) for name in names]
-        jobs = [(n, r, args.experiments, args.seed, args.minutes) for n, r in zip(names, roots, strict=True)]
+        jobs = [
+            (n, r, args.experiments, args.seed, args.minutes)
+            for n, r in zip(names, roots, strict=True)
+        ]
         if args.parallel:
             with ProcessPoolExecutor(len(jobs)) as pool:
                 rows = list(pool.map(run_one, *zip(*jobs, strict=True)))

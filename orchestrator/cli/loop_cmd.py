@@ -119,7 +119,8 @@ def summary_table(records: list[Any]) -> Table:
 @click.option("--minutes", type=float, help="Stop after M minutes of wall clock.")
 @click.option("--usd", type=float, help="Stop when the run has cost this much.")
 @click.option(
-    "--researcher", help="heuristic, optuna, random, auto, or anthropic:<model> (default: the workspace's)."
+    "--researcher",
+    help="heuristic, optuna, random, auto, or anthropic:<model> (default: the workspace's).",
 )
 @click.option("--supervised", is_flag=True, help="Ask approval before every experiment.")
 @click.option("--no-wait", is_flag=True, help="Exit instead of waiting for an approval.")
