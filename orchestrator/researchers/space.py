@@ -149,7 +149,8 @@ def searchable(lever_class: str, params: type[BaseModel]) -> bool:
     """Whether a lever can be switched on from its defaults and adds more than `[decoding]`."""
     if lever_class in SKIPPED_CLASSES or params.model_json_schema().get("required"):
         return False
-    return not set(params.model_fields) <= set(Sampling.model_fields)
+    fields = set(params.model_fields)
+    return not (fields and fields <= set(Sampling.model_fields))
 
 
 def derive_space(levers: Mapping[str, tuple[str, type[BaseModel]]]) -> SearchSpace:
