@@ -94,7 +94,9 @@ def test_the_registered_space_covers_every_builtin_lever_with_params():
 
 def walk(space, constraint: Constraint, n: int = 40) -> list[dict]:
     rng = random.Random(0)
-    return [apply_patch(BASE, sample_agent(space, Uniform(rng), BASE, constraint)) for _ in range(n)]
+    return [
+        apply_patch(BASE, sample_agent(space, Uniform(rng), BASE, constraint)) for _ in range(n)
+    ]
 
 
 def test_sampled_agents_validate_and_keep_the_required_prompt():
