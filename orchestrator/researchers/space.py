@@ -83,7 +83,7 @@ class SearchSpace:
             f"{cls}: {NONE}|" + "|".join(f"{lv.name}({len(lv.knobs)})" for lv in levers)
             for cls, levers in self.classes.items()
         ]
-        return "; ".join([*parts, f"decoding: {len(self.decoding)} knobs"])
+        return "; ".join([*parts, f"[decoding]: {len(self.decoding)} knobs"])
 
 
 @dataclass(frozen=True)
