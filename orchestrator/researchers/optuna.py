@@ -110,7 +110,7 @@ def agent_values(space: SearchSpace, agent: dict[str, Any]) -> dict[str, Any]:
 
 def keep_gate(workspace: Path) -> tuple[str, dict[str, float]]:
     """The keep gate's name and each recorded experiment's quality on it."""
-    ws = Workspace.open(workspace)
+    ws = Workspace.open(workspace, repair=False)  # a read: the loop owns repairs
     gate = ws.config.keep.gate
     quality = {}
     for record in ws.records():
