@@ -8,6 +8,7 @@ wall time.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_research.py [--experiments 12]
         [--model local:smollm2-135m] [--judge embedding] [--minutes M] [--parallel] [--keep DIR]
+    python benchmarks/bench_research.py --report DIR   # the table of a kept (or unfinished) run
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Row:
     gain: float
     reached_at: int
     seconds: float
+    best_dev: float | None  # the best keep-gate (dev-10) quality of its own experiments
 
 
 def researcher(name: str, root: Path, seed: int) -> Researcher:
@@ -75,8 +77,14 @@ def run_one(name: str, root: Path, experiments: int, seed: int, minutes: float |
     run_loop(
         root, experiments=experiments, minutes=minutes, researcher=researcher(name, root, seed)
     )
-    seconds = time.perf_counter() - started
-    ws = Workspace.open(root)
+    return summarize(name, root, time.perf_counter() - started)
+
+
+def summarize(name: str, root: Path, seconds: float | None = None) -> Row:
+    """A researcher's row from its workspace; without `seconds`, its records' wall time."""
+    ws = Workspace.open(root, repair=False)
+    if seconds is None:
+        seconds = sum(r.wall_seconds for r in ws.records()[1:])
     gate = ws.config.keep.confirm_gate or ws.config.keep.gate
     ids = ws.record_ids()
     baseline = full_quality(ws, ids[0], gate)
@@ -85,6 +93,7 @@ def run_one(name: str, root: Path, experiments: int, seed: int, minutes: float |
     if baseline is None or figures is None or best is None:
         raise SystemExit(f"{name}: no {gate} result for the baseline or the best")
     quality, low, high = figures
+    devs = [g.quality for r in ws.records()[1:] for g in r.gates if g.gate == ws.config.keep.gate]
     return Row(
         name,
         len(ids) - 1,
@@ -95,20 +104,30 @@ def run_one(name: str, root: Path, experiments: int, seed: int, minutes: float |
         quality - baseline[0],
         ids.index(best.id),  # experiments after the baseline (0: the baseline stayed best)
         seconds,
+        max(devs, default=None),
     )
+
+
+def baseline_figures(ws: Workspace) -> tuple[float, float, float]:
+    gate = ws.config.keep.confirm_gate or ws.config.keep.gate
+    figures = full_quality(ws, ws.record_ids()[0], gate)
+    if figures is None:
+        raise SystemExit(f"the baseline has no {gate} result")
+    return figures
 
 
 def table(rows: list[Row], baseline: tuple[float, float, float]) -> str:
     lines = [
         f"baseline full-30 quality {baseline[0]:.3f} [{baseline[1]:.3f}, {baseline[2]:.3f}]",
         f"{'researcher':<10} {'exps':>4} {'best':>4} {'full-30 [95% CI]':>24} "
-        f"{'gain':>7} {'reached':>7} {'wall':>8}",
+        f"{'gain':>7} {'reached':>7} {'wall':>8} {'best dev-10':>11}",
     ]
     for r in rows:
         lines.append(
             f"{r.researcher:<10} {r.experiments:>4} {r.best_id:>4} "
             f"{r.quality:>8.3f} [{r.low:.3f}, {r.high:.3f}] {r.gain:>+7.3f} "
-            f"{r.reached_at:>7} {r.seconds / 60:>6.1f}m"
+            f"{r.reached_at:>7} {r.seconds / 60:>6.1f}m "
+            + (f"{r.best_dev:>11.3f}" if r.best_dev is not None else f"{'-':>11}")
         )
     return "\n".join(lines)
 
@@ -125,10 +144,19 @@ def main() -> None:
     )
     parser.add_argument("--parallel", action="store_true", help="one process per researcher")
     parser.add_argument("--keep", type=Path, help="keep the workspaces in this new folder")
+    parser.add_argument(
+        "--report", type=Path, help="only print the table of a --keep folder (runs nothing)"
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.researchers.split(",") if n.strip()]
     if unknown := set(names) - set(RESEARCHERS):
         parser.error(f"unknown researcher(s) {', '.join(sorted(unknown))}; use {RESEARCHERS}")
+    if args.report:
+        rows = [summarize(n, args.report / n) for n in names if (args.report / n).is_dir()]
+        ws = Workspace.open(args.report / "baseline", repair=False)
+        print("(wall: the recorded experiments' own wall time; in-flight ones not counted)")
+        print(table(rows, baseline_figures(ws)))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-research-") as tmp:
         base = args.keep or Path(tmp)
         template = Workspace.init(base / "baseline", model=args.model, judge=args.judge).main_root
@@ -145,10 +173,7 @@ def main() -> None:
                 rows = list(pool.map(run_one, *zip(*jobs, strict=True)))
         else:
             rows = [run_one(*job) for job in jobs]
-        ws = Workspace.open(template)
-        gate = ws.config.keep.confirm_gate or ws.config.keep.gate
-        baseline = full_quality(ws, ws.record_ids()[0], gate)
-        assert baseline is not None
+        baseline = baseline_figures(Workspace.open(template))
         print(
             f"{args.model}, judge {args.judge}, {args.experiments} experiments each "
             f"after a shared baseline{' (in parallel)' if args.parallel else ''}"
