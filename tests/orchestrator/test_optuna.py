@@ -216,3 +216,14 @@ def test_the_factory_builds_the_search_researchers(ws):
     assert make_researcher("random").name == "random"
     with pytest.raises(Exception, match="needs a workspace"):
         make_researcher("optuna")
+
+
+def test_random_search_draws_the_same_space_without_repeats_and_honours_notes():
+    researcher = RandomResearcher(plateau_after=NEVER)
+    experiments = [summary(1, BASE, status="kept")]
+    for i in range(6):
+        proposal = researcher.propose(log_of(experiments), ["avoid self_critique"])
+        agent = apply_patch(BASE, proposal.agent_patch)
+        assert "self_critique" not in {s["name"] for s in agent["levers"]}
+        assert canonical(agent) not in {canonical(e.agent) for e in experiments}
+        experiments.append(summary(i + 2, agent, proposal.hypothesis))
