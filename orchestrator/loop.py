@@ -201,7 +201,7 @@ def run_loop(
     if not isinstance(researcher, str | None):
         chosen = researcher
     else:
-        chosen = make_researcher(researcher or ws.config.researcher.spec)
+        chosen = make_researcher(researcher or ws.config.researcher.spec, ws.main_root)
     if experiments is None and minutes is None and usd is None:
         b = ws.config.budget
         experiments, usd = b.max_experiments, b.max_usd

@@ -9,6 +9,7 @@ makes on the specs it is given (known backends, known names), without asking for
 from __future__ import annotations
 
 import os
+import tempfile
 
 from models import AutoresearchError
 from models.registry import available_models, backends, get_model, parse_spec
@@ -60,7 +61,7 @@ def researcher_problem(spec: str, *, availability: bool) -> str:
     from orchestrator.researchers import make_researcher
 
     try:
-        make_researcher(spec)
+        make_researcher(spec, workspace=tempfile.gettempdir())  # a study path, never opened
     except AutoresearchError as exc:
         return f"researcher: {exc}"
     backend = spec.partition(":")[0]

@@ -156,7 +156,8 @@ def waiting_line(request: dict[str, Any], directory: str) -> str:
     help="Stop when the run has cost this much.",
 )
 @click.option(
-    "--researcher", help="heuristic, auto, or anthropic:<model> (default: the workspace's)."
+    "--researcher",
+    help="heuristic, optuna, random, auto, or anthropic:<model> (default: the workspace's).",
 )
 @click.option("--supervised", is_flag=True, help="Ask approval before every experiment.")
 @click.option(

@@ -34,7 +34,9 @@ CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--model", help="Candidate model spec for the baseline agent.")
 @click.option("--judge", help="Judge spec (default: embedding, the offline judge).")
-@click.option("--researcher", help="Researcher spec (default: auto).")
+@click.option(
+    "--researcher", help="heuristic, optuna, random, auto or anthropic:<model> (default: auto)."
+)
 @click.option("--ruler", help="Ruler name or folder (default: planner).")
 @click.option(
     "--force",

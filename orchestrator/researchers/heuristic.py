@@ -251,12 +251,12 @@ class HeuristicResearcher:
                     lever_class="baseline",
                 )
             ]
-        if proposal := self._untried_adapter(log):
+        if proposal := self.untried_adapter(log):
             return [proposal]
-        if log.since_last_kept >= self.plateau_after and self._may_request(log):
-            return [self._request_training(log)]
+        if log.since_last_kept >= self.plateau_after and self.may_request(log):
+            return [self.request_training(log)]
         proposals = self._untried_moves(log, notes, max(k, 1))
-        return proposals or [self._request_training(log)]
+        return proposals or [self.request_training(log)]
 
     def _untried_moves(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         focus, avoid = preferences([*log.notes_history, *notes])
@@ -284,17 +284,17 @@ class HeuristicResearcher:
                 break
         return proposals
 
-    def _may_request(self, log: LogView) -> bool:
+    def may_request(self, log: LogView) -> bool:
         return log.training_requests == 0 and log.trainable_here is not False
 
-    def _request_training(self, log: LogView) -> Proposal:
+    def request_training(self, log: LogView) -> Proposal:
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
         why = (
             f"{log.since_last_kept} experiments since the last kept one"
             if log.since_last_kept
             else "the prompt-level moves are exhausted"
         )
-        if not self._may_request(log):
+        if not self.may_request(log):
             raise SearchExhausted(
                 "every single-step move from the best has been run, and training was "
                 "already requested or cannot run here"
@@ -315,7 +315,7 @@ class HeuristicResearcher:
             ),
         )
 
-    def _untried_adapter(self, log: LogView) -> Proposal | None:
+    def untried_adapter(self, log: LogView) -> Proposal | None:
         used = {json.dumps(e.agent, sort_keys=True) for e in log.experiments}
         for adapter in log.adapters:
             digest = adapter.get("hash", "")
