@@ -15,7 +15,13 @@ from git import Repo
 
 from models import AutoresearchError
 from orchestrator import control
-from orchestrator.researchers.base import LogView, Proposal, ProposalFailed, TrainingRequest
+from orchestrator.researchers.base import (
+    LogView,
+    Proposal,
+    ProposalFailed,
+    ResearchKit,
+    TrainingRequest,
+)
 from orchestrator.researchers.heuristic import PHRASING_TEMPLATE, HeuristicResearcher, canonical
 from orchestrator.services import WorkspaceServices
 from runlog.evaluate import workspace_ruler
@@ -248,6 +254,10 @@ class Training:
     def __init__(self, fail_after: int | None = None) -> None:
         self.turns, self.fail_after = 0, fail_after
         self.feedback: list[list[str]] = []
+        self.kits: list[ResearchKit] = []
+
+    def bind(self, kit: ResearchKit) -> None:  # a UsesWorkspace researcher
+        self.kits.append(kit)
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         self.turns += 1
@@ -270,6 +280,7 @@ def test_a_round_refused_whole_goes_back_then_fails_carrying_its_cost(workspace)
     services = ParallelServices(Workspace.open(workspace), researcher)
     plan = plan_round(services, [])
     assert researcher.turns == 3  # the first try and two retries, as check_proposal allows
+    assert [kit.tools.exp_id for kit in researcher.kits] == ["001"] * 3  # bound for each turn
     why = "training request refused: fake:planner: the 'fake' backend has no trainable weights"
     assert researcher.feedback[0] == [] and researcher.feedback[1][0].startswith(why)
     assert plan.error.startswith(f"proposal refused 3 times; {why}")
