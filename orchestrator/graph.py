@@ -143,27 +143,40 @@ def check_stop(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any
     return {"stop_reason": runtime.context.services.stop_reason(state)}
 
 
+EXHAUSTED = "search space exhausted"  # the stop reason of a researcher with nothing left
+
+
+def bound_log(services: Services, feedback: list[str] | None = None) -> LogView:
+    """The log view for a research turn; a researcher using the workspace is bound to its
+    research kit over that view first."""
+    log = services.log_view(feedback)
+    if isinstance(services.researcher, UsesWorkspace):
+        services.researcher.bind(services.research_kit(log))
+    return log
+
+
+def researcher_error(exc: Exception) -> tuple[str, Proposal]:
+    """A researcher's failure to propose: the experiment's failure, and its stand-in proposal
+    (carrying what the failed research turn cost)."""
+    cost = exc.cost_usd if isinstance(exc, ProposalFailed) else 0.0
+    stand_in = Proposal(
+        hypothesis="(no proposal: researcher error)", lever_class="other", research_cost_usd=cost
+    )
+    return f"the researcher could not propose: {type(exc).__name__}: {exc}", stand_in
+
+
 def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    services, researcher = runtime.context.services, runtime.context.services.researcher
+    services = runtime.context.services
     notes = list(state.get("notes") or [])
     feedback = list(state.get("feedback") or [])
     error, stop = "", ""
     try:
-        log = services.log_view(feedback)
-        if isinstance(researcher, UsesWorkspace):
-            researcher.bind(services.research_kit(log))
-        proposal = researcher.propose(log, notes)
+        proposal = services.researcher.propose(bound_log(services, feedback), notes)
     except SearchExhausted:
-        stop = "search space exhausted"
-        proposal = Proposal(hypothesis="(no proposal: search space exhausted)", lever_class="other")
+        stop = EXHAUSTED
+        proposal = Proposal(hypothesis=f"(no proposal: {EXHAUSTED})", lever_class="other")
     except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
-        error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
-        cost = exc.cost_usd if isinstance(exc, ProposalFailed) else 0.0
-        proposal = Proposal(
-            hypothesis="(no proposal: researcher error)",
-            lever_class="other",
-            research_cost_usd=cost,
-        )
+        error, proposal = researcher_error(exc)
     return {
         "stop_reason": stop,
         "feedback": [],
@@ -182,25 +195,35 @@ def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
 MAX_RETRIES = 2  # proposals check_proposal sends back before the experiment is a failure
 
 
+def refusal(services: Services, proposal: Proposal, exp_id: str) -> str:
+    """Why `proposal` may not run as experiment `exp_id` (a repeat of an agent already run, or
+    training a model that cannot train here; the latter is logged), or '' when it may."""
+    if proposal.training_request:
+        ok, why = services.trainable()
+        if ok:
+            return ""
+        services.record_event("refused", request=exp_id, note=why)
+        return f"training request refused: {why}"
+    if earlier := services.repeat_of(proposal):
+        return f"refused: this agent is the one experiment {earlier} already ran; change it"
+    return ""
+
+
+def refused_too_often(times: int, reason: str) -> str:
+    return f"proposal refused {times} times; {reason}"
+
+
 def check_proposal(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     """Refuse a repeat of an agent already run, or training a model that cannot train here:
     back to the researcher with the reason, or, after MAX_RETRIES, a failed experiment."""
     if state.get("proposal_error"):
         return {"retries": 0}
-    services, proposal = runtime.context.services, _proposal(state)
-    reason = ""
-    if proposal.training_request:
-        ok, why = services.trainable()
-        if not ok:
-            reason = f"training request refused: {why}"
-            services.record_event("refused", request=state["exp_id"], note=why)
-    elif earlier := services.repeat_of(proposal):
-        reason = f"refused: this agent is the one experiment {earlier} already ran; change it"
+    reason = refusal(runtime.context.services, _proposal(state), state["exp_id"])
     if not reason:
         return {"retries": 0}
     retries = state.get("retries", 0) + 1
     if retries > MAX_RETRIES:
-        return {"retries": 0, "proposal_error": f"proposal refused {retries} times; {reason}"}
+        return {"retries": 0, "proposal_error": refused_too_often(retries, reason)}
     return {"retries": retries, "feedback": [reason]}
 
 

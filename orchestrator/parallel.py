@@ -4,6 +4,12 @@ check_stop → propose_round → run_experiment × K (one `Send` each, run concu
 borrows a Ray worker, see `orchestrator.ray_workers`) → record_round → check_stop. A training
 request in a round goes alone to graph.py's request_training → train, as in the default loop.
 
+propose_round asks the researcher as graph.py's propose does (bound to its research kit, a
+failure's cost carried, `SearchExhausted` ending the run) and screens the batch with
+check_proposal's `refusal`: a repeat of an agent already run, or of another proposal of the
+round, and a training request for a model that cannot train here are dropped; a batch refused
+whole goes back to the researcher with the reasons, as check_proposal sends one back.
+
 The driver alone touches git: run_experiment prepares the experiment's agent folder under
 `.autoresearch/parallel/<id>/agent` and waits for its gates; record_round then commits the
 round in experiment-id order, deciding keep or discard against the best at that moment (so the
@@ -42,7 +48,19 @@ from levers.validate import ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
 from orchestrator.change import describe_change
-from orchestrator.graph import NODES, LoopContext, after_check_stop, after_request, polled
+from orchestrator.graph import (
+    EXHAUSTED,
+    MAX_RETRIES,
+    NODES,
+    LoopContext,
+    after_check_stop,
+    after_request,
+    bound_log,
+    polled,
+    refusal,
+    refused_too_often,
+    researcher_error,
+)
 from orchestrator.ray_workers import (
     GateJob,
     GateRun,
@@ -51,7 +69,7 @@ from orchestrator.ray_workers import (
     connect,
     require_ray,
 )
-from orchestrator.researchers.base import Proposal, apply_patch, propose_batch
+from orchestrator.researchers.base import Proposal, SearchExhausted, apply_patch, propose_batch
 from orchestrator.services import WorkspaceServices, decide, promising
 from orchestrator.state import STATE_MODELS, LoopState, Outcome
 from ruler.quality import compare
@@ -398,28 +416,91 @@ def agent_tree_hash(repo_root: Path, folder: Path) -> str:
     return done.stdout.strip()
 
 
+# -- the round's proposals ------------------------------------------------------------------
+@dataclass
+class RoundPlan:
+    """What the researcher proposed for a round, as the graph's checks leave it."""
+
+    proposals: list[Proposal]
+    error: str = ""  # the round is one failed experiment (the researcher failed, or was refused)
+    stop: str = ""  # the run ends here (the researcher's search space is exhausted)
+    refused: list[str] = field(default_factory=list)  # why proposals were dropped
+    dropped_usd: float = 0.0  # what the dropped proposals cost
+
+
+def screen(services: ParallelServices, batch: list[Proposal], first: int) -> RoundPlan:
+    """The batch less what check_proposal would refuse (a repeat of an experiment already
+    run, training that cannot run here) and less repeats of the round's own earlier proposals;
+    the reasons for what was dropped are the plan's `refused`, its cost the plan's `dropped_usd`."""
+    plan = RoundPlan([])
+    keys: list[tuple[str, dict[str, str]]] = []
+    for i, proposal in enumerate(batch):
+        reason = refusal(services, proposal, f"{first + i:03d}")
+        key = services.agent_key(proposal)
+        if not reason and not proposal.training_request and key in keys:
+            reason = "refused: this agent is another proposal of the same round; change it"
+        if reason:
+            plan.refused.append(reason)
+            plan.dropped_usd += proposal.research_cost_usd
+            continue
+        plan.proposals.append(proposal)
+        keys.append(key)
+    return plan
+
+
+def plan_round(services: ParallelServices, notes: list[str]) -> RoundPlan:
+    """Up to K proposals that pass the checks; a batch refused whole goes back to the
+    researcher with the reasons (at most MAX_RETRIES times, then one failed experiment). What
+    the dropped proposals cost is carried by the round's first."""
+    first = int(services.next_experiment_id())
+    feedback: list[str] = []
+    cost = 0.0
+    for _ in range(MAX_RETRIES + 1):
+        try:
+            log = bound_log(services, feedback)
+            batch = propose_batch(services.researcher, log, notes, services.round_size())
+        except SearchExhausted:
+            return RoundPlan([], stop=EXHAUSTED)
+        except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
+            error, stand_in = researcher_error(exc)
+            return RoundPlan([charged(stand_in, cost)], error=error)
+        batch = batch or [Proposal(hypothesis="(no proposal)", lever_class="other")]
+        plan = screen(services, batch, first)
+        cost += plan.dropped_usd
+        if plan.proposals:
+            return RoundPlan([charged(plan.proposals[0], cost), *plan.proposals[1:]])
+        feedback = plan.refused
+    # refused every time: the last batch's first, as a failed experiment carrying every cost
+    last = batch[0]
+    error = refused_too_often(MAX_RETRIES + 1, feedback[0])
+    return RoundPlan([charged(last, cost - last.research_cost_usd)], error=error)
+
+
+def charged(proposal: Proposal, extra_usd: float) -> Proposal:
+    """`proposal` also carrying `extra_usd` of research cost."""
+    if not extra_usd:
+        return proposal
+    return proposal.model_copy(update={"research_cost_usd": proposal.research_cost_usd + extra_usd})
+
+
 # -- nodes ----------------------------------------------------------------------------------
 def propose_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Up to K distinct proposals, with consecutive ids; a training request goes alone."""
+    """Up to K distinct proposals, with consecutive ids; a training request goes alone; a
+    researcher with nothing left ends the run (nothing is in flight between rounds)."""
     services: ParallelServices = runtime.context.services  # type: ignore[assignment]
     notes = list(state.get("notes") or [])
-    error = ""
-    try:
-        proposals = propose_batch(
-            services.researcher, services.log_view(), notes, services.round_size()
-        )
-    except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
-        error = f"the researcher could not propose: {type(exc).__name__}: {exc}"
-        proposals = [Proposal(hypothesis="(no proposal: researcher error)", lever_class="other")]
+    plan = plan_round(services, notes)
+    update: dict[str, Any] = {"notes": [], "notes_seen": notes, "results": None, "outcome": None}
+    if plan.stop:
+        return {**update, "round": [], "stop_reason": plan.stop, "proposal": None}
     first = int(services.next_experiment_id())
     planned = [
-        Planned(exp_id=f"{first + i:03d}", proposal=p, proposal_error=error, notes_seen=notes)
-        for i, p in enumerate(
-            proposals or [Proposal(hypothesis="(no proposal)", lever_class="other")]
-        )
+        Planned(exp_id=f"{first + i:03d}", proposal=p, proposal_error=plan.error, notes_seen=notes)
+        for i, p in enumerate(plan.proposals)
     ]
-    update: dict[str, Any] = {"notes": [], "notes_seen": notes, "results": None, "outcome": None}
-    training = next((p for p in planned if p.proposal.training_request), None)
+    training = next(
+        (p for p in planned if p.proposal.training_request and not p.proposal_error), None
+    )
     if training is not None:
         return {**update, "round": [], "exp_id": training.exp_id, "proposal": training.proposal}
     return {**update, "round": planned, "exp_id": planned[0].exp_id, "proposal": None}
@@ -443,7 +524,9 @@ def record_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[st
     return {"round": [], "results": None, "commit": commit}
 
 
-def fan_out(state: ParallelState) -> list[Send] | Literal["request_training"]:
+def fan_out(state: ParallelState) -> list[Send] | Literal["request_training", "__end__"]:
+    if state.get("stop_reason"):
+        return END
     if not state.get("round"):
         return "request_training"
     return [Send("run_experiment", {"planned": p}) for p in state["round"]]
@@ -471,7 +554,9 @@ def build_parallel_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledSt
     graph.add_conditional_edges(
         "check_stop", lambda s: "propose_round" if after_check_stop(s) != END else END
     )
-    graph.add_conditional_edges("propose_round", fan_out, ["run_experiment", "request_training"])
+    graph.add_conditional_edges(
+        "propose_round", fan_out, ["run_experiment", "request_training", END]
+    )
     graph.add_edge("run_experiment", "record_round")
     graph.add_edge("record_round", "check_stop")
     graph.add_conditional_edges("request_training", after_request)

@@ -284,15 +284,20 @@ class WorkspaceServices:
 
         return training_supported(str(self._parent_config().get("model", "")))
 
-    def repeat_of(self, proposal: Proposal) -> str | None:
-        """The id of an experiment that already ran exactly this agent (config and lever code)."""
+    def agent_key(self, proposal: Proposal) -> tuple[str, dict[str, str]]:
+        """The identity of the agent `proposal` would run: its canonical config over the best,
+        and the sha256 of each lever file (two proposals with equal keys run the same agent)."""
         best = self.ws.current_best()
         parent = self._parent_config()
         files = {f.name: f.sha256 for f in best.record.lever_files} if best else {}
         if proposal.lever_code:
             name = f"levers/{proposal.lever_filename or ''}"
             files[name] = hashlib.sha256(proposal.lever_code.encode()).hexdigest()
-        key = (canonical(apply_patch(parent, proposal.agent_patch)), files)
+        return canonical(apply_patch(parent, proposal.agent_patch)), files
+
+    def repeat_of(self, proposal: Proposal) -> str | None:
+        """The id of an experiment that already ran exactly this agent (config and lever code)."""
+        key = self.agent_key(proposal)
         for record in self.ws.records():
             recorded = {f.name: f.sha256 for f in record.lever_files}
             if record.agent and (canonical(record.agent), recorded) == key:

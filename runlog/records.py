@@ -22,6 +22,7 @@ EventKind = Literal[
     "approval_request",
     "approved",
     "denied",
+    "refused",  # the graph refused a proposal (training a model that cannot train here)
     "training_started",
     "training_progress",
     "training_done",

@@ -103,7 +103,9 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
 
     A researcher with its own `propose_batch` answers; otherwise `propose` is asked `k` times,
     each time seeing the round's earlier proposals as experiments in flight (status `running`)
-    so that it moves on, and a repeat or a training request ends the round's proposals.
+    so that it moves on, and a repeat or a training request ends the round's proposals, as does
+    `SearchExhausted` after the first (the round runs what it has; the next round's first
+    `propose` raises it again, if nothing it learnt opened new moves).
     """
     batch = getattr(researcher, "propose_batch", None)
     if batch is not None:
@@ -112,7 +114,12 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
     seen: set[str] = set()
     view = log.model_copy(deep=True)
     for i in range(max(k, 1)):
-        proposal = researcher.propose(view, notes)
+        try:
+            proposal = researcher.propose(view, notes)
+        except SearchExhausted:
+            if not proposals:
+                raise
+            break
         key = proposal.model_dump_json(exclude={"method"})
         if key in seen or (proposal.training_request and proposals):
             break

@@ -15,15 +15,22 @@ from git import Repo
 
 from models import AutoresearchError
 from orchestrator import control
-from orchestrator.researchers.base import LogView, Proposal
-from orchestrator.researchers.heuristic import PHRASING_TEMPLATE, HeuristicResearcher
+from orchestrator.researchers.base import (
+    LogView,
+    Proposal,
+    ProposalFailed,
+    ResearchKit,
+    TrainingRequest,
+)
+from orchestrator.researchers.heuristic import PHRASING_TEMPLATE, HeuristicResearcher, canonical
+from orchestrator.services import WorkspaceServices
 from runlog.evaluate import workspace_ruler
 from runlog.workspace import Workspace
 
 ray = pytest.importorskip("ray")
 
 from orchestrator.loop import run_loop  # noqa: E402
-from orchestrator.parallel import ParallelOptions  # noqa: E402
+from orchestrator.parallel import ParallelOptions, ParallelServices, plan_round  # noqa: E402
 from orchestrator.ray_workers import require_ray  # noqa: E402
 
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
@@ -156,7 +163,9 @@ def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
     assert_consistent(workspace, expected=5)
 
 
-def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace):
+def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monkeypatch):
+    # fake:planner has no weights; here it may train, so the request is the supervisor's
+    monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
     summary = run_loop(
         workspace,
         experiments=6,
@@ -179,6 +188,109 @@ def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace):
     )
     assert [r.id for r in after.experiments] == ["004", "005"]  # the loop went on, a round of 2
     assert_consistent(workspace, expected=5)
+
+
+class RepeatingResearcher(HeuristicResearcher):
+    """The heuristic's moves, padded with repeats: round 2 proposes its move twice (worded
+    differently), later rounds lead with the best's agent again; feedback gets a fresh move."""
+
+    def __init__(self) -> None:
+        super().__init__(plateau_after=10_000)
+        self.feedback: list[list[str]] = []
+
+    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
+        if not log.experiments:
+            return super().propose_batch(log, notes, k)
+        if log.feedback:
+            self.feedback.append(list(log.feedback))
+            return super().propose_batch(log, notes, k)
+        if len(log.experiments) == 1:
+            move = super().propose_batch(log, notes, 1)[0]
+            return [move, move.model_copy(update={"hypothesis": "The same change, said again"})]
+        again = Proposal(hypothesis="The best, once more", lever_class="prompt")
+        return [again, *super().propose_batch(log, notes, k)][:k]
+
+
+def test_a_repeat_within_a_round_or_of_the_log_is_not_run(workspace):
+    researcher = RepeatingResearcher()
+    summary = run_loop(workspace, experiments=4, researcher=researcher, parallel=ParallelOptions(2))
+    records = summary.experiments
+    assert [r.id for r in records] == ["001", "002", "003", "004"]
+    # round 2's second proposal and round 3's first were dropped; round 4's only one went back
+    assert rounds(workspace) == [["001"], ["002"], ["003"], ["004"]]
+    hypotheses = [r.hypothesis for r in records]
+    assert "The same change, said again" not in hypotheses
+    assert "The best, once more" not in hypotheses
+    assert all(r.status != "failed" for r in records), [r.failure for r in records]
+    agents = {(canonical(r.agent), tuple(f.sha256 for f in r.lever_files)) for r in records}
+    assert len(agents) == 4
+    assert len(researcher.feedback) == 1 and len(researcher.feedback[0]) == 1
+    assert researcher.feedback[0][0].startswith("refused: this agent is the one experiment 00")
+    assert_consistent(workspace, expected=4)
+
+
+def test_search_space_exhausted_stops_a_parallel_run(tmp_path, monkeypatch):
+    import orchestrator.researchers.heuristic as heuristic
+
+    all_moves = heuristic.moves
+    monkeypatch.setattr(heuristic, "moves", lambda: all_moves()[:1])  # one move to exhaust
+    ws = Workspace.init(
+        tmp_path / "ws", model="fake:echo", judge="fake:judge", researcher="heuristic"
+    ).main_root
+    summary = run_loop(
+        ws, experiments=6, researcher=HeuristicResearcher(), parallel=ParallelOptions(2)
+    )
+    assert [r.id for r in summary.experiments] == ["001", "002"]
+    assert summary.stop_reason == "search space exhausted"
+    assert_consistent(ws, expected=2)
+    assert control.read_status(ws).in_flight == {}
+
+
+class Training:
+    """Asks to train every time, each research turn costing $0.25; or fails, costing $0.5."""
+
+    name = "training"
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.turns, self.fail_after = 0, fail_after
+        self.feedback: list[list[str]] = []
+        self.kits: list[ResearchKit] = []
+
+    def bind(self, kit: ResearchKit) -> None:  # a UsesWorkspace researcher
+        self.kits.append(kit)
+
+    def propose(self, log: LogView, notes: list[str]) -> Proposal:
+        self.turns += 1
+        self.feedback.append(list(log.feedback))
+        if self.fail_after is not None and self.turns > self.fail_after:
+            raise ProposalFailed("no submission", cost_usd=0.5)
+        return Proposal(
+            hypothesis="Train",
+            lever_class="adapter-sft",
+            training_request=TrainingRequest(rationale="plateau"),
+            research_cost_usd=0.25,
+        )
+
+    def repair(self, proposal: Proposal, report: str) -> Proposal | None:
+        return None
+
+
+def test_a_round_refused_whole_goes_back_then_fails_carrying_its_cost(workspace):
+    researcher = Training()
+    services = ParallelServices(Workspace.open(workspace), researcher)
+    plan = plan_round(services, [])
+    assert researcher.turns == 3  # the first try and two retries, as check_proposal allows
+    assert [kit.tools.exp_id for kit in researcher.kits] == ["001"] * 3  # bound for each turn
+    why = "training request refused: fake:planner: the 'fake' backend has no trainable weights"
+    assert researcher.feedback[0] == [] and researcher.feedback[1][0].startswith(why)
+    assert plan.error.startswith(f"proposal refused 3 times; {why}")
+    assert [p.research_cost_usd for p in plan.proposals] == [0.75]
+    refused = [e for e in Workspace.open(workspace).events() if e.kind == "refused"]
+    assert len(refused) == 3 and refused[0].payload["request"] == "001"
+    failing = Training(fail_after=1)
+    plan = plan_round(ParallelServices(Workspace.open(workspace), failing), [])
+    assert plan.error.startswith("the researcher could not propose: ProposalFailed")
+    assert [p.research_cost_usd for p in plan.proposals] == [0.75]  # 0.25 refused + 0.5 failed
 
 
 def test_sharded_cases_merge_in_case_order(workspace):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
     Proposal,
+    SearchExhausted,
     TrainingRequest,
     propose_batch,
 )
@@ -25,11 +28,15 @@ class Counting:
 
     name = "counting"
 
-    def __init__(self, repeat: bool = False, train_at: int | None = None) -> None:
-        self.repeat, self.train_at = repeat, train_at
+    def __init__(
+        self, repeat: bool = False, train_at: int | None = None, last: int | None = None
+    ) -> None:
+        self.repeat, self.train_at, self.last = repeat, train_at, last
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         n = 1 if self.repeat else len(log.experiments)
+        if self.last is not None and n > self.last:
+            raise SearchExhausted(f"nothing after step {self.last}")
         request = TrainingRequest(rationale="plateau") if n == self.train_at else None
         return Proposal(
             hypothesis=f"step {n}",
@@ -69,3 +76,10 @@ def test_the_heuristic_batch_is_its_next_k_distinct_untried_moves():
     agents = [canonical({**BEST, **p.agent_patch}) for p in batch]
     assert len(set(agents)) == 4 and canonical(BEST) not in agents
     assert batch[0] == researcher.propose(log, [])  # the first is what `propose` would say
+
+
+def test_the_default_batch_keeps_what_it_has_when_the_search_runs_out():
+    batch = propose_batch(Counting(last=2), log_after_baseline(), [], 4)
+    assert [p.hypothesis for p in batch] == ["step 1", "step 2"]  # the round runs these
+    with pytest.raises(SearchExhausted, match="nothing after step 0"):  # none: the run stops
+        propose_batch(Counting(last=0), log_after_baseline(), [], 4)

@@ -137,3 +137,16 @@ def test_a_heuristic_run_ends_with_search_space_exhausted(tmp_path, monkeypatch)
     summary = run_loop(ws, experiments=5, researcher=HeuristicResearcher())
     assert [r.id for r in summary.experiments] == ["001", "002"]
     assert summary.stop_reason == "search space exhausted"
+
+
+def test_a_refused_training_request_is_logged_in_a_real_workspace(tmp_path):
+    ws = Workspace.init(
+        tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
+    ).main_root
+    scripted = ScriptedResearcher([proposal("train", training_request=TRAIN), proposal("plain")])
+    summary = run_loop(ws, experiments=1, researcher=scripted, wait_for_approval=False)
+    assert summary.waiting_for is None
+    assert [r.hypothesis for r in summary.experiments] == ["plain"]
+    refused = Workspace.open(ws).events("refused")
+    assert [e.payload["request"] for e in refused] == ["001"]
+    assert "no trainable weights" in refused[0].payload["note"]
