@@ -71,7 +71,7 @@ def init(
         f"  candidate {ws.config.candidate.model} · judge {ws.config.judge.spec} · "
         f"ruler {ws.config.ruler.name} {ws.config.ruler.lock_hash[:12]}"
     )
-    click.echo("next: autoresearch eval -C DIR   or   autoresearch run -C DIR")
+    click.echo(f"next: autoresearch eval -C {directory}   or   autoresearch run -C {directory}")
 
 
 def _reinit(directory: str, force: bool, **given: str | None) -> Workspace:
