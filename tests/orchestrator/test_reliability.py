@@ -169,7 +169,9 @@ def test_on_request_settles_a_training_request_unattended(workspace, policy):
 def test_no_wait_exits_3_saying_once_what_it_waits_for(cli, workspace, monkeypatch):
     import orchestrator.loop
 
-    monkeypatch.setattr(orchestrator.loop, "make_researcher", lambda spec: TrainableHeuristic())
+    monkeypatch.setattr(
+        orchestrator.loop, "make_researcher", lambda spec, workspace=None: TrainableHeuristic()
+    )
     result = invoke(cli, "run", "-C", str(workspace), "--experiments", "4", "--no-wait")
     assert result.exit_code == 3, result.output
     request = control.read_status(workspace).pending_request
