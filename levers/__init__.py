@@ -9,9 +9,10 @@ What a lever author imports, all from here (see docs/levers.md):
     from levers import LeverError                             # a one-line error from check()
 """
 
-from levers.context import Context, Example
+from levers.context import Context
 from levers.hookspecs import hookimpl
 from levers.lever import LEVER_CLASSES, Lever
+from levers.pool import Example
 from levers.registry import LeverError
 from models.base import Completion, GenerationOptions, Message
 from ruler.plan import QUESTION_COUNT, ParsedPlan, Plan, check_plan, parse_plan, render_plan

@@ -11,21 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from levers.adapters import adapter_kind
 from levers.batching import CallBatcher, CallRequest
+from levers.pool import Example
 from levers.trace import TraceNode
 from models.base import Completion, GenerationOptions, Message
-from ruler.plan import Plan
 
 if TYPE_CHECKING:
     from levers.config import AgentConfig
-
-
-@dataclass
-class Example:
-    """A worked example shown to the model (from the training pool, never the ruler)."""
-
-    task: str
-    plan: Plan
-    source: str = ""
 
 
 @dataclass

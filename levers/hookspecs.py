@@ -25,7 +25,7 @@ What `ctx` offers:
     ctx.task, ctx.case_id      the one-line task
     ctx.options                GenerationOptions for this case; replace it with
                                `ctx.options = ctx.options.model_copy(update={...})`
-    ctx.examples               list of `levers.context.Example(task, plan)` the prompt shows
+    ctx.examples               list of `levers.pool.Example(task, plan)` the prompt shows
                                (from the training pool, `levers.pool.training_pool()`)
     ctx.messages               the prompt, a list of `models.Message(role, content)`
     ctx.draft                  the answer text so far (set after `generate`)

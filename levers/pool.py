@@ -1,12 +1,23 @@
-"""The training pool levers may draw examples from (never the held-out ruler cases)."""
+"""The training pool levers may draw examples from (never the held-out ruler cases), and the
+worked `Example` a prompt shows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
-from levers.context import Example
 from ruler.loader import load_ruler
+from ruler.plan import Plan
 from ruler.records import Case
+
+
+@dataclass
+class Example:
+    """A worked example shown to the model (from the training pool, never the ruler)."""
+
+    task: str
+    plan: Plan
+    source: str = ""
 
 
 @lru_cache(maxsize=1)

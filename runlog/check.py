@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from models.base import AutoresearchError
 from ruler.records import DIMENSIONS, GateResult
 
+# `eval --check` exit codes, as `git bisect run` reads them: holds, fails, cannot evaluate (skip);
+# a malformed check is 128, which makes `git bisect run` stop
+CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
+
 NAMES: tuple[str, ...] = (
     "quality",
     *DIMENSIONS,

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from orchestrator.cli.render_cases import comparison_text, echo_cases
-from orchestrator.cli.runlog_cmd import CHECK_FAILS, CHECK_HOLDS
 from runlog.cases import eval_cases
+from runlog.check import CHECK_FAILS, CHECK_HOLDS
 from runlog.compare import compare_agents, comparison_view
 from runlog.workspace import Workspace
 

@@ -22,12 +22,17 @@ from orchestrator.cli import cli, workspace_option
 from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import DIMENSION_LEGEND, dimension_header, print_table
 from ruler.records import DIMENSIONS
-from runlog.check import CheckError, parse_check
+from runlog.check import (
+    BAD_CHECK,
+    CANNOT_EVALUATE,
+    CHECK_FAILS,
+    CHECK_HOLDS,
+    CheckError,
+    parse_check,
+)
 from runlog.rows import MISSING, format_number
 from runlog.settings import CONFIG_NAME
 from runlog.workspace import Workspace, WorkspaceError
-
-CHECK_HOLDS, CHECK_FAILS, CANNOT_EVALUATE, BAD_CHECK = 0, 1, 125, 128
 
 
 @cli.command()
