@@ -12,7 +12,15 @@ denied it) is proposed again instead of asking a new one. So a `kill -9` anywher
 trial and repeats none. Experiments the study does not know yet (the baseline, another
 researcher's) are added as finished trials when the space can express their agent. A sampled
 agent that has already run is told that run's value and sampled again: no configuration runs
-twice. The baseline, trained adapters and the plateau's training request are the heuristic
+twice.
+
+Before TPE samples, the study screens: one enqueued trial per lever of the space, the best
+agent with that lever switched on at its defaults (in the space's order; each builds on the
+best at its time, so a kept lever stays under the next). Uniform startup draws over the whole
+space mostly land on stacks of costly multi-call levers, and a handful of them tells TPE little;
+the screen gives it one informative point per lever, at the price of one experiment each.
+
+The baseline, trained adapters and the plateau's training request are the heuristic
 researcher's (`HeuristicResearcher.untried_adapter`, `.request_training`).
 """
 
@@ -67,10 +75,10 @@ class Replay:
         self.params: dict[str, Any] = {}
         self.distributions: dict[str, BaseDistribution] = {}
 
-    def _take(self, name: str, dist: BaseDistribution, inside: bool, fallback: Any) -> Any:
+    def _take(self, name: str, dist: BaseDistribution, inside: bool) -> Any:
         value = self.values.get(name)
         if value is None:  # unset (`top_p = None`): the trial leaves the parameter out
-            return fallback
+            return None
         if not inside:
             raise Unrepresentable(f"{name}={value!r} is outside {dist}")
         self.params[name], self.distributions[name] = value, dist
@@ -82,15 +90,15 @@ class Replay:
 
     def suggest_float(self, name: str, low: float, high: float) -> float:
         inside = self._in_range(name, low, high)
-        return self._take(name, FloatDistribution(low, high), inside, low)
+        return self._take(name, FloatDistribution(low, high), inside)
 
     def suggest_int(self, name: str, low: int, high: int) -> int:
         inside = self._in_range(name, low, high) and float(self.values[name]).is_integer()
-        return self._take(name, IntDistribution(low, high), inside, low)
+        return self._take(name, IntDistribution(low, high), inside)
 
     def suggest_categorical(self, name: str, choices: Any) -> Any:
         inside = self.values.get(name) in choices
-        return self._take(name, CategoricalDistribution(choices), inside, choices[0])
+        return self._take(name, CategoricalDistribution(choices), inside)
 
 
 def agent_values(space: SearchSpace, agent: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +114,16 @@ def agent_values(space: SearchSpace, agent: dict[str, Any]) -> dict[str, Any]:
     for knob in space.decoding:
         values[f"decoding.{knob.name}"] = decoding.get(knob.name, knob.default)
     return values
+
+
+def pin(trial: optuna.Trial, name: str, dist: BaseDistribution) -> None:
+    """Walk one enqueued (fixed) parameter, so the trial records it with its distribution."""
+    if isinstance(dist, FloatDistribution):
+        trial.suggest_float(name, dist.low, dist.high)
+    elif isinstance(dist, IntDistribution):
+        trial.suggest_int(name, dist.low, dist.high)
+    else:
+        trial.suggest_categorical(name, dist.choices)
 
 
 def keep_gate(workspace: Path) -> tuple[str, dict[str, float]]:
@@ -134,10 +152,12 @@ class OptunaResearcher:
         training_steps: int = 60,
         space: SearchSpace | None = None,
         max_resamples: int = 200,
+        screen: bool = True,
     ) -> None:
         self.root = Path(workspace)
         self.seed = seed
         self.startup_trials = startup_trials
+        self.screen = screen
         self.max_resamples = max_resamples
         self.track = HeuristicResearcher(plateau_after, training_kind, training_steps)
         self._space = space
@@ -190,7 +210,7 @@ class OptunaResearcher:
         for trial in pending:
             patch = trial.user_attrs.get("agent_patch", {})
             if canonical(apply_patch(log.best_agent, patch)) not in tried:
-                return self._proposal(trial.number, patch, log)
+                return self._proposal(trial.number, patch, log, trial.user_attrs.get("screen", ""))
             study.tell(trial.number, state=TrialState.FAIL)  # superseded: its agent has run
         return self._ask(study, log, notes, tried)
 
@@ -200,6 +220,8 @@ class OptunaResearcher:
         focus, avoid = preferences([*log.notes_history, *notes])
         required = required_classes(self.space, log.best_agent)
         constraint = Constraint.from_preferences(self.space, focus, avoid, required)
+        if self.screen and (proposal := self._screen(study, log, constraint, tried)):
+            return proposal
         _, quality = keep_gate(self.root)
         for _ in range(self.max_resamples):
             trial = study.ask()
@@ -212,12 +234,50 @@ class OptunaResearcher:
             self._tell(study, trial.number, earlier, quality)
         return self.track.request_training(log)
 
-    def _proposal(self, number: int, patch: dict[str, Any], log: LogView) -> Proposal:
+    def _screen(
+        self, study: optuna.Study, log: LogView, constraint: Constraint, tried: dict[str, Any]
+    ) -> Proposal | None:
+        """The next lever no trial has screened, as an enqueued trial: the best agent with that
+        lever on at its defaults (replacing its class's lever). None once all are screened."""
+        screened = {t.user_attrs.get("screen") for t in study.get_trials(deepcopy=False)}
+        best = agent_values(self.space, log.best_agent)
+        for cls, candidates in self.space.classes.items():
+            if cls in constraint.keep | constraint.off:
+                continue
+            for lever in candidates:
+                values = {f"{lever.name}.{k.name}": k.default for k in lever.knobs}
+                values[lever_choice_name(cls, candidates)] = lever.name
+                replay = Replay({**best, **values})
+                try:
+                    patch = sample_agent(self.space, replay, log.best_agent, Constraint())
+                except Unrepresentable:
+                    continue
+                if lever.name in screened or canonical(apply_patch(log.best_agent, patch)) in tried:
+                    continue
+                patch = {"levers": patch["levers"]}  # the best's decoding, as it is
+                study.enqueue_trial(
+                    replay.params, user_attrs={"screen": lever.name, "agent_patch": patch}
+                )
+                trial = study.ask()
+                for name, dist in replay.distributions.items():
+                    pin(trial, name, dist)
+                return self._proposal(trial.number, patch, log, screen=lever.name)
+        return None
+
+    def _proposal(
+        self, number: int, patch: dict[str, Any], log: LogView, screen: str = ""
+    ) -> Proposal:
         on = [s["name"] for s in patch.get("levers", [])]
-        decoding = ", ".join(f"{k} {v:.3g}" for k, v in patch.get("decoding", {}).items())
+        decoding = ", ".join(
+            f"{k} {v:.3g}" for k, v in patch.get("decoding", {}).items() if v is not None
+        )
         classes = {log.levers.get(n, {}).get("lever_class", "other") for n in on} - {"prompt"}
+        if screen:
+            classes = {log.levers.get(screen, {}).get("lever_class", "other")}
         return Proposal(
-            hypothesis=f"Optuna trial {number}: levers {' + '.join(on) or 'none'}"
+            hypothesis=f"Optuna trial {number}: "
+            + (f"screen {screen} at its defaults on the best; " if screen else "")
+            + f"levers {' + '.join(on) or 'none'}"
             + (f"; decoding {decoding}" if decoding else ""),
             method=f"Multivariate TPE over the lever space (trial {number} of the workspace's "
             "study); run dev-10, then full-30 if promising.",
@@ -237,7 +297,7 @@ class OptunaResearcher:
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             if (experiment := by_trial.get(trial.number)) is None:
                 pending.append(trial)
-            else:
+            elif experiment.status != "running":  # in flight in a parallel round: not yet
                 self._tell(study, trial.number, experiment, quality)
         self._import(study, log, by_trial, quality)
         return pending

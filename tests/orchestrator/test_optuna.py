@@ -155,6 +155,41 @@ def test_notes_reach_the_optuna_proposals(ws):
         assert not {"rag", "multi_call"} & {s["name"] for s in agent["levers"]}
 
 
+def test_the_study_screens_each_lever_on_the_best_before_tpe_samples(ws):
+    space = registered_space()
+    levers = [lv.name for found in space.classes.values() for lv in found if lv.name != "prompt"]
+    researcher = OptunaResearcher(ws, plateau_after=NEVER, space=space)
+    agents = propose_many(researcher, len(levers) + 2, [])
+    screened = agents[: len(levers)]
+    for name, agent in zip(levers, screened, strict=True):
+        on = {s["name"]: s.get("params", {}) for s in agent["levers"]}
+        assert set(on) == {"prompt", name}, (name, on)  # the best (baseline) plus that lever
+        assert agent.get("decoding") == BASE.get("decoding")
+    study = optuna.load_study(study_name=STUDY, storage=researcher.storage_url)
+    marks = [t.user_attrs.get("screen") for t in study.trials if not t.user_attrs.get("imported")]
+    assert marks[: len(levers)] == levers and marks[len(levers) :] == [None, None]
+    rag = next(t for t in study.trials if t.user_attrs.get("screen") == "rag")
+    assert rag.params[next(k for k in rag.params if k.startswith("rag@"))] == "rag"  # for TPE
+
+
+def test_the_screen_skips_avoided_classes(ws):
+    researcher = OptunaResearcher(ws, plateau_after=NEVER)
+    agents = propose_many(researcher, 3, ["avoid rag"])
+    assert all("rag" not in {s["name"] for s in a["levers"]} for a in agents)
+    assert {s["name"] for s in agents[0]["levers"]} == {"prompt", "multi_call"}
+
+
+def test_a_trial_in_flight_in_a_parallel_round_is_not_told(ws):
+    researcher = OptunaResearcher(ws, plateau_after=NEVER)
+    log = log_of([summary(1, BASE, status="kept")])
+    first = researcher.propose(log, [])
+    running = summary(2, apply_patch(BASE, first.agent_patch), first.hypothesis, status="running")
+    second = researcher.propose(log_of([*log.experiments, running]), [])
+    study = optuna.load_study(study_name=STUDY, storage=researcher.storage_url)
+    assert study.trials[trial_number(first.hypothesis)].state.name == "RUNNING"
+    assert trial_number(second.hypothesis) != trial_number(first.hypothesis)
+
+
 def test_an_asked_trial_never_recorded_is_proposed_again_not_asked_anew(ws):
     researcher = OptunaResearcher(ws, plateau_after=NEVER)
     log = log_of([summary(1, BASE, status="kept")])
