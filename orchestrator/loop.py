@@ -187,8 +187,8 @@ def run_loop(
     prompt); otherwise the control channel answers it (`autoresearch approve/deny`), and when
     it has no answer `on_request` settles it: wait (unless `wait_for_approval` is False: then
     the run ends waiting), or approve / deny unattended. `preflight` refuses a workspace whose
-    configuration cannot work before anything runs (`PreflightError`). `parallel` runs rounds
-    of experiments on Ray workers (orchestrator.parallel); without it Ray is never imported.
+    configuration cannot work before anything runs (`PreflightError`). `parallel` runs up to K
+    experiments at once on Ray workers (orchestrator.parallel); without it Ray is never imported.
     """
     started = time.time()
     ws = Workspace.open(workspace)
@@ -227,8 +227,6 @@ def run_loop(
         config: dict[str, Any] = {
             "configurable": {"thread_id": fanout.THREAD if fanout else THREAD}
         }
-        if parallel:  # every experiment of a round in its own thread
-            config["max_concurrency"] = parallel.workers + 2
         waiting: dict[str, Any] | None = None
         try:
             waiting, stop_reason = _drive(

@@ -1,22 +1,23 @@
-"""`autoresearch run --parallel K`: rounds of up to K experiments fanned out with LangGraph `Send`.
+"""`autoresearch run --parallel K`: up to K experiments in flight at once, on Ray workers.
 
-check_stop → propose_round → run_experiment × K (one `Send` each, run concurrently; each
-borrows a Ray worker, see `orchestrator.ray_workers`) → record_round → check_stop. A training
-request in a round goes alone to graph.py's request_training → train, as in the default loop.
+check_stop → propose_more → collect → record_ready → check_stop. propose_more fills the free
+worker slots: it asks the researcher for that many proposals, seeing the experiments in flight
+as running ones, and screens them with check_proposal's `refusal` (a repeat of an agent already
+run or in flight, training that cannot run here; a batch refused whole goes back with the
+reasons). collect starts what is planned (each experiment in a driver thread that borrows a Ray
+worker, see `orchestrator.ray_workers`) and waits for the first to finish; record_ready commits
+every finished experiment below the lowest one still in flight, in id order, deciding keep or
+discard against the best at that moment, so the outcome does not depend on which worker
+finished first. A worker is never idle waiting for a slow neighbour: the next proposal starts
+as soon as one finishes (a straggler, such as one promoted to its full-30 gate, holds only the
+recording of the ids above it). The baseline and a training request run alone: a training
+request waits until nothing is in flight, then goes to graph.py's request_training → train.
 
-propose_round asks the researcher as graph.py's propose does (bound to its research kit, a
-failure's cost carried, `SearchExhausted` ending the run) and screens the batch with
-check_proposal's `refusal`: a repeat of an agent already run, or of another proposal of the
-round, and a training request for a model that cannot train here are dropped; a batch refused
-whole goes back to the researcher with the reasons, as check_proposal sends one back.
-
-The driver alone touches git: run_experiment prepares the experiment's agent folder under
-`.autoresearch/parallel/<id>/agent` and waits for its gates; record_round then commits the
-round in experiment-id order, deciding keep or discard against the best at that moment (so the
-outcome does not depend on which worker finished first). A finished run_experiment is a
-pending write of the checkpoint, so a driver killed mid-round reruns only the unfinished ones;
-record_round skips what is already recorded. A worker that dies fails its experiment, with the
-reason, never the loop.
+The driver alone touches git: an experiment's agent folder is prepared under
+`.autoresearch/parallel/<id>/agent`. The experiments in flight and the finished ones waiting
+for their turn are checkpointed with the graph's state, so a driver killed at any point
+re-runs only those in flight; record_ready skips what is already recorded. A worker that dies
+fails its experiment, with the reason, never the loop.
 """
 
 from __future__ import annotations
@@ -30,20 +31,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, Field
 
-from levers.config import AgentConfig, dump_agent, load_agent
+from levers.config import AgentConfig, dump_agent, read_agent
 from levers.validate import ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
@@ -53,7 +54,6 @@ from orchestrator.graph import (
     MAX_RETRIES,
     NODES,
     LoopContext,
-    after_check_stop,
     after_request,
     bound_log,
     polled,
@@ -69,7 +69,13 @@ from orchestrator.ray_workers import (
     connect,
     require_ray,
 )
-from orchestrator.researchers.base import Proposal, SearchExhausted, apply_patch, propose_batch
+from orchestrator.researchers.base import (
+    Proposal,
+    SearchExhausted,
+    apply_patch,
+    propose_batch,
+    with_running,
+)
 from orchestrator.services import WorkspaceServices, decide, promising
 from orchestrator.state import STATE_MODELS, LoopState, Outcome
 from ruler.quality import compare
@@ -102,7 +108,7 @@ class ParallelOptions:
 
 
 class Planned(BaseModel):
-    """One experiment of a round, as proposed."""
+    """One experiment, as proposed."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -113,7 +119,7 @@ class Planned(BaseModel):
 
 
 class Finished(BaseModel):
-    """One experiment's gates as run by a worker (its decision waits for record_round)."""
+    """One experiment's gates as run by a worker (its decision waits for record_ready)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -129,15 +135,9 @@ class Finished(BaseModel):
     seconds: float = 0.0
 
 
-def merge_results(old: dict[str, Finished] | None, new: dict[str, Finished] | None):
-    """The round's results reducer: each run_experiment adds its own; None starts a round."""
-    return {} if new is None else {**(old or {}), **new}
-
-
 class ParallelState(LoopState, total=False):
-    round: list[Planned]
-    planned: Planned  # a run_experiment task's own input (its `Send`)
-    results: Annotated[dict[str, Finished], merge_results]
+    planned: dict[str, Planned]  # every experiment proposed and not yet recorded, by id
+    finished: dict[str, Finished]  # those run, waiting for the ids below them to be recorded
 
 
 PARALLEL_MODELS: tuple[type[BaseModel], ...] = (*STATE_MODELS, Planned, Finished, GateRun)
@@ -157,23 +157,60 @@ def against(result: GateResult, baseline: GateResult | None) -> GateResult:
 
 @dataclass
 class ParallelServices(WorkspaceServices):
-    """The workspace services plus the worker pool, the round's folders and in-flight status."""
+    """The workspace services plus the worker pool, the experiments' threads and folders, and
+    the in-flight status."""
 
     options: ParallelOptions = field(default_factory=lambda: ParallelOptions(1))
     pool: WorkerPool | None = None
+    threads: ThreadPoolExecutor | None = None
+    running: dict[str, Future[Finished]] = field(default_factory=dict)
     in_flight: dict[str, str] = field(default_factory=dict)  # experiment id → worker
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _tree: threading.Lock = field(default_factory=threading.Lock)  # agent/ and the best
 
     def publish_status(self, state: str, **fields: Any) -> None:
         with self._lock:
             flying = dict(self.in_flight)
         super().publish_status(state, in_flight=flying, **fields)
 
-    def round_size(self) -> int:
-        left = self.options.workers
+    def free_slots(self, planned: int, running: int) -> int:
+        """How many more experiments may start now: the idle workers, within the experiment
+        budget (counting those not yet recorded); none while the baseline is unrecorded."""
+        if planned and not self.ws.record_ids():
+            return 0
+        free = self.options.workers - running
         if self.budget.experiments is not None:
-            left = min(left, self.budget.experiments - self.budget.done)
-        return max(left, 1)
+            free = min(free, self.budget.experiments - self.budget.done - planned)
+        return max(free, 0)
+
+    def first_free_id(self, planned: dict[str, Planned]) -> int:
+        """The next experiment id, above the recorded ones and those not yet recorded."""
+        return max([int(self.next_experiment_id()), *(int(i) + 1 for i in planned)])
+
+    # -- collect ---------------------------------------------------------------------------
+    def start(self, planned: Planned) -> None:
+        """Run `planned` in a driver thread, unless it is already running."""
+        assert self.threads is not None, "the experiment threads start with the run"
+        if planned.exp_id not in self.running:
+            self.running[planned.exp_id] = self.threads.submit(self.run_experiment, planned)
+
+    def first_finished(self, flying: list[Planned]) -> dict[str, Finished]:
+        """Start whatever in `flying` is not running (just planned, or left by a killed
+        driver); wait for the first to finish; every finished one."""
+        for planned in flying:
+            self.start(planned)
+        futures = {self.running[p.exp_id]: p.exp_id for p in flying}
+        done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        finished: dict[str, Finished] = {}
+        for future in done:
+            exp = futures[future]
+            del self.running[exp]
+            try:
+                finished[exp] = future.result()
+            except Exception as exc:  # the driver thread failed: the experiment, not the loop
+                failure = f"{type(exc).__name__}: {exc}"[:500]
+                finished[exp] = Finished(exp_id=exp, failure=failure)
+        return finished
 
     def experiment_dir(self, exp_id: str) -> Path:
         return self.ws.state_dir / "parallel" / exp_id
@@ -185,10 +222,11 @@ class ParallelServices(WorkspaceServices):
         proposal, exp = planned.proposal, planned.exp_id
         root = self.experiment_dir(exp)
         shutil.rmtree(root, ignore_errors=True)
-        shutil.copytree(self.ws.agent_dir, root / "agent", ignore=_pycache)
+        with self._tree:  # agent/ and the best as one (record_ready moves both)
+            shutil.copytree(self.ws.agent_dir, root / "agent", ignore=_pycache)
+            best = self.ws.current_best()
+            parent = best.record.agent if best else read_agent(self.ws.agent_path).model_dump()
         shutil.copy2(self.ws.main_root / ".gitignore", root / ".gitignore")
-        best = self.ws.current_best()
-        parent = best.record.agent if best else load_agent(self.ws.agent_path).model_dump()
         agent = apply_patch(parent, proposal.agent_patch)
         lever = self._write_lever(root, exp, proposal)
         finished = Finished(exp_id=exp, agent=agent, lever_path=lever)
@@ -201,10 +239,9 @@ class ParallelServices(WorkspaceServices):
             return finished, None
         if finished.proposal is not None:  # repaired: its own patch
             agent = apply_patch(parent, finished.proposal.agent_patch)
-        try:
+        try:  # checked here, its levers loaded only in the pipeline process (the boundary)
             atomic_write_text(root / "agent" / "agent.toml", dump_agent(AgentConfig(**agent)))
-            with self._lock:  # lever modules load into one registry
-                config = load_agent(root / "agent" / "agent.toml")
+            config = read_agent(root / "agent" / "agent.toml")
         except (AutoresearchError, ValueError) as exc:
             finished.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"[:500]
             return finished, None
@@ -303,7 +340,7 @@ class ParallelServices(WorkspaceServices):
         self.publish_status("running", node="run_experiment", experiment=exp_id)
         self.emit("node", node="run_experiment", experiment=exp_id, worker=worker or "")
 
-    # -- record_round (the driver alone, in id order) --------------------------------------
+    # -- record_ready (the driver alone, in id order) --------------------------------------
     def outcome(self, finished: Finished) -> Outcome:
         """The experiment's outcome, decided against the best now."""
         base = {"method": finished.method, "agent": finished.agent, "seconds": finished.seconds}
@@ -355,13 +392,11 @@ class ParallelServices(WorkspaceServices):
         return run
 
     def record_planned(self, planned: Planned, finished: Finished) -> str:
-        """Commit one experiment of the round (a second call for the same id changes nothing)."""
+        """Commit one experiment (a second call for the same id changes nothing)."""
         if self.ws.record_path(planned.exp_id).is_file():
             return ""
         outcome = self.outcome(finished)
         folder = self.experiment_dir(planned.exp_id) / "agent"
-        if folder.is_dir():
-            sync_tree(folder, self.ws.agent_dir)
         self.node_seconds = {"run_experiment": finished.seconds}
         state = {
             "exp_id": planned.exp_id,
@@ -370,7 +405,10 @@ class ParallelServices(WorkspaceServices):
             "lever_path": finished.lever_path,
             "notes_seen": planned.notes_seen,
         }
-        commit = self.record(state)  # type: ignore[arg-type]
+        with self._tree:
+            if folder.is_dir():
+                sync_tree(folder, self.ws.agent_dir)
+            commit = self.record(state)  # type: ignore[arg-type]
         shutil.rmtree(self.experiment_dir(planned.exp_id), ignore_errors=True)
         return commit
 
@@ -416,29 +454,35 @@ def agent_tree_hash(repo_root: Path, folder: Path) -> str:
     return done.stdout.strip()
 
 
-# -- the round's proposals ------------------------------------------------------------------
+# -- proposals ------------------------------------------------------------------------------
 @dataclass
 class RoundPlan:
-    """What the researcher proposed for a round, as the graph's checks leave it."""
+    """What the researcher proposed for the free slots, as the graph's checks leave it."""
 
     proposals: list[Proposal]
-    error: str = ""  # the round is one failed experiment (the researcher failed, or was refused)
-    stop: str = ""  # the run ends here (the researcher's search space is exhausted)
+    error: str = ""  # one failed experiment (the researcher failed, or was refused)
+    stop: str = ""  # no more proposals (the researcher's search space is exhausted)
     refused: list[str] = field(default_factory=list)  # why proposals were dropped
     dropped_usd: float = 0.0  # what the dropped proposals cost
 
 
-def screen(services: ParallelServices, batch: list[Proposal], first: int) -> RoundPlan:
+def screen(
+    services: ParallelServices,
+    batch: list[Proposal],
+    first: int,
+    flying: list[Proposal] | tuple[Proposal, ...] = (),
+) -> RoundPlan:
     """The batch less what check_proposal would refuse (a repeat of an experiment already
-    run, training that cannot run here) and less repeats of the round's own earlier proposals;
-    the reasons for what was dropped are the plan's `refused`, its cost the plan's `dropped_usd`."""
+    run, training that cannot run here) and less repeats of the experiments in flight or of the
+    batch's own earlier proposals; the reasons for what was dropped are the plan's `refused`,
+    its cost the plan's `dropped_usd`."""
     plan = RoundPlan([])
-    keys: list[tuple[str, dict[str, str]]] = []
+    keys = [services.agent_key(p) for p in flying]
     for i, proposal in enumerate(batch):
         reason = refusal(services, proposal, f"{first + i:03d}")
         key = services.agent_key(proposal)
         if not reason and not proposal.training_request and key in keys:
-            reason = "refused: this agent is another proposal of the same round; change it"
+            reason = "refused: this agent is another experiment in flight; change it"
         if reason:
             plan.refused.append(reason)
             plan.dropped_usd += proposal.research_cost_usd
@@ -448,24 +492,32 @@ def screen(services: ParallelServices, batch: list[Proposal], first: int) -> Rou
     return plan
 
 
-def plan_round(services: ParallelServices, notes: list[str]) -> RoundPlan:
-    """Up to K proposals that pass the checks; a batch refused whole goes back to the
-    researcher with the reasons (at most MAX_RETRIES times, then one failed experiment). What
-    the dropped proposals cost is carried by the round's first."""
-    first = int(services.next_experiment_id())
+def plan_round(
+    services: ParallelServices,
+    notes: list[str],
+    slots: int = 1,
+    planned: dict[str, Planned] | None = None,
+) -> RoundPlan:
+    """Up to `slots` proposals that pass the checks, the researcher seeing the experiments not
+    yet recorded as running ones; a batch refused whole goes back to the researcher with the
+    reasons (at most MAX_RETRIES times, then one failed experiment). What the dropped proposals
+    cost is carried by the plan's first."""
+    planned = planned or {}
+    first = services.first_free_id(planned)
+    running = [(exp, p.proposal) for exp, p in sorted(planned.items())]
     feedback: list[str] = []
     cost = 0.0
     for _ in range(MAX_RETRIES + 1):
         try:
-            log = bound_log(services, feedback)
-            batch = propose_batch(services.researcher, log, notes, services.round_size())
+            log = with_running(bound_log(services, feedback), running)
+            batch = propose_batch(services.researcher, log, notes, slots)
         except SearchExhausted:
             return RoundPlan([], stop=EXHAUSTED)
         except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
             error, stand_in = researcher_error(exc)
             return RoundPlan([charged(stand_in, cost)], error=error)
         batch = batch or [Proposal(hypothesis="(no proposal)", lever_class="other")]
-        plan = screen(services, batch, first)
+        plan = screen(services, batch, first, [p for _, p in running])
         cost += plan.dropped_usd
         if plan.proposals:
             return RoundPlan([charged(plan.proposals[0], cost), *plan.proposals[1:]])
@@ -484,52 +536,111 @@ def charged(proposal: Proposal, extra_usd: float) -> Proposal:
 
 
 # -- nodes ----------------------------------------------------------------------------------
-def propose_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Up to K distinct proposals, with consecutive ids; a training request goes alone; a
-    researcher with nothing left ends the run (nothing is in flight between rounds)."""
-    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
+def _services(runtime: Runtime[LoopContext]) -> ParallelServices:
+    return runtime.context.services  # type: ignore[return-value]
+
+
+def waiting_training(state: ParallelState) -> bool:
+    """A training request is proposed and waits for the experiments in flight to finish."""
+    proposal = state.get("proposal")
+    return proposal is not None and proposal.training_request is not None
+
+
+def in_flight(state: ParallelState) -> list[Planned]:
+    """The experiments planned and not finished, in id order."""
+    finished = state.get("finished") or {}
+    return [p for exp, p in sorted((state.get("planned") or {}).items()) if exp not in finished]
+
+
+def propose_more(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Proposals until every free slot has one, with consecutive ids after every id taken. A
+    training request waits until nothing is in flight (it is kept aside when it comes first,
+    else asked for again later); a researcher with nothing left to try ends the run once the
+    experiments in flight are recorded."""
+    services = _services(runtime)
+    if waiting_training(state):
+        return {}
+    planned = dict(state.get("planned") or {})
+    finished = state.get("finished") or {}
     notes = list(state.get("notes") or [])
-    plan = plan_round(services, notes)
-    update: dict[str, Any] = {"notes": [], "notes_seen": notes, "results": None, "outcome": None}
-    if plan.stop:
-        return {**update, "round": [], "stop_reason": plan.stop, "proposal": None}
-    first = int(services.next_experiment_id())
-    planned = [
-        Planned(exp_id=f"{first + i:03d}", proposal=p, proposal_error=plan.error, notes_seen=notes)
-        for i, p in enumerate(plan.proposals)
-    ]
-    training = next(
-        (p for p in planned if p.proposal.training_request and not p.proposal_error), None
-    )
-    if training is not None:
-        return {**update, "round": [], "exp_id": training.exp_id, "proposal": training.proposal}
-    return {**update, "round": planned, "exp_id": planned[0].exp_id, "proposal": None}
-
-
-def run_experiment(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
-    planned = state["planned"]
-    return {"results": {planned.exp_id: services.run_experiment(planned)}}
-
-
-def record_round(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    services: ParallelServices = runtime.context.services  # type: ignore[assignment]
-    results = state.get("results") or {}
-    commit = ""
-    for planned in sorted(state.get("round") or [], key=lambda p: p.exp_id):
-        finished = results.get(planned.exp_id) or Finished(
-            exp_id=planned.exp_id, failure="the experiment left no result"
+    update: dict[str, Any] = {"notes": [], "notes_seen": notes, "outcome": None}
+    added = False
+    while slots := services.free_slots(len(planned), len(planned.keys() - finished.keys())):
+        plan = plan_round(services, notes, slots, planned)
+        if plan.stop:
+            return {**update, "planned": planned} if added else {**update, "stop_reason": plan.stop}
+        first = services.first_free_id(planned)
+        new = [
+            Planned(
+                exp_id=f"{first + i:03d}", proposal=p, proposal_error=plan.error, notes_seen=notes
+            )
+            for i, p in enumerate(plan.proposals)
+        ]
+        training = next(
+            (p for p in new if p.proposal.training_request and not p.proposal_error), None
         )
-        commit = services.record_planned(planned, finished) or commit
-    return {"round": [], "results": None, "commit": commit}
+        if training is not None:
+            if added:
+                break
+            return {**update, "exp_id": training.exp_id, "proposal": training.proposal}
+        planned.update((p.exp_id, p) for p in new)
+        added = True
+        if plan.error:  # one failed experiment; the researcher is asked again later
+            break
+    return {**update, "planned": planned}
 
 
-def fan_out(state: ParallelState) -> list[Send] | Literal["request_training", "__end__"]:
+def collect(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Start the planned experiments; wait for the first to finish."""
+    flying = in_flight(state)
+    if not flying:
+        return {}
+    done = _services(runtime).first_finished(flying)
+    return {"finished": {**(state.get("finished") or {}), **done}}
+
+
+def record_ready(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Commit, in id order, every finished experiment below the lowest one still in flight."""
+    services = _services(runtime)
+    planned = dict(state.get("planned") or {})
+    finished = dict(state.get("finished") or {})
+    lowest = next((p.exp_id for p in in_flight(state)), None)
+    commit = ""
+    for exp in sorted(finished):
+        if lowest is not None and exp > lowest:
+            break
+        commit = services.record_planned(planned.pop(exp), finished.pop(exp)) or commit
+    return {"planned": planned, "finished": finished, "commit": commit}
+
+
+def request_training(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """graph.py's request_training; a denied request is settled (the researcher goes on)."""
+    update = NODES["request_training"](state, runtime)
+    return update if update.get("approved") else {**update, "proposal": None}
+
+
+def train(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    return {**NODES["train"](state, runtime), "proposal": None}
+
+
+# -- routers --------------------------------------------------------------------------------
+Next = Literal["propose_more", "collect", "request_training", "__end__"]
+
+
+def after_check_stop(state: ParallelState) -> Next:
+    """On, or (stopping) first the experiments not yet recorded, then the end."""
     if state.get("stop_reason"):
-        return END
-    if not state.get("round"):
+        return "collect" if state.get("planned") else END
+    return "propose_more"
+
+
+def after_propose(state: ParallelState) -> Next:
+    """To the experiments; to a training request once nothing else is in flight."""
+    if state.get("stop_reason"):
+        return after_check_stop(state)
+    if waiting_training(state) and not state.get("planned"):
         return "request_training"
-    return [Send("run_experiment", {"planned": p}) for p in state["round"]]
+    return "collect"
 
 
 def parallel_serializer() -> JsonPlusSerializer:
@@ -542,23 +653,19 @@ def build_parallel_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledSt
     graph = StateGraph(ParallelState, context_schema=LoopContext)
     nodes = {
         "check_stop": polled("check_stop", NODES["check_stop"]),
-        "propose_round": polled("propose_round", propose_round),
-        "run_experiment": run_experiment,  # concurrent: polls no control channel
-        "record_round": polled("record_round", record_round),
-        "request_training": polled("request_training", NODES["request_training"]),
-        "train": polled("train", NODES["train"]),
+        "propose_more": polled("propose_more", propose_more),
+        "collect": polled("collect", collect),
+        "record_ready": polled("record_ready", record_ready),
+        "request_training": polled("request_training", request_training),
+        "train": polled("train", train),
     }
     for name, fn in nodes.items():  # the whole state in (polled's signature names LoopState)
         graph.add_node(name, fn, input_schema=ParallelState)
     graph.add_edge(START, "check_stop")
-    graph.add_conditional_edges(
-        "check_stop", lambda s: "propose_round" if after_check_stop(s) != END else END
-    )
-    graph.add_conditional_edges(
-        "propose_round", fan_out, ["run_experiment", "request_training", END]
-    )
-    graph.add_edge("run_experiment", "record_round")
-    graph.add_edge("record_round", "check_stop")
+    graph.add_conditional_edges("check_stop", after_check_stop)
+    graph.add_conditional_edges("propose_more", after_propose)
+    graph.add_edge("collect", "record_ready")
+    graph.add_edge("record_ready", "check_stop")
     graph.add_conditional_edges("request_training", after_request)
     graph.add_edge("train", "check_stop")
     return graph.compile(checkpointer=checkpointer)
@@ -572,8 +679,13 @@ def workers(services: ParallelServices, options: ParallelOptions) -> Iterator[Wo
     started = connect(ray, options.address, cpus)
     try:
         services.pool = WorkerPool(ray, options.workers, options.cpus_per_worker)
+        services.threads = ThreadPoolExecutor(options.workers, thread_name_prefix="experiment")
         yield services.pool
-    finally:
+    finally:  # a driver stopped by an error leaves the experiments in flight to the resume
+        if services.threads is not None:
+            services.threads.shutdown(wait=False, cancel_futures=True)
         services.pool = None
+        services.threads = None
+        services.running.clear()
         if started:
             ray.shutdown()

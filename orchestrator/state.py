@@ -62,7 +62,7 @@ class LoopState(TypedDict, total=False):
     retries: int  # proposals sent back for this experiment so far
 
 
-GRAPH_VERSION = 3  # bump when the state's shape or the node names change
+GRAPH_VERSION = 4  # bump when the state's shape or the node names change
 
 # the model classes the checkpoint may hold, for the serializer's allow-list
 STATE_MODELS: tuple[type[BaseModel], ...] = (Proposal, ValidationReport, Outcome)

@@ -112,7 +112,7 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
         return list(batch(log, notes, k))[: max(k, 1)]
     proposals: list[Proposal] = []
     seen: set[str] = set()
-    view = log.model_copy(deep=True)
+    view = log
     for i in range(max(k, 1)):
         try:
             proposal = researcher.propose(view, notes)
@@ -127,16 +127,25 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
         seen.add(key)
         if proposal.training_request or not log.experiments:  # the baseline runs alone
             break
-        view.experiments.append(
-            ExperimentSummary(
-                id=f"pending-{i + 1}",
-                status="running",
-                lever_class=proposal.lever_class,
-                hypothesis=proposal.hypothesis,
-                agent=apply_patch(view.best_agent, proposal.agent_patch),
-            )
-        )
+        view = with_running(view, [(f"pending-{i + 1}", proposal)])
     return proposals
+
+
+def with_running(log: LogView, proposals: list[tuple[str, Proposal]]) -> LogView:
+    """`log` with these proposals as experiments in flight (status `running`, their agents the
+    patches over the best), so that a researcher asked again moves on from them."""
+    view = log.model_copy(deep=True)
+    view.experiments += [
+        ExperimentSummary(
+            id=exp_id,
+            status="running",
+            lever_class=proposal.lever_class,
+            hypothesis=proposal.hypothesis,
+            agent=apply_patch(view.best_agent, proposal.agent_patch),
+        )
+        for exp_id, proposal in proposals
+    ]
+    return view
 
 
 @dataclass(frozen=True)

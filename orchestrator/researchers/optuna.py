@@ -218,7 +218,7 @@ class OptunaResearcher:
         self, study: optuna.Study, log: LogView, notes: list[str], tried: dict[str, Any]
     ) -> Proposal:
         focus, avoid = preferences([*log.notes_history, *notes])
-        required = required_classes(self.space, log.best_agent)
+        required = required_classes(self.space)
         constraint = Constraint.from_preferences(self.space, focus, avoid, required)
         if self.screen and (proposal := self._screen(study, log, constraint, tried)):
             return proposal

@@ -67,7 +67,7 @@ class RandomResearcher:
         if log.since_last_kept >= self.track.plateau_after and self.track.may_request(log):
             return self.track.request_training(log)
         focus, avoid = preferences([*log.notes_history, *notes])
-        required = required_classes(self.space, log.best_agent)
+        required = required_classes(self.space)
         constraint = Constraint.from_preferences(self.space, focus, avoid, required)
         tried = {canonical(e.agent) for e in log.experiments if e.agent}
         draw = Uniform(random.Random(f"{self.seed}:{len(log.experiments)}"))

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from levers.config import Decoding
+from levers.config import BASELINE_AGENT, Decoding
 from models.base import Sampling
 
 NONE = "none"
@@ -178,9 +178,11 @@ def lever_choice_name(lever_class: str, levers: tuple[LeverSpace, ...]) -> str:
     return f"{lever_class}@{digest}"
 
 
-def required_classes(space: SearchSpace, agent: dict[str, Any]) -> set[str]:
-    """Classes the agent has a lever of on (the prompt, usually): never switched off."""
-    on = {s["name"] for s in agent.get("levers", []) if s.get("enabled", True)}
+def required_classes(space: SearchSpace) -> set[str]:
+    """Classes the stock agent has a lever of on (the prompt): never switched off. A property
+    of the space, not of the best agent, so a class's choices never change between trials
+    (Optuna's categoricals may not), though the best gains a lever of another class."""
+    on = {s.name for s in BASELINE_AGENT.enabled_levers()}
     return {cls for cls, levers in space.classes.items() if on & {lv.name for lv in levers}}
 
 
@@ -189,7 +191,7 @@ def sample_agent(
 ) -> dict[str, Any]:
     """The agent patch one walk of the space gives, over the `base` (best) agent."""
     base_levers = [s for s in base.get("levers", []) if s.get("enabled", True)]
-    required = required_classes(space, base)
+    required = required_classes(space)
     levers: list[dict[str, Any]] = []
     for cls, candidates in space.classes.items():
         names = {lv.name for lv in candidates}

@@ -172,6 +172,26 @@ def test_the_study_screens_each_lever_on_the_best_before_tpe_samples(ws):
     assert rag.params[next(k for k in rag.params if k.startswith("rag@"))] == "rag"  # for TPE
 
 
+@pytest.mark.parametrize("screen", [True, False])
+def test_the_choices_stay_when_the_best_gains_a_lever(ws, screen):
+    """Optuna's categoricals may not change between trials: a kept rag lever in the best must
+    not take `none` out of the rag class's choices (it did, and every other propose failed)."""
+    researcher = OptunaResearcher(ws, plateau_after=NEVER, screen=screen, startup_trials=1)
+    first = researcher.propose(log_of([summary(1, BASE, status="kept")]), [])  # rag may be none
+    best = apply_patch(BASE, {"levers": [{"name": "prompt"}, {"name": "rag", "params": {"k": 3}}]})
+    experiments = [
+        summary(1, BASE, status="discarded"),
+        summary(2, apply_patch(BASE, first.agent_patch), first.hypothesis, status="kept"),
+        summary(3, best, status="kept"),
+    ]
+    for i in range(4):
+        log = LogView(experiments=experiments, best_id="003", best_agent=best)
+        proposal = researcher.propose(log, [])
+        agent = apply_patch(best, proposal.agent_patch)
+        experiments.append(summary(i + 4, agent, proposal.hypothesis, status="discarded"))
+    assert len({canonical(e.agent) for e in experiments}) == len(experiments)
+
+
 def test_the_screen_skips_avoided_classes(ws):
     researcher = OptunaResearcher(ws, plateau_after=NEVER)
     agents = propose_many(researcher, 3, ["avoid rag"])

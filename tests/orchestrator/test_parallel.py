@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -56,15 +57,27 @@ def live_events(ws: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
-def rounds(ws: Path) -> list[list[str]]:
-    """The experiments started in each round, from the live stream."""
-    found: list[list[str]] = []
+@dataclass
+class Span:
+    worker: str
+    start: float
+    end: float = float("inf")
+
+
+def spans(ws: Path) -> dict[str, Span]:
+    """When each experiment held its worker, from the live stream (in start order)."""
+    found: dict[str, Span] = {}
     for event in live_events(ws):
-        if event.get("node") == "propose_round":
-            found.append([])
-        elif event.get("node") == "run_experiment" and event.get("worker") and found:
-            found[-1].append(event["experiment"])
-    return [r for r in found if r]
+        if event.get("node") == "run_experiment":
+            if event.get("worker"):
+                found[event["experiment"]] = Span(event["worker"], event["time"])
+            else:
+                found[event["experiment"]].end = event["time"]
+    return found
+
+
+def most_in_flight(found: dict[str, Span]) -> int:
+    return max(sum(s.start <= t.start < s.end for s in found.values()) for t in found.values())
 
 
 def assert_consistent(ws_path: Path, expected: int) -> None:
@@ -91,18 +104,17 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
         ]
 
 
-def test_rounds_of_k_recorded_in_id_order(workspace):
+def test_k_experiments_in_flight_recorded_in_id_order(workspace):
     researcher = HeuristicResearcher(plateau_after=10_000)
     summary = run_loop(workspace, experiments=5, researcher=researcher, parallel=ParallelOptions(2))
     assert [r.id for r in summary.experiments] == ["001", "002", "003", "004", "005"]
-    # the baseline alone, then two distinct experiments a round, each on its own worker
-    assert [sorted(r) for r in rounds(workspace)] == [["001"], ["002", "003"], ["004", "005"]]
-    workers = {
-        e["experiment"]: e["worker"]
-        for e in live_events(workspace)
-        if e.get("node") == "run_experiment" and e.get("worker")
-    }
-    assert {workers["002"], workers["003"]} == {"w1", "w2"}
+    found = spans(workspace)
+    assert list(found) == ["001", "002", "003", "004", "005"]
+    # the baseline alone; then two distinct experiments at a time, each on its own worker
+    assert all(found["001"].end <= s.start for exp, s in found.items() if exp != "001")
+    assert found["002"].start < found["003"].end and found["003"].start < found["002"].end
+    assert {found["002"].worker, found["003"].worker} == {"w1", "w2"}
+    assert most_in_flight(found) == 2
     recorded = [e["experiment"] for e in live_events(workspace) if e["kind"] == "experiment"]
     assert recorded == ["001", "002", "003", "004", "005"]  # the driver commits in id order
     agents = [json.dumps(r.agent, sort_keys=True) for r in summary.experiments[1:]]
@@ -164,6 +176,66 @@ def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
     assert_consistent(workspace, expected=5)
 
 
+STRAGGLER = PHRASING_TEMPLATE.replace(
+    "        return TEMPLATE.format(task=task_phrase(task))",
+    "        import json, time\n"
+    "        from pathlib import Path\n\n"
+    "        live = Path(LIVE).read_text().splitlines() if Path(LIVE).exists() else []\n"
+    "        deadline = time.time() + 120\n"
+    "        while time.time() < deadline and not any(\n"
+    "            e.get('experiment') == '004' and e.get('worker')\n"
+    "            for e in map(json.loads, filter(str.strip, live))\n"
+    "        ):\n"
+    "            time.sleep(0.2)\n"
+    "            live = Path(LIVE).read_text().splitlines()\n"
+    "        return TEMPLATE.format(task=task_phrase(task))",
+)
+
+
+class StragglingResearcher(HeuristicResearcher):
+    """The heuristic, with experiment 002 a lever that waits until experiment 004 starts."""
+
+    def __init__(self, live: Path) -> None:
+        super().__init__(plateau_after=10_000)
+        self.live = live
+
+    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
+        batch = super().propose_batch(log, notes, k)
+        if len(log.experiments) != 1:
+            return batch
+        code = STRAGGLER.format(
+            slug="straggler", why="wait", template="{task}", cls="SlowPrompt", name="prompt_slow"
+        )
+        slow = Proposal(
+            hypothesis="A lever slower than its neighbours",
+            lever_class="prompt",
+            agent_patch={"levers": [{"name": "prompt_slow", "params": {}}]},
+            lever_code=code.replace("TEMPLATE = ", f"LIVE = {str(self.live)!r}\nTEMPLATE = "),
+            lever_filename="prompt_slow.py",
+        )
+        return [slow, *batch[: k - 1]]
+
+
+def test_a_slow_experiment_holds_its_own_worker_and_the_ids_above_it_only(workspace):
+    live = workspace / ".autoresearch" / "live.jsonl"
+    summary = run_loop(
+        workspace,
+        experiments=5,
+        researcher=StragglingResearcher(live),
+        parallel=ParallelOptions(2),
+    )
+    found = spans(workspace)
+    # 002 waits for 004 to start: the other worker went on from 003 to 004 meanwhile
+    assert found["004"].start < found["002"].end, found
+    assert found["004"].worker == found["003"].worker != found["002"].worker
+    records = {r.id: r for r in summary.experiments}
+    assert records["002"].status != "failed", records["002"].failure
+    assert records["002"].wall_seconds < 120  # it did not wait out its deadline
+    recorded = [e["experiment"] for e in live_events(workspace) if e["kind"] == "experiment"]
+    assert recorded == ["001", "002", "003", "004", "005"]  # 003 and 004 waited for 002
+    assert_consistent(workspace, expected=5)
+
+
 def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monkeypatch):
     # fake:planner has no weights; here it may train, so the request is the supervisor's
     monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
@@ -192,8 +264,9 @@ def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monke
 
 
 class RepeatingResearcher(HeuristicResearcher):
-    """The heuristic's moves, padded with repeats: round 2 proposes its move twice (worded
-    differently), later rounds lead with the best's agent again; feedback gets a fresh move."""
+    """The heuristic's moves, padded with repeats: its first batch has its move twice (worded
+    differently); later batches lead with the best's agent again, then with the agent of an
+    experiment in flight; feedback gets a fresh move."""
 
     def __init__(self) -> None:
         super().__init__(plateau_after=10_000)
@@ -209,24 +282,37 @@ class RepeatingResearcher(HeuristicResearcher):
             move = super().propose_batch(log, notes, 1)[0]
             return [move, move.model_copy(update={"hypothesis": "The same change, said again"})]
         again = Proposal(hypothesis="The best, once more", lever_class="prompt")
+        if self.feedback:
+            flying = next(e for e in log.experiments if e.status == "running")
+            again = Proposal(
+                hypothesis="The one in flight, again",
+                lever_class="prompt",
+                agent_patch={"levers": flying.agent["levers"]},
+            )
         return [again, *super().propose_batch(log, notes, k)][:k]
 
 
-def test_a_repeat_within_a_round_or_of_the_log_is_not_run(workspace):
+def test_a_repeat_in_a_batch_of_the_log_or_in_flight_is_not_run(workspace):
     researcher = RepeatingResearcher()
     summary = run_loop(workspace, experiments=4, researcher=researcher, parallel=ParallelOptions(2))
     records = summary.experiments
     assert [r.id for r in records] == ["001", "002", "003", "004"]
-    # round 2's second proposal and round 3's first were dropped; round 4's only one went back
-    assert rounds(workspace) == [["001"], ["002"], ["003"], ["004"]]
     hypotheses = [r.hypothesis for r in records]
-    assert "The same change, said again" not in hypotheses
-    assert "The best, once more" not in hypotheses
+    for repeat in (
+        "The same change, said again",
+        "The best, once more",
+        "The one in flight, again",
+    ):
+        assert repeat not in hypotheses
     assert all(r.status != "failed" for r in records), [r.failure for r in records]
     agents = {(canonical(r.agent), tuple(f.sha256 for f in r.lever_files)) for r in records}
     assert len(agents) == 4
-    assert len(researcher.feedback) == 1 and len(researcher.feedback[0]) == 1
-    assert researcher.feedback[0][0].startswith("refused: this agent is the one experiment 00")
+    # the batch's repeat was dropped; each batch refused whole went back with its reason
+    assert [len(f) for f in researcher.feedback] == [1, 1]
+    assert researcher.feedback[0][0].startswith("refused: this agent is the one experiment 001")
+    assert researcher.feedback[1][0] == (
+        "refused: this agent is another experiment in flight; change it"
+    )
     assert_consistent(workspace, expected=4)
 
 
