@@ -2,10 +2,12 @@
 
 Latency-bound work: the fake candidate answering after `--latency` seconds a call
 (`fake:planner@0.2`), the fake judge, on a local Ray started with `ray.init(num_cpus=8)`.
-Every K runs the same experiments (the heuristic's first moves from the baseline: the fake
-judge scores every answer alike, so none is kept and the best never moves). The rate counts the
-experiments after the baseline, from the baseline's commit to the last commit, so Ray's start-up
-and the workers' first imports are outside it (both are reported).
+Every K runs the same experiments, all of one cost: one worked example in the prompt, drawn
+with a new seed each time (`Sweep`; the fake judge scores every answer alike, so none is kept
+and the best never moves; the heuristic's moves would mix in RAG, whose embedding model makes
+an experiment CPU-bound). The rate counts the experiments after the baseline, from the
+baseline's commit to the last commit, so Ray's start-up and the workers' first imports are
+outside it (both are reported).
 
 `--real` adds the real `local:smollm2-135m` at K = 1 and K = 2 (CPU-bound: on a 2-core machine
 little gain is expected); `OMP_NUM_THREADS=1` per worker.
@@ -26,8 +28,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orchestrator.loop import run_loop  # noqa: E402
 from orchestrator.parallel import ParallelOptions  # noqa: E402
-from orchestrator.researchers.heuristic import HeuristicResearcher  # noqa: E402
+from orchestrator.researchers.base import LogView, Proposal  # noqa: E402
 from runlog.workspace import Workspace  # noqa: E402
+
+
+class Sweep:
+    """Experiments of one cost: the baseline, then one worked example with seed 1, 2, …"""
+
+    name = "sweep"
+
+    def propose(self, log: LogView, notes: list[str]) -> Proposal:
+        if not log.experiments:
+            return Proposal(hypothesis="Baseline", lever_class="baseline")
+        seed = len(log.experiments)  # the experiments in flight count: each seed once
+        prompt = {"name": "prompt", "params": {"few_shot": 1, "few_shot_seed": seed}}
+        return Proposal(
+            hypothesis=f"One worked example, seed {seed}",
+            lever_class="prompt",
+            agent_patch={"levers": [prompt]},
+        )
+
+    def repair(self, proposal: Proposal, report: str) -> Proposal | None:
+        return None
 
 
 def measure(model: str, experiments: int, k: int | None) -> dict[str, float]:
@@ -40,7 +62,7 @@ def measure(model: str, experiments: int, k: int | None) -> dict[str, float]:
         summary = run_loop(
             root,
             experiments=experiments + 1,
-            researcher=HeuristicResearcher(plateau_after=10_000),
+            researcher=Sweep(),
             parallel=ParallelOptions(k) if k else None,
         )
         wall = time.perf_counter() - started

@@ -295,7 +295,14 @@ class ParallelServices(WorkspaceServices):
 
         cases = [c.id for c in workspace_ruler(self.ws).gate_cases(job.gate)]
         run = self.pool.run_sharded(index, job, cases)
-        self.emit("shards", experiment=job.exp_id, gate=job.gate, workers=run.worker)
+        self.emit(
+            "shards",
+            experiment=job.exp_id,
+            gate=job.gate,
+            workers=run.worker,
+            cases=len(cases),
+            reused=run.cached_cases,  # the judging gate ran none of the shards' cases again
+        )
         return run
 
     def run_experiment(self, planned: Planned) -> Finished:
@@ -456,7 +463,7 @@ def agent_tree_hash(repo_root: Path, folder: Path) -> str:
 
 # -- proposals ------------------------------------------------------------------------------
 @dataclass
-class RoundPlan:
+class BatchPlan:
     """What the researcher proposed for the free slots, as the graph's checks leave it."""
 
     proposals: list[Proposal]
@@ -471,12 +478,12 @@ def screen(
     batch: list[Proposal],
     first: int,
     flying: list[Proposal] | tuple[Proposal, ...] = (),
-) -> RoundPlan:
+) -> BatchPlan:
     """The batch less what check_proposal would refuse (a repeat of an experiment already
     run, training that cannot run here) and less repeats of the experiments in flight or of the
     batch's own earlier proposals; the reasons for what was dropped are the plan's `refused`,
     its cost the plan's `dropped_usd`."""
-    plan = RoundPlan([])
+    plan = BatchPlan([])
     keys = [services.agent_key(p) for p in flying]
     for i, proposal in enumerate(batch):
         reason = refusal(services, proposal, f"{first + i:03d}")
@@ -492,12 +499,12 @@ def screen(
     return plan
 
 
-def plan_round(
+def plan_batch(
     services: ParallelServices,
     notes: list[str],
     slots: int = 1,
     planned: dict[str, Planned] | None = None,
-) -> RoundPlan:
+) -> BatchPlan:
     """Up to `slots` proposals that pass the checks, the researcher seeing the experiments not
     yet recorded as running ones; a batch refused whole goes back to the researcher with the
     reasons (at most MAX_RETRIES times, then one failed experiment). What the dropped proposals
@@ -512,20 +519,20 @@ def plan_round(
             log = with_running(bound_log(services, feedback), running)
             batch = propose_batch(services.researcher, log, notes, slots)
         except SearchExhausted:
-            return RoundPlan([], stop=EXHAUSTED)
+            return BatchPlan([], stop=EXHAUSTED)
         except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
             error, stand_in = researcher_error(exc)
-            return RoundPlan([charged(stand_in, cost)], error=error)
+            return BatchPlan([charged(stand_in, cost)], error=error)
         batch = batch or [Proposal(hypothesis="(no proposal)", lever_class="other")]
         plan = screen(services, batch, first, [p for _, p in running])
         cost += plan.dropped_usd
         if plan.proposals:
-            return RoundPlan([charged(plan.proposals[0], cost), *plan.proposals[1:]])
+            return BatchPlan([charged(plan.proposals[0], cost), *plan.proposals[1:]])
         feedback = plan.refused
     # refused every time: the last batch's first, as a failed experiment carrying every cost
     last = batch[0]
     error = refused_too_often(MAX_RETRIES + 1, feedback[0])
-    return RoundPlan([charged(last, cost - last.research_cost_usd)], error=error)
+    return BatchPlan([charged(last, cost - last.research_cost_usd)], error=error)
 
 
 def charged(proposal: Proposal, extra_usd: float) -> Proposal:
@@ -566,7 +573,7 @@ def propose_more(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[st
     update: dict[str, Any] = {"notes": [], "notes_seen": notes, "outcome": None}
     added = False
     while slots := services.free_slots(len(planned), len(planned.keys() - finished.keys())):
-        plan = plan_round(services, notes, slots, planned)
+        plan = plan_batch(services, notes, slots, planned)
         if plan.stop:
             return {**update, "planned": planned} if added else {**update, "stop_reason": plan.stop}
         first = services.first_free_id(planned)

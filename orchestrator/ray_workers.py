@@ -22,15 +22,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from levers.config import load_agent, read_agent
-from levers.runner import run_agent
+from levers.config import read_agent
 from models import AutoresearchError
 from ruler.records import GateResult
-from runlog.cache import output_key
 from runlog.evaluate import (
+    Boundary,
     EvalResult,
     evaluate_config,
+    generate,
     resolve_judge,
+    should_isolate,
     workspace_caches,
     workspace_ruler,
 )
@@ -71,6 +72,7 @@ class GateRun(BaseModel):
     judge_seconds: float = 0.0
     model_id: str = ""
     judge_id: str = ""
+    cached_cases: int = 0  # cases whose outputs came from the output cache
     seconds: float = 0.0
 
 
@@ -99,8 +101,8 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
     try:
         ruler = workspace_ruler(ws)
         agent_dir = Path(job.agent_dir)
-        if job.cases is not None:  # a shard runs its cases here and only fills the cache
-            return _run_shard(job, ws, load_agent(agent_dir / "agent.toml"), ruler, worker, started)
+        if job.cases is not None:  # a shard only fills the cache
+            return _run_shard(job, ws, ruler, worker, started)
         config = read_agent(agent_dir / "agent.toml")  # levers load in the pipeline process
         judge = resolve_judge(ws.config.judge.spec, ruler)
         run = evaluate_config(
@@ -128,26 +130,31 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
         judge_seconds=run.result.judge_seconds,
         model_id=config.model,
         judge_id=run.result.judge_id,
+        cached_cases=run.cached_cases,
         seconds=time.perf_counter() - started,
     )
 
 
-def _run_shard(job, ws, config, ruler, worker: str, started: float) -> GateRun:
-    """Run the candidate on the shard's cases and cache what ran (the judging comes after)."""
+def _run_shard(job: GateJob, ws: Workspace, ruler: Any, worker: str, started: float) -> GateRun:
+    """Run the candidate on the shard's cases in the lever pipeline process, as the gate would,
+    and cache what ran under the key the judging gate looks up (the judging comes after)."""
     wanted = set(job.cases or ())
     cases = [c for c in ruler.gate_cases(job.gate) if c.id in wanted]
-    cache = workspace_caches(ws)["cache"]
-    ruler_hash = ruler.verify()
-    todo = [
-        c
-        for c in cases
-        if cache.get(output_key(job.tree_hash, config.model, ruler_hash, c.id)) is None
-    ]
-    runs = run_agent(config, todo, workspace=ws.main_root) if todo else []
-    for run in runs:
-        if not run.failed:
-            key = output_key(job.tree_hash, config.model, ruler_hash, run.case_id)
-            cache.put(key, run.model_dump(mode="json"))
+    config = read_agent(Path(job.agent_dir) / "agent.toml")
+    caches = workspace_caches(ws)
+    boundary = Boundary.take(ruler)
+    made = generate(
+        config,
+        cases,
+        boundary,
+        job.tree_hash,
+        caches["cache"],
+        Path(job.agent_dir),
+        caches["workspace"],
+        should_isolate(config.model),
+    )
+    boundary.check(job.gate)
+    made.store(caches["cache"])  # a failed case is not cached: the judging gate reruns it
     return GateRun(
         exp_id=job.exp_id, gate=job.gate, worker=worker, seconds=time.perf_counter() - started
     )

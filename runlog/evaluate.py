@@ -233,6 +233,52 @@ def should_isolate(model: str) -> bool:
     return model not in injected_models()
 
 
+@dataclass
+class Generated:
+    """The candidate's runs of some cases: those the cache held, and those run now."""
+
+    config: AgentConfig  # as the pipeline validated it
+    fingerprint: str
+    keys: dict[str, str]  # case id → output-cache key
+    cached: dict[str, CandidateRun]
+    fresh: list[CandidateRun]
+    keyed: bool  # outputs go through the cache (a tree hash was given)
+
+    def store(self, cache: OutputCache | None) -> None:
+        """Cache the fresh runs that did not fail (after the boundary was checked)."""
+        for run in self.fresh if cache is not None and self.keyed else ():
+            if not run.failed:
+                cache.put(self.keys[run.case_id], run.model_dump(mode="json"))
+
+
+def generate(
+    config: AgentConfig,
+    cases: list[Case],
+    boundary: Boundary,
+    tree_hash: str | None,
+    cache: OutputCache | None,
+    agent_dir: Path | None,
+    workspace: Path | None,
+    isolate: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> Generated:
+    """Run the candidate on the cases the cache does not hold (cached only with `tree_hash`),
+    in the lever pipeline process unless `isolate` is off; nothing is cached here."""
+    pipeline = Pipeline(config, agent_dir, workspace, isolate)
+    try:
+        config, deps = pipeline.prepare()
+        fingerprint = agent_fingerprint(tree_hash or "", config, deps)
+        keys = {
+            c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases
+        }
+        cached = cached_runs(cache if tree_hash else None, keys)
+        todo = [c for c in cases if c.id not in cached]
+        fresh = pipeline.run(config, todo, progress) if todo else []
+    finally:
+        pipeline.release()
+    return Generated(config, fingerprint, keys, cached, fresh, keyed=bool(tree_hash))
+
+
 def evaluate_config(
     config: AgentConfig,
     *,
@@ -260,27 +306,14 @@ def evaluate_config(
     boundary = Boundary.take(loaded)
     cases = loaded.gate_cases(gate)
     isolate = should_isolate(config.model) if isolate is None else isolate
-    pipeline = Pipeline(config, agent_dir, workspace, isolate)
-    try:
-        config, deps = pipeline.prepare()
-        fingerprint = agent_fingerprint(tree_hash or "", config, deps)
-        keys = {
-            c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases
-        }
-        cached = cached_runs(cache if tree_hash else None, keys)
-        todo = [c for c in cases if c.id not in cached]
-        verdicts = (
-            verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
-        )
-        run_progress = (lambda d, t: progress("run", d, t)) if progress else None
-        fresh = pipeline.run(config, todo, run_progress) if todo else []
-    finally:
-        pipeline.release()
+    verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
+    run_progress = (lambda d, t: progress("run", d, t)) if progress else None
+    made = generate(
+        config, cases, boundary, tree_hash, cache, agent_dir, workspace, isolate, run_progress
+    )
     boundary.check(gate)
-    if cache is not None and tree_hash:
-        for run in fresh:
-            if not run.failed:
-                cache.put(keys[run.case_id], run.model_dump(mode="json"))
+    made.store(cache)
+    config, cached, fresh, fingerprint = made.config, made.cached, made.fresh, made.fingerprint
     runs_by_case = {**cached, **{r.case_id: r for r in fresh}}
     runs = [runs_by_case[c.id] for c in cases]
     result = evaluate_gate(

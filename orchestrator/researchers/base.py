@@ -95,16 +95,17 @@ class Researcher(Protocol):
         ...
 
     # optional: `propose_batch(log, notes, k) -> list[Proposal]`, up to k distinct proposals
-    # for one parallel round; `propose_batch` below falls back to `propose` k times
+    # for k idle parallel workers; `propose_batch` below falls back to `propose` k times
 
 
 def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int) -> list[Proposal]:
-    """Up to `k` distinct proposals for a parallel round, never more than one training request.
+    """Up to `k` distinct proposals for `k` idle parallel workers, never more than one training
+    request.
 
     A researcher with its own `propose_batch` answers; otherwise `propose` is asked `k` times,
-    each time seeing the round's earlier proposals as experiments in flight (status `running`)
-    so that it moves on, and a repeat or a training request ends the round's proposals, as does
-    `SearchExhausted` after the first (the round runs what it has; the next round's first
+    each time seeing the batch's earlier proposals as experiments in flight (status `running`)
+    so that it moves on, and a repeat or a training request ends the batch, as does
+    `SearchExhausted` after the first (the batch runs what it has; the next batch's first
     `propose` raises it again, if nothing it learnt opened new moves).
     """
     batch = getattr(researcher, "propose_batch", None)

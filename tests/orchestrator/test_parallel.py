@@ -31,7 +31,7 @@ from runlog.workspace import Workspace
 ray = pytest.importorskip("ray")
 
 from orchestrator.loop import run_loop  # noqa: E402
-from orchestrator.parallel import ParallelOptions, ParallelServices, plan_round  # noqa: E402
+from orchestrator.parallel import ParallelOptions, ParallelServices, plan_batch  # noqa: E402
 from orchestrator.ray_workers import require_ray  # noqa: E402
 
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
@@ -125,23 +125,30 @@ def test_k_experiments_in_flight_recorded_in_id_order(workspace):
     assert control.read_status(workspace).in_flight == {}
 
 
-CRASHING_LEVER = PHRASING_TEMPLATE.replace(
-    "        return TEMPLATE.format(task=task_phrase(task))",
-    "        import os\n\n"
-    "        if os.environ.get('AUTORESEARCH_WORKER'):\n"
-    "            os._exit(3)  # a worker process dies mid-gate\n"
-    "        return TEMPLATE.format(task=task_phrase(task))",
-).format(
-    slug="crash",
-    why="crash the worker",
-    template="{task}",
-    cls="CrashPrompt",
-    name="prompt_crash",
-)
+CRASHES = {
+    # the lever's own process (the pipeline process under the worker) dies
+    "pipeline": "os._exit(3)",
+    # the worker's actor process dies, as under the OOM killer
+    "actor": "os.kill(os.getppid(), 9); time.sleep(30)",
+}
+
+
+def crashing_lever(how: str) -> str:
+    return PHRASING_TEMPLATE.replace(
+        "        return TEMPLATE.format(task=task_phrase(task))",
+        "        import os, time\n\n"
+        "        if os.environ.get('AUTORESEARCH_WORKER'):\n"
+        f"            {CRASHES[how]}\n"
+        "        return TEMPLATE.format(task=task_phrase(task))",
+    ).format(slug="crash", why="crash", template="{task}", cls="CrashPrompt", name="prompt_crash")
 
 
 class CrashingResearcher(HeuristicResearcher):
-    """The heuristic's rounds, with a lever that kills its worker planted in the second."""
+    """The heuristic, with a lever that kills its process (`how`) planted as experiment 002."""
+
+    def __init__(self, how: str) -> None:
+        super().__init__(plateau_after=10_000)
+        self.how = how
 
     def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         batch = super().propose_batch(log, notes, k)
@@ -150,39 +157,43 @@ class CrashingResearcher(HeuristicResearcher):
                 hypothesis="A lever that crashes its worker",
                 lever_class="prompt",
                 agent_patch={"levers": [{"name": "prompt_crash", "params": {}}]},
-                lever_code=CRASHING_LEVER,
+                lever_code=crashing_lever(self.how),
                 lever_filename="prompt_crash.py",
             )
             return [crash, *batch[: k - 1]]
         return batch
 
 
-def test_a_crashed_worker_fails_its_experiment_not_the_loop(workspace):
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("pipeline", "the lever pipeline process exited (code 3)"),
+        ("actor", "crashed (its process died mid-job)"),
+    ],
+)
+def test_a_crash_fails_its_experiment_not_the_loop(workspace, how, reason):
     summary = run_loop(
         workspace,
         experiments=5,
-        researcher=CrashingResearcher(plateau_after=10_000),
+        researcher=CrashingResearcher(how),
         parallel=ParallelOptions(2),
     )
     records = {r.id: r for r in summary.experiments}
     assert list(records) == ["001", "002", "003", "004", "005"]
     crashed = records["002"]
-    assert crashed.status == "failed"
-    # the lever runs in its pipeline process (the ruler boundary), so the process it kills is
-    # that one, under the worker; either way the experiment fails with the reason
-    assert "process exited (code 3)" in crashed.failure or "crashed" in crashed.failure
-    # its neighbour in the round and the next round ran normally (the actor was restarted)
-    assert records["003"].status != "failed" and records["005"].status != "failed"
+    assert crashed.status == "failed" and reason in crashed.failure, crashed.failure
+    # the experiments beside it and after it ran normally (a dead actor is restarted)
+    assert all(records[i].status != "failed" for i in ("003", "004", "005"))
     assert_consistent(workspace, expected=5)
 
 
 STRAGGLER = PHRASING_TEMPLATE.replace(
     "        return TEMPLATE.format(task=task_phrase(task))",
-    "        import json, time\n"
+    "        import json, os, time\n"
     "        from pathlib import Path\n\n"
-    "        live = Path(LIVE).read_text().splitlines() if Path(LIVE).exists() else []\n"
+    "        live = Path(LIVE).read_text().splitlines()\n"
     "        deadline = time.time() + 120\n"
-    "        while time.time() < deadline and not any(\n"
+    "        while os.environ.get('AUTORESEARCH_WORKER') and time.time() < deadline and not any(\n"
     "            e.get('experiment') == '004' and e.get('worker')\n"
     "            for e in map(json.loads, filter(str.strip, live))\n"
     "        ):\n"
@@ -193,7 +204,7 @@ STRAGGLER = PHRASING_TEMPLATE.replace(
 
 
 class StragglingResearcher(HeuristicResearcher):
-    """The heuristic, with experiment 002 a lever that waits until experiment 004 starts."""
+    """The heuristic, with experiment 002 a lever whose gate waits until experiment 004 starts."""
 
     def __init__(self, live: Path) -> None:
         super().__init__(plateau_after=10_000)
@@ -236,7 +247,9 @@ def test_a_slow_experiment_holds_its_own_worker_and_the_ids_above_it_only(worksp
     assert_consistent(workspace, expected=5)
 
 
-def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monkeypatch):
+def test_a_training_request_waits_for_the_experiments_in_flight_then_the_supervisor(
+    workspace, monkeypatch
+):
     # fake:planner has no weights; here it may train, so the request is the supervisor's
     monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
     summary = run_loop(
@@ -246,11 +259,13 @@ def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monke
         parallel=ParallelOptions(2),
         wait_for_approval=False,
     )
-    # [001], [002, 003], then two without a kept one: the plateau asks for training, alone
-    assert [r.id for r in summary.experiments] == ["001", "002", "003"]
+    # 002 and 003 discarded: the plateau asks for training while 004 is in flight; the
+    # request waits for 004 to be recorded, then goes alone
+    assert [r.id for r in summary.experiments] == ["001", "002", "003", "004"]
     assert summary.waiting_for is not None and summary.waiting_for["type"] == "training"
-    assert summary.waiting_for["id"] == "004"
+    assert summary.waiting_for["id"] == "005"
     assert control.read_status(workspace).state == "waiting_for_approval"
+    assert control.read_status(workspace).in_flight == {}
     control.send(workspace, "deny", "not now")
     after = run_loop(
         workspace,
@@ -259,8 +274,8 @@ def test_a_training_request_in_a_round_waits_for_the_supervisor(workspace, monke
         parallel=ParallelOptions(2),
         wait_for_approval=False,
     )
-    assert [r.id for r in after.experiments] == ["004", "005"]  # the loop went on, a round of 2
-    assert_consistent(workspace, expected=5)
+    assert [r.id for r in after.experiments] == ["005", "006"]  # the loop went on
+    assert_consistent(workspace, expected=6)
 
 
 class RepeatingResearcher(HeuristicResearcher):
@@ -362,10 +377,10 @@ class Training:
         return None
 
 
-def test_a_round_refused_whole_goes_back_then_fails_carrying_its_cost(workspace):
+def test_a_batch_refused_whole_goes_back_then_fails_carrying_its_cost(workspace):
     researcher = Training()
     services = ParallelServices(Workspace.open(workspace), researcher)
-    plan = plan_round(services, [])
+    plan = plan_batch(services, [])
     assert researcher.turns == 3  # the first try and two retries, as check_proposal allows
     assert [kit.tools.exp_id for kit in researcher.kits] == ["001"] * 3  # bound for each turn
     why = "training request refused: fake:planner: the 'fake' backend has no trainable weights"
@@ -375,7 +390,7 @@ def test_a_round_refused_whole_goes_back_then_fails_carrying_its_cost(workspace)
     refused = [e for e in Workspace.open(workspace).events() if e.kind == "refused"]
     assert len(refused) == 3 and refused[0].payload["request"] == "001"
     failing = Training(fail_after=1)
-    plan = plan_round(ParallelServices(Workspace.open(workspace), failing), [])
+    plan = plan_batch(ParallelServices(Workspace.open(workspace), failing), [])
     assert plan.error.startswith("the researcher could not propose: ProposalFailed")
     assert [p.research_cost_usd for p in plan.proposals] == [0.75]  # 0.25 refused + 0.5 failed
 
@@ -396,6 +411,8 @@ def test_sharded_cases_merge_in_case_order(workspace):
     assert record.status == "kept" and list(record.gates[-1].per_case_quality) == cases
     shards = [e for e in live_events(workspace) if e["kind"] == "shards"]
     assert shards and all(sorted(e["workers"].split("+")) == ["w1", "w2"] for e in shards)
+    # the judging gate found every case's output where the shards left it, and ran none again
+    assert all(e["reused"] == e["cases"] > 0 for e in shards), shards
 
 
 def test_parallel_without_ray_names_the_extra(monkeypatch, workspace):
