@@ -1,9 +1,13 @@
 """The judging side's handle on the lever pipeline process (`levers.worker`).
 
 A `PipelineWorker` is one `python -m levers.worker` child speaking JSON lines. `pipeline_for`
-keeps one warm worker per process and reuses it only for the same agent (same config, agent
-folder, workspace) whose loaded lever code is unchanged on disk, so the gates of one experiment
-share a loaded model while one experiment's lever code never runs in the next one's process.
+keeps one warm worker per process and reuses it for the same agent (same config, agent folder,
+workspace) whose loaded lever code is unchanged on disk, so the gates of one experiment share a
+loaded model. A worker that has only ever run installed code (agents with no lever files of
+their own, see `runs_installed_code_only`) is also re-prepared for the next such agent, so
+the model stays loaded from one experiment to the next; a worker that loaded an agent's lever
+files never serves another agent, so one experiment's lever code never runs in the next one's
+process.
 This module imports no lever: it only starts processes and reads JSON.
 """
 
@@ -51,6 +55,7 @@ class PipelineWorker:
         self.lock = threading.Lock()
         self.users = 0  # gates holding this worker (see pipeline_for / release)
         self.prepared: dict[str, Any] = {}
+        self.installed_only = True  # no agent's own lever files were ever loaded here
 
     @property
     def sources(self) -> dict[str, str]:
@@ -133,32 +138,68 @@ def agent_key(config: dict[str, Any], agent_dir: Path | None, workspace: Path | 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _reusable(key: str) -> PipelineWorker | None:
-    """The warm worker of this agent when it is alive and its code unchanged; else none (the
-    stale one is closed). Idle workers of other agents are closed too. Caller holds `_lock`."""
+def runs_installed_code_only(agent_dir: Path | None) -> bool:
+    """The agent has no lever files of its own: everything it runs is installed code."""
+    return agent_dir is None or not any((agent_dir / "levers").glob("*.py"))
+
+
+def _reusable(key: str, installed_only: bool) -> tuple[PipelineWorker | None, bool]:
+    """The warm worker of this agent when it is alive and its code unchanged (True: prepared);
+    else, for an agent that runs installed code only, an idle worker that never ran anything
+    else (False: to prepare for this agent); else none. Other idle workers are closed. Caller
+    holds `_lock`."""
     worker = _workers.get(key)
     if worker is not None and worker.alive and sources_unchanged(worker.sources):
         worker.users += 1
-        return worker
+        return worker, True
+    spare = None
     for other, idle in list(_workers.items()):
-        if idle.users == 0 or not idle.alive:
-            _workers.pop(other).close()
-    return None
+        if idle.users and idle.alive:
+            continue
+        del _workers[other]
+        fit = installed_only and idle.installed_only and idle.alive
+        if spare is None and fit and sources_unchanged(idle.sources):
+            spare = idle
+            continue
+        idle.close()
+    if spare is not None:
+        spare.users = 1
+        _workers[key] = spare
+    return spare, False
 
 
 def pipeline_for(
     config: dict[str, Any], agent_dir: Path | None, workspace: Path | None
 ) -> PipelineWorker:
     """A prepared worker for this agent: the warm one when it ran this very agent and its code
-    is unchanged, else a fresh process. Give it back with `release` when the gate is done."""
+    is unchanged (or, for an agent of installed code only, one that only ever ran such agents),
+    else a fresh process. Give it back with `release` when the gate is done."""
     key = agent_key(config, agent_dir, workspace)
+    installed_only = runs_installed_code_only(agent_dir)
     with _lock:
-        if (warm := _reusable(key)) is not None:
-            return warm
-        worker = PipelineWorker()
-        worker.users = 1
+        worker, prepared = _reusable(key, installed_only)
+    if prepared:
+        return worker  # type: ignore[return-value]
+    if worker is not None:
+        try:
+            return _prepare(worker, config, agent_dir, workspace)
+        except PipelineError:  # e.g. a lever package installed since it started: start afresh
+            pass
+    worker = PipelineWorker()
+    worker.users = 1
+    worker.installed_only = installed_only
+    with _lock:
         if key not in _workers:  # another gate may hold this agent's worker: this one is spare
             _workers[key] = worker
+    return _prepare(worker, config, agent_dir, workspace)
+
+
+def _prepare(
+    worker: PipelineWorker,
+    config: dict[str, Any],
+    agent_dir: Path | None,
+    workspace: Path | None,
+) -> PipelineWorker:
     try:
         worker.prepared = worker.request(
             "prepare",

@@ -191,15 +191,31 @@ class WorkerPool:
         self.free: queue.Queue[int] = queue.Queue()
         for i in range(workers):
             self.free.put(i)
+        self.crashed: set[int] = set()  # workers whose actor died: Ray restarts it
 
     @contextmanager
     def borrow(self) -> Iterator[int]:
-        """A free worker's index for the duration of one experiment."""
+        """A free worker's index for the duration of one experiment; a worker whose actor died
+        goes back only once Ray has restarted it (a job sent while it restarts fails too)."""
         index = self.free.get()
         try:
             yield index
         finally:
+            if index in self.crashed:
+                self.revive(index)
             self.free.put(index)
+
+    def revive(self, index: int, timeout: float = 300.0) -> None:
+        """Wait until the worker's restarted actor answers (at most `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.ray.get(self.actors[index].pid.remote(), timeout=30)
+            except self.ray.exceptions.RayError:
+                time.sleep(1)
+                continue
+            self.crashed.discard(index)
+            return
 
     def submit(self, index: int, job: GateJob) -> Any:
         return self.actors[index].run.remote(job)
@@ -215,6 +231,8 @@ class WorkerPool:
                 try:
                     done[ref] = self.ray.get(ref)
                 except self.ray.exceptions.RayError as exc:
+                    if _lost(self.ray, exc):
+                        self.crashed.add(self.names.index(name))
                     raise WorkerCrash(
                         f"worker {name} {_what(self.ray, exc)}: {_reason(exc)}"
                     ) from exc
@@ -235,9 +253,13 @@ class WorkerPool:
         return judged.model_copy(update={"worker": "+".join(r.worker for r in shard_runs)})
 
 
+def _lost(ray: Any, exc: BaseException) -> bool:
+    """The actor's process died (Ray restarts it), as opposed to the job raising."""
+    return isinstance(exc, ray.exceptions.RayActorError | ray.exceptions.ActorUnavailableError)
+
+
 def _what(ray: Any, exc: BaseException) -> str:
-    lost = (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError)
-    return "crashed (its process died mid-job)" if isinstance(exc, lost) else "failed"
+    return "crashed (its process died mid-job)" if _lost(ray, exc) else "failed"
 
 
 def _reason(exc: BaseException) -> str:

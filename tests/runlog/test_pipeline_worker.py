@@ -62,17 +62,28 @@ def test_a_lever_that_ends_the_worker_fails_the_gate_with_the_reason(ws: Workspa
     assert warm_worker() is None  # the broken worker is not kept
 
 
-def test_the_worker_stays_warm_for_one_agent_and_not_for_the_next(ruler_name: str) -> None:
+def test_the_worker_stays_warm_for_one_agent_and_not_for_the_next(ws: Workspace) -> None:
     close_pipelines()
-    args = {"gate": "dev-10", "judge": ParseJudge(), "ruler": ruler_name}
+    args = {"gate": "dev-10", "judge": ParseJudge(), "ruler": "planner"}
     agent = BASELINE_AGENT.model_copy(update={"model": "fake:planner"})
-    evaluate_config(agent, **args)
+    planned = evaluate_config(agent, **args)
     first = warm_worker()
     assert first is not None
     evaluate_config(agent, **args)  # the same agent's next gate: the same process
     assert warm_worker() is first
+    # another agent of installed code only: the same process, prepared for it (the model
+    # stays loaded); its outputs are its own
     other = agent.model_copy(update={"model": "fake:echo"})
-    evaluate_config(other, **args)
-    assert warm_worker() is not first and not first.alive  # its lever code never runs again
+    echoed = evaluate_config(other, **args)
+    assert warm_worker() is first and first.alive
+    assert [r.text for r in echoed.runs] != [r.text for r in planned.runs]
+    # an agent with lever files of its own: a fresh process, and the one that loaded them
+    # never serves another agent (its lever code never runs again)
+    use_lever(ws, exit_code=False)
+    evaluate_workspace(ws, gate="dev-10", judge=ParseJudge())
+    tainted = warm_worker()
+    assert tainted is not first and not first.alive and not tainted.installed_only
+    evaluate_config(agent, **args)
+    assert warm_worker() is not tainted and not tainted.alive
     close_pipelines()
     assert warm_worker() is None
