@@ -245,6 +245,8 @@ class OptunaResearcher:
             if cls in constraint.keep | constraint.off:
                 continue
             for lever in candidates:
+                if lever.name in screened:
+                    continue
                 values = {f"{lever.name}.{k.name}": k.default for k in lever.knobs}
                 values[lever_choice_name(cls, candidates)] = lever.name
                 replay = Replay({**best, **values})
@@ -252,7 +254,7 @@ class OptunaResearcher:
                     patch = sample_agent(self.space, replay, log.best_agent, Constraint())
                 except Unrepresentable:
                     continue
-                if lever.name in screened or canonical(apply_patch(log.best_agent, patch)) in tried:
+                if canonical(apply_patch(log.best_agent, patch)) in tried:
                     continue
                 patch = {"levers": patch["levers"]}  # the best's decoding, as it is
                 study.enqueue_trial(
