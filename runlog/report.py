@@ -9,6 +9,7 @@ template `runlog/templates/`.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
@@ -184,7 +185,9 @@ def _summary(ws: Workspace, records: list[ExperimentRecord], rows: list[dict]) -
     }
 
 
+@functools.cache
 def _environment() -> Environment:
+    """The page's environment (its compiled template is reused by every rewrite)."""
     env = Environment(
         loader=PackageLoader("runlog", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
