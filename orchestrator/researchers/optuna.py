@@ -47,9 +47,9 @@ from orchestrator.researchers.heuristic import HeuristicResearcher, canonical, p
 from orchestrator.researchers.space import (
     NONE,
     Constraint,
+    SearchesLeverSpace,
     SearchSpace,
     lever_choice_name,
-    registered_space,
     required_classes,
     sample_agent,
 )
@@ -138,7 +138,7 @@ def keep_gate(workspace: Path) -> tuple[str, dict[str, float]]:
     return gate, quality
 
 
-class OptunaResearcher:
+class OptunaResearcher(SearchesLeverSpace):
     name = "optuna"
 
     def __init__(
@@ -161,12 +161,6 @@ class OptunaResearcher:
         self.max_resamples = max_resamples
         self.track = HeuristicResearcher(plateau_after, training_kind, training_steps)
         self._space = space
-
-    @property
-    def space(self) -> SearchSpace:
-        if self._space is None:
-            self._space = registered_space()
-        return self._space
 
     @property
     def storage_url(self) -> str:

@@ -14,8 +14,8 @@ from orchestrator.researchers.base import LogView, Proposal, apply_patch
 from orchestrator.researchers.heuristic import HeuristicResearcher, canonical, preferences
 from orchestrator.researchers.space import (
     Constraint,
+    SearchesLeverSpace,
     SearchSpace,
-    registered_space,
     required_classes,
     sample_agent,
 )
@@ -37,7 +37,7 @@ class Uniform:
         return self.rng.choice(list(choices))
 
 
-class RandomResearcher:
+class RandomResearcher(SearchesLeverSpace):
     name = "random"
 
     def __init__(
@@ -52,12 +52,6 @@ class RandomResearcher:
         self.max_draws = max_draws
         self.track = HeuristicResearcher(plateau_after)
         self._space = space
-
-    @property
-    def space(self) -> SearchSpace:
-        if self._space is None:
-            self._space = registered_space()
-        return self._space
 
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         if not log.experiments:

@@ -171,6 +171,18 @@ def registered_space() -> SearchSpace:
     return derive_space({n: (i.lever_class, i.Params) for n, i in lever_classes().items()})
 
 
+class SearchesLeverSpace:
+    """A researcher over the registered levers' space, derived on first use (or given)."""
+
+    _space: SearchSpace | None = None
+
+    @property
+    def space(self) -> SearchSpace:
+        if self._space is None:
+            self._space = registered_space()
+        return self._space
+
+
 def lever_choice_name(lever_class: str, levers: tuple[LeverSpace, ...]) -> str:
     """The categorical's name: stable while the class's set of levers is (Optuna's categorical
     choices may not change under one name)."""
