@@ -150,25 +150,23 @@ def crashing_lever(how: str) -> str:
     ).format(slug="crash", why="crash", template="{task}", cls="CrashPrompt", name="prompt_crash")
 
 
-class CrashingResearcher(HeuristicResearcher):
-    """The heuristic, with a lever that kills its process (`how`) planted as experiment 002."""
+class PlantingResearcher(HeuristicResearcher):
+    """The heuristic, with a proposal of a prompt lever module (`name`, `code`) planted as
+    experiment 002."""
 
-    def __init__(self, how: str) -> None:
+    def __init__(self, hypothesis: str, name: str, code: str) -> None:
         super().__init__(plateau_after=10_000)
-        self.how = how
+        self.planted = Proposal(
+            hypothesis=hypothesis,
+            lever_class="prompt",
+            agent_patch={"levers": [{"name": name, "params": {}}]},
+            lever_code=code,
+            lever_filename=f"{name}.py",
+        )
 
     def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         batch = super().propose_batch(log, notes, k)
-        if len(log.experiments) == 1:
-            crash = Proposal(
-                hypothesis="A lever that crashes its worker",
-                lever_class="prompt",
-                agent_patch={"levers": [{"name": "prompt_crash", "params": {}}]},
-                lever_code=crashing_lever(self.how),
-                lever_filename="prompt_crash.py",
-            )
-            return [crash, *batch[: k - 1]]
-        return batch
+        return [self.planted, *batch[: k - 1]] if len(log.experiments) == 1 else batch
 
 
 @pytest.mark.parametrize(
@@ -182,7 +180,9 @@ def test_a_crash_fails_its_experiment_not_the_loop(workspace, how, reason):
     summary = run_loop(
         workspace,
         experiments=5,
-        researcher=CrashingResearcher(how),
+        researcher=PlantingResearcher(
+            "A lever that crashes its worker", "prompt_crash", crashing_lever(how)
+        ),
         parallel=ParallelOptions(2),
     )
     records = {r.id: r for r in summary.experiments}
@@ -210,36 +210,15 @@ STRAGGLER = PHRASING_TEMPLATE.replace(
 )
 
 
-class StragglingResearcher(HeuristicResearcher):
-    """The heuristic, with experiment 002 a lever whose gate waits until experiment 004 starts."""
-
-    def __init__(self, live: Path) -> None:
-        super().__init__(plateau_after=10_000)
-        self.live = live
-
-    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
-        batch = super().propose_batch(log, notes, k)
-        if len(log.experiments) != 1:
-            return batch
-        code = STRAGGLER.format(
-            slug="straggler", why="wait", template="{task}", cls="SlowPrompt", name="prompt_slow"
-        )
-        slow = Proposal(
-            hypothesis="A lever slower than its neighbours",
-            lever_class="prompt",
-            agent_patch={"levers": [{"name": "prompt_slow", "params": {}}]},
-            lever_code=code.replace("TEMPLATE = ", f"LIVE = {str(self.live)!r}\nTEMPLATE = "),
-            lever_filename="prompt_slow.py",
-        )
-        return [slow, *batch[: k - 1]]
-
-
 def test_a_slow_experiment_holds_its_own_worker_and_the_ids_above_it_only(workspace):
     live = workspace / ".autoresearch" / "live.jsonl"
+    code = STRAGGLER.format(
+        slug="straggler", why="wait", template="{task}", cls="SlowPrompt", name="prompt_slow"
+    ).replace("TEMPLATE = ", f"LIVE = {str(live)!r}\nTEMPLATE = ")
     summary = run_loop(
         workspace,
         experiments=5,
-        researcher=StragglingResearcher(live),
+        researcher=PlantingResearcher("A lever slower than its neighbours", "prompt_slow", code),
         parallel=ParallelOptions(2),
     )
     found = spans(workspace)
