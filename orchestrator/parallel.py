@@ -471,6 +471,7 @@ class BatchPlan:
     stop: str = ""  # no more proposals (the researcher's search space is exhausted)
     refused: list[str] = field(default_factory=list)  # why proposals were dropped
     dropped_usd: float = 0.0  # what the dropped proposals cost
+    first: int = 0  # the id of the plan's first proposal
 
 
 def screen(
@@ -519,20 +520,21 @@ def plan_batch(
             log = with_running(bound_log(services, feedback), running)
             batch = propose_batch(services.researcher, log, notes, slots)
         except SearchExhausted:
-            return BatchPlan([], stop=EXHAUSTED)
+            return BatchPlan([], stop=EXHAUSTED, first=first)
         except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
             error, stand_in = researcher_error(exc)
-            return BatchPlan([charged(stand_in, cost)], error=error)
+            return BatchPlan([charged(stand_in, cost)], error=error, first=first)
         batch = batch or [Proposal(hypothesis="(no proposal)", lever_class="other")]
         plan = screen(services, batch, first, [p for _, p in running])
         cost += plan.dropped_usd
         if plan.proposals:
-            return BatchPlan([charged(plan.proposals[0], cost), *plan.proposals[1:]])
+            proposals = [charged(plan.proposals[0], cost), *plan.proposals[1:]]
+            return BatchPlan(proposals, first=first)
         feedback = plan.refused
     # refused every time: the last batch's first, as a failed experiment carrying every cost
     last = batch[0]
     error = refused_too_often(MAX_RETRIES + 1, feedback[0])
-    return BatchPlan([charged(last, cost - last.research_cost_usd)], error=error)
+    return BatchPlan([charged(last, cost - last.research_cost_usd)], error=error, first=first)
 
 
 def charged(proposal: Proposal, extra_usd: float) -> Proposal:
@@ -576,10 +578,12 @@ def propose_more(state: ParallelState, runtime: Runtime[LoopContext]) -> dict[st
         plan = plan_batch(services, notes, slots, planned)
         if plan.stop:
             return {**update, "planned": planned} if added else {**update, "stop_reason": plan.stop}
-        first = services.first_free_id(planned)
         new = [
             Planned(
-                exp_id=f"{first + i:03d}", proposal=p, proposal_error=plan.error, notes_seen=notes
+                exp_id=f"{plan.first + i:03d}",
+                proposal=p,
+                proposal_error=plan.error,
+                notes_seen=notes,
             )
             for i, p in enumerate(plan.proposals)
         ]
