@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -228,7 +227,7 @@ class ParallelServices(WorkspaceServices):
             parent = best.record.agent if best else read_agent(self.ws.agent_path).model_dump()
         shutil.copy2(self.ws.main_root / ".gitignore", root / ".gitignore")
         agent = apply_patch(parent, proposal.agent_patch)
-        lever = self._write_lever(root, exp, proposal)
+        lever = self.write_lever(exp, proposal, root / "agent")
         finished = Finished(exp_id=exp, agent=agent, lever_path=lever)
         finished.method = describe_change(parent, agent, lever)
         if planned.proposal_error:
@@ -262,21 +261,8 @@ class ParallelServices(WorkspaceServices):
         if repaired is None or not repaired.lever_code:
             return report
         finished.proposal = repaired.model_copy(update={"lever_filename": Path(lever).name})
-        self._write_lever(root, finished.exp_id, finished.proposal)
+        self.write_lever(finished.exp_id, finished.proposal, root / "agent")
         return validate_lever(Path(lever))
-
-    def _write_lever(self, root: Path, exp: str, proposal: Proposal) -> str | None:
-        """The proposal's lever module, in the experiment's folder (named as the default loop
-        names it in the work tree)."""
-        if not proposal.lever_code:
-            return None
-        name = proposal.lever_filename or f"lever_{exp}.py"
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
-            name = f"lever_{exp}.py"
-        target = root / "agent" / "levers" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(target, proposal.lever_code)
-        return str(target)
 
     def job(self, exp_id: str, gate: str, tree_hash: str) -> GateJob:
         return GateJob(

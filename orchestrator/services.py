@@ -325,13 +325,17 @@ class WorkspaceServices:
         return self.ws.next_experiment_id()
 
     # -- the experiment --------------------------------------------------------------------
-    def write_lever(self, exp_id: str, proposal: Proposal) -> str | None:
+    def write_lever(
+        self, exp_id: str, proposal: Proposal, agent_dir: Path | None = None
+    ) -> str | None:
+        """The proposal's lever module, written into `agent_dir` (the work tree's agent/ by
+        default) under its file name, or `lever_<id>.py` when that is not a module name."""
         if not proposal.lever_code:
             return None
         name = proposal.lever_filename or f"lever_{exp_id}.py"
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\.py", name):
             name = f"lever_{exp_id}.py"
-        path = self.ws.agent_dir / "levers" / name
+        path = (agent_dir or self.ws.agent_dir) / "levers" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, proposal.lever_code)
         return str(path)
