@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from models.hookspecs import hookimpl
+from tui.web.commands import unsafe_remote_option
 
 
 @hookimpl
@@ -27,14 +28,21 @@ def register_commands(cli: click.Group) -> None:
     @click.option("--web", is_flag=True, help="Serve the TUI in the browser (textual-serve).")
     @click.option("--host", default="localhost", show_default=True, help="With --web.")
     @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+    @unsafe_remote_option
     def tui(
-        directory: Path, start: bool, experiments: int | None, web: bool, host: str, port: int
+        directory: Path,
+        start: bool,
+        experiments: int | None,
+        web: bool,
+        host: str,
+        port: int,
+        unsafe_remote: bool,
     ) -> None:
         """Supervise the workspace's loop: watch, note, pause, approve, chart, bisect."""
         if web:
             from tui.web.commands import serve_tui_web
 
-            serve_tui_web(directory, start, experiments, host, port)
+            serve_tui_web(directory, start, experiments, host, port, unsafe_remote)
             return
         from tui.app import AutoresearchApp
         from tui.workspace_source import WorkspaceSource

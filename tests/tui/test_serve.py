@@ -3,6 +3,7 @@ the event feed it is built on, and its guarded control requests. Loopback only, 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -101,9 +102,10 @@ def test_feed_pushes_a_record_at_once_and_again_when_committed(workspace: Path) 
 
 
 def test_control_needs_the_token_and_lands_once(workspace: Path) -> None:
-    client = TestClient(create_app(workspace, TOKEN))
-    assert client.post("/control/pause").status_code == 403
-    assert client.post("/control/pause", headers={TOKEN_HEADER: "wrong"}).status_code == 403
+    client = TestClient(create_app(workspace, TOKEN), base_url="http://127.0.0.1:8750")
+    assert client.post("/control/pause", json={}).status_code == 403
+    wrong = client.post("/control/pause", headers={TOKEN_HEADER: "wrong"}, json={})
+    assert wrong.status_code == 403
     assert commands(workspace) == []
 
     sent = client.post("/control/note", headers={TOKEN_HEADER: TOKEN}, json={"text": "focus rag"})
@@ -111,13 +113,14 @@ def test_control_needs_the_token_and_lands_once(workspace: Path) -> None:
     landed = commands(workspace)
     assert [(c.kind, c.text, c.id) for c in landed] == [("note", "focus rag", sent.json()["id"])]
 
-    assert client.post("/control/reboot", headers={TOKEN_HEADER: TOKEN}).status_code == 404
+    reboot = client.post("/control/reboot", headers={TOKEN_HEADER: TOKEN}, json={})
+    assert reboot.status_code == 404
     assert client.post("/control/note", headers={TOKEN_HEADER: TOKEN}, json={}).status_code == 400
     assert len(commands(workspace)) == 1
 
 
 def test_control_is_refused_without_allow_control(workspace: Path) -> None:
-    client = TestClient(create_app(workspace, token=None))
+    client = TestClient(create_app(workspace, token=None), base_url="http://localhost:8750")
     for kind in ("note", "pause", "resume", "stop", "approve", "deny"):
         answer = client.post(f"/control/{kind}", headers={TOKEN_HEADER: ""}, json={"text": "x"})
         assert answer.status_code == 403 and "--allow-control" in answer.json()["error"]
@@ -251,12 +254,35 @@ def test_live_page_shows_a_new_experiment_without_reload(
         page.screenshot(Path(tempfile.gettempdir()) / "autoresearch-live.png")
 
 
+OPEN_SOCKET = """new Promise((resolve) => {
+  const socket = new WebSocket(%s);
+  socket.onopen = () => { socket.close(); resolve("open"); };
+  socket.onerror = () => resolve("refused");
+})"""
+
+
+def await_value(page: Chromium, expression: str) -> object:
+    answer = page.call(
+        "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+    )
+    return answer["result"].get("value")
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_tui_web_runs_the_tui_in_the_browser(workspace: Path, tmp_path: Path) -> None:
     port = free_port()
-    with autoresearch("tui", "--web", "-C", str(workspace), "--port", str(port)):
+    with autoresearch("tui", "--web", "-C", str(workspace), "--port", str(port)) as process:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        match = re.search(rf"http://localhost:{port}/\?token=(\S+)", line)
+        assert match, f"tui --web printed no URL with a token: {line!r}"
         wait_for_port(port)
-        with Chromium(tmp_path / "profile", f"http://localhost:{port}/") as page:
+        ws_url = json.dumps(f"ws://localhost:{port}/ws/{match.group(1)}")
+        with Chromium(tmp_path / "profile", match.group(0)) as page:
             # textual-serve marks the page when the app's first output reaches the terminal
-            page.wait_for("document.body?.classList.contains('-first-byte')", 120)
+            assert page.wait_for("document.body?.classList.contains('-first-byte')", 120)
             page.screenshot(Path(tempfile.gettempdir()) / "autoresearch-tui-web.png")
+            assert await_value(page, "fetch('/').then((r) => r.status)") == 403  # no token
+            assert await_value(page, OPEN_SOCKET % ws_url) == "open"  # its own origin may
+            page.call("Page.navigate", url="data:text/html,<p>another site</p>")
+            page.wait_for("document.body?.textContent === 'another site'")
+            assert await_value(page, OPEN_SOCKET % ws_url) == "refused"  # a cross-site page

@@ -45,8 +45,15 @@ def page_url(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 
 
-def serve(directory: Path, host: str, port: int, allow_control: bool) -> None:
-    """Run the live page until Ctrl-C; print its URL (with the control token when on)."""
+def serve(
+    directory: Path, host: str, port: int, allow_control: bool, unsafe_remote: bool = False
+) -> None:
+    """Run the live page until Ctrl-C; print its URL (with the control token when on).
+
+    Control on a non-loopback host is refused unless `unsafe_remote`: the token would travel
+    in plain HTTP. A read-only page on such a host is served with a warning."""
+    if allow_control:
+        refuse_remote(host, "steer the loop (notes, approvals, stop)", unsafe_remote)
     try:
         import uvicorn
 
@@ -60,14 +67,18 @@ def serve(directory: Path, host: str, port: int, allow_control: bool) -> None:
     root = Workspace.open(directory, repair=False).root
     require_free_port(host, port)
     token = secrets.token_urlsafe(24) if allow_control else None
-    app = create_app(root, token)
+    app = create_app(root, token, host=host)
     click.echo(f"live dashboard for {root}: {page_url(host, port, token)}")
     if token:
         click.echo("control is on: anyone with this URL can steer the loop")
-        if not is_loopback(host):
-            click.echo(f"warning: listening on {host}, beyond this machine", err=True)
     else:
         click.echo("read-only: start with --allow-control to steer from the page")
+    if not is_loopback(host):
+        click.echo(
+            f"warning: listening on {host}, beyond this machine: anyone who reaches it reads "
+            "the workspace's hypotheses and diffs",
+            err=True,
+        )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -78,19 +89,47 @@ def tui_command(directory: Path, start: bool, experiments: int | None) -> str:
     return shlex.join([sys.executable, "-c", "from orchestrator.cli import main; main()", *args])
 
 
+def refuse_remote(host: str, what: str, unsafe: bool) -> None:
+    """Refuse a non-loopback `--host` for `what` unless `--unsafe-remote` was given."""
+    if not is_loopback(host) and not unsafe:
+        raise AutoresearchError(
+            f"--host {host} would let other machines {what} over plain HTTP: use --host "
+            "127.0.0.1 (and an SSH tunnel), or add --unsafe-remote if you mean it"
+        )
+
+
 def serve_tui_web(
-    directory: Path, start: bool, experiments: int | None, host: str, port: int
+    directory: Path,
+    start: bool,
+    experiments: int | None,
+    host: str,
+    port: int,
+    unsafe_remote: bool = False,
 ) -> None:
-    """Serve the Textual TUI in the browser through textual-serve (one app per session)."""
+    """Serve the Textual TUI in the browser through textual-serve (one app per session),
+    guarded by a per-run token, Host and Origin checks and a session cap (`GuardedServer`)."""
+    refuse_remote(host, "drive the TUI (notes, approvals, stop)", unsafe_remote)
     try:
-        from textual_serve.server import Server
+        from tui.web.tui_server import GuardedServer
     except ImportError as exc:
         raise AutoresearchError(
             "`tui --web` needs textual-serve: pip install 'autoresearch[web]'"
         ) from exc
-    Server(
-        tui_command(directory, start, experiments), host=host, port=port, title="autoresearch"
-    ).serve()
+    require_free_port(host, port)
+    server = GuardedServer(tui_command(directory, start, experiments), host=host, port=port)
+    click.echo(f"the TUI in a browser: {server.url}")
+    click.echo(f"at most {server.max_sessions} sessions at once; anyone with this URL can steer")
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}, beyond this machine", err=True)
+    server.serve()
+
+
+unsafe_remote_option = click.option(
+    "--unsafe-remote",
+    is_flag=True,
+    help="Allow steering from a non-loopback --host (plain HTTP: anyone on the network with "
+    "the URL can steer).",
+)
 
 
 def register_serve(cli: click.Group) -> None:
@@ -111,7 +150,10 @@ def register_serve(cli: click.Group) -> None:
         is_flag=True,
         help="Let the page send notes, pause/resume/stop, approve/deny (with the printed token).",
     )
-    def serve_command(directory: Path, host: str, port: int, allow_control: bool) -> None:
+    @unsafe_remote_option
+    def serve_command(
+        directory: Path, host: str, port: int, allow_control: bool, unsafe_remote: bool
+    ) -> None:
         """A live dashboard in the browser: cards, chart, status and requests update as they
         happen."""
-        serve(directory, host, port, allow_control)
+        serve(directory, host, port, allow_control, unsafe_remote)

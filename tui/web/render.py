@@ -14,6 +14,7 @@ from markupsafe import Markup
 from runlog.gitstore import experiment_commits
 from runlog.records import ExperimentRecord
 from runlog.report import STATUS_COLORS, lever_class_table, quality_chart
+from runlog.settings import WorkspaceError
 from runlog.views import agent_diff, experiment_row
 from runlog.workspace import Workspace
 
@@ -62,10 +63,31 @@ def card_context(ws: Workspace, record: ExperimentRecord, commit: str | None) ->
     }
 
 
+def read_records(ws: Workspace) -> tuple[list[ExperimentRecord], dict[str, str]]:
+    """The readable records in id order, and for each unreadable one why (a garbage or
+    half-written file must cost its own card, never the page)."""
+    records, broken = [], {}
+    for exp in ws.record_ids():
+        try:
+            records.append(ws.record(exp))
+        except WorkspaceError as exc:
+            broken[exp] = str(exc)
+    return records, broken
+
+
+def placeholder_card(exp: str, why: str) -> str:
+    """The card of a record that cannot be read: its id and the reason, nothing else."""
+    return ENV.get_template("broken_card.html.j2").render(exp=exp, why=why)
+
+
 def render_card(ws: Workspace, exp: str) -> str:
     """One experiment's card (the fragment the page inserts when the experiment arrives)."""
+    try:
+        record = ws.record(exp)
+    except WorkspaceError as exc:
+        return placeholder_card(exp, str(exc))
     commit = experiment_commits(ws).get(exp)
-    context = card_context(ws, ws.record(exp), commit)
+    context = card_context(ws, record, commit)
     return ENV.get_template("card.html.j2").render(card=context, colors=STATUS_COLORS)
 
 
@@ -82,7 +104,7 @@ def summary(records: list[ExperimentRecord]) -> dict[str, Any]:
 
 def render_overview(ws: Workspace) -> dict[str, str]:
     """The parts every new experiment changes: the summary, the lever classes, the chart."""
-    records = ws.records()
+    records, _ = read_records(ws)
     context = {
         "summary": summary(records),
         "lever_classes": lever_class_table(records),
@@ -97,11 +119,15 @@ def render_overview(ws: Workspace) -> dict[str, str]:
 def render_page(ws: Workspace, cursor: str, control: bool) -> str:
     """The whole page as it stands; `cursor` tells its event stream where to start."""
     commits = experiment_commits(ws)
+    records, broken = read_records(ws)
+    by_id = {r.id: r for r in records}
     cards = [
         ENV.get_template("card.html.j2").render(
-            card=card_context(ws, r, commits.get(r.id)), colors=STATUS_COLORS
+            card=card_context(ws, by_id[exp], commits.get(exp)), colors=STATUS_COLORS
         )
-        for r in ws.records()
+        if exp in by_id
+        else placeholder_card(exp, broken[exp])
+        for exp in ws.record_ids()
     ]
     overview = render_overview(ws)
     return ENV.get_template("page.html.j2").render(
