@@ -8,7 +8,9 @@ their own, see `runs_installed_code_only`) is also re-prepared for the next such
 the model stays loaded from one experiment to the next; a worker that loaded an agent's lever
 files never serves another agent, so one experiment's lever code never runs in the next one's
 process.
-This module imports no lever: it only starts processes and reads JSON.
+Every worker starts inside the OS sandbox (`levers.sandbox`) with a scrubbed environment; a
+model that needs a key, or that a test placed in this process, is served from here over the
+pipe (`remote_specs`). This module imports no lever: it only starts processes and reads JSON.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models.base import AutoresearchError
+from levers.sandbox import SandboxError, sandboxed_command
+from models.base import AutoresearchError, GenerationOptions, Message
+from models.registry import get_model, injected_models, parse_spec
+
+# backends whose models hold a secret (an API key): served from the parent, never the sandbox
+SECRET_BACKENDS = ("anthropic",)
 
 
 class PipelineError(AutoresearchError):
@@ -40,15 +47,67 @@ def child_env() -> dict[str, str]:
     return env
 
 
-class PipelineWorker:
-    """One pipeline process; requests are answered one at a time."""
+def remote_specs(config: dict[str, Any]) -> list[str]:
+    """The models this process serves to the worker: the agent's when it needs a key, and any
+    placed here with `use_model`."""
+    specs = set(injected_models())
+    model = str(config.get("model") or "")
+    if model and parse_spec(model)[0] in SECRET_BACKENDS:
+        specs.add(model)
+    return sorted(specs)
 
-    def __init__(self) -> None:
+
+def third_party_code(agent_dir: Path | None) -> bool:
+    """Whether lever code that does not ship with autoresearch may run: the agent's own lever
+    files, or an installed lever package (entry points)."""
+    from importlib.metadata import entry_points
+
+    if not runs_installed_code_only(agent_dir):
+        return True
+    if getattr(sys, "_called_from_test", False):
+        return False  # tests load no entry points (models.plugins)
+    return any(True for _ in entry_points(group="autoresearch"))
+
+
+def prepare_weights(config: dict[str, Any]) -> list[Path]:
+    """Make the candidate's weight files ready here (a GGUF is converted once, which writes),
+    so the sandboxed worker only reads them; returns extra folders it must read."""
+    model = str(config.get("model") or "")
+    if not model.startswith("local:"):
+        return []
+    from models.backends.local import prepare_weights as prepare_local
+
+    return prepare_local(model.removeprefix("local:"))
+
+
+class PipelineWorker:
+    """One pipeline process in its sandbox; requests are answered one at a time."""
+
+    def __init__(
+        self,
+        agent_dir: Path | None = None,
+        workspace: Path | None = None,
+        model_paths: list[Path] | None = None,
+    ) -> None:
+        try:
+            sandboxed = sandboxed_command(
+                [sys.executable, "-m", "levers.worker"],
+                child_env(),
+                agent_dir=agent_dir,
+                workspace=workspace,
+                model_paths=model_paths,
+                third_party=third_party_code(agent_dir),
+            )
+        except SandboxError as exc:
+            raise PipelineError(str(exc)) from None
+        self.sandboxed = sandboxed
+        self.workspace = workspace
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "levers.worker"],
+            sandboxed.argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=child_env(),
+            env=sandboxed.env,
+            cwd=sandboxed.scratch,
             text=True,
             encoding="utf-8",
         )
@@ -56,6 +115,8 @@ class PipelineWorker:
         self.users = 0  # gates holding this worker (see pipeline_for / release)
         self.prepared: dict[str, Any] = {}
         self.installed_only = True  # no agent's own lever files were ever loaded here
+        self.sandbox = sandboxed.kind
+        self.remote: set[str] = set()  # the models this process answers calls for
 
     @property
     def sources(self) -> dict[str, str]:
@@ -83,11 +144,33 @@ class PipelineWorker:
                 message = json.loads(line)
                 if not isinstance(message, dict):
                     raise PipelineError("the lever pipeline sent something that is not a reply")
+                if "call" in message:
+                    self.answer(message["call"])
+                    continue
                 if "progress" in message and on_progress is not None:
                     done, total = message["progress"]
                     on_progress(int(done), int(total))
                 if "reply" in message:
                     return self.check(message["reply"])
+
+    def answer(self, call: Any) -> None:
+        """Run a model call the worker asked for, with a model held here; the answer (or the
+        error) goes back on its stdin."""
+        try:
+            if not isinstance(call, dict) or call.get("spec") not in self.remote:
+                raise PipelineError(f"model {call.get('spec') if isinstance(call, dict) else call!r} is not served to lever code")
+            batch = [[Message.model_validate(m) for m in messages] for messages in call["batch"]]
+            options = GenerationOptions.model_validate(call["options"])
+            completions = get_model(call["spec"]).generate_batch(batch, options)
+            answer: dict[str, Any] = {"completions": [c.model_dump(mode="json") for c in completions]}
+        except Exception as exc:  # noqa: BLE001 (the lever's call fails, not this process)
+            answer = {"error": f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"}
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps({"answer": answer}) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise self.died() from None
 
     def check(self, reply: Any) -> dict[str, Any]:
         if not isinstance(reply, dict):
@@ -116,6 +199,7 @@ class PipelineWorker:
             self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        self.sandboxed.cleanup()
 
 
 _workers: dict[str, PipelineWorker] = {}
@@ -143,7 +227,9 @@ def runs_installed_code_only(agent_dir: Path | None) -> bool:
     return agent_dir is None or not any((agent_dir / "levers").glob("*.py"))
 
 
-def _reusable(key: str, installed_only: bool) -> tuple[PipelineWorker | None, bool]:
+def _reusable(
+    key: str, installed_only: bool, workspace: Path | None
+) -> tuple[PipelineWorker | None, bool]:
     """The warm worker of this agent when it is alive and its code unchanged (True: prepared);
     else, for an agent that runs installed code only, an idle worker that never ran anything
     else (False: to prepare for this agent); else none. Other idle workers are closed. Caller
@@ -158,6 +244,7 @@ def _reusable(key: str, installed_only: bool) -> tuple[PipelineWorker | None, bo
             continue
         del _workers[other]
         fit = installed_only and idle.installed_only and idle.alive
+        fit = fit and idle.workspace == workspace  # its sandbox was drawn for that workspace
         if spare is None and fit and sources_unchanged(idle.sources):
             spare = idle
             continue
@@ -176,8 +263,10 @@ def pipeline_for(
     else a fresh process. Give it back with `release` when the gate is done."""
     key = agent_key(config, agent_dir, workspace)
     installed_only = runs_installed_code_only(agent_dir)
+    if installed_only:
+        agent_dir = None  # nothing of the folder runs: any spare worker may serve the agent
     with _lock:
-        worker, prepared = _reusable(key, installed_only)
+        worker, prepared = _reusable(key, installed_only, workspace)
     if prepared:
         return worker  # type: ignore[return-value]
     if worker is not None:
@@ -185,7 +274,7 @@ def pipeline_for(
             return _prepare(worker, config, agent_dir, workspace)
         except PipelineError:  # e.g. a lever package installed since it started: start afresh
             pass
-    worker = PipelineWorker()
+    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config))
     worker.users = 1
     worker.installed_only = installed_only
     with _lock:
@@ -200,12 +289,14 @@ def _prepare(
     agent_dir: Path | None,
     workspace: Path | None,
 ) -> PipelineWorker:
+    worker.remote = set(remote_specs(config))
     try:
         worker.prepared = worker.request(
             "prepare",
             config=config,
             agent_dir=str(agent_dir) if agent_dir else None,
             workspace=str(workspace) if workspace else None,
+            remote=sorted(worker.remote),
         )
     except PipelineError:
         discard(worker)
@@ -247,7 +338,8 @@ def close_pipelines() -> None:
 def describe_levers(levers_dir: Path | None) -> dict[str, dict[str, Any]]:
     """Name → class, summary and params schema of every lever, with a folder's lever files,
     read in a short-lived pipeline process (so no lever file is imported here)."""
-    worker = PipelineWorker()
+    agent_dir = levers_dir.parent if levers_dir is not None else None
+    worker = PipelineWorker(agent_dir if levers_dir is not None and levers_dir.is_dir() else None)
     try:
         reply = worker.request("describe", levers_dir=str(levers_dir) if levers_dir else None)
     finally:

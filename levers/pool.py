@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ruler.loader import load_ruler
+from ruler.loader import read_training_pool
 from ruler.plan import Plan
 from ruler.records import Case
 
@@ -22,8 +22,9 @@ class Example:
 
 @lru_cache(maxsize=1)
 def training_pool() -> tuple[Case, ...]:
-    """The planner ruler's training pool (train.jsonl), loaded once per process."""
-    return tuple(load_ruler().training_pool())
+    """The planner ruler's training pool (pool/train.jsonl), loaded once per process; its
+    cases are never read (lever processes cannot open them)."""
+    return tuple(read_training_pool())
 
 
 def as_example(case: Case, source: str) -> Example:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +24,19 @@ from ruler.plan import ParsedPlan, parse_plan
 from ruler.records import Case
 
 Progress = Callable[[int, int], None]
+
+
+class Task(BaseModel):
+    """What a lever process is given of a case: its id and its input, never its gold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    task: str
+
+    @classmethod
+    def of(cls, case: Case | Task) -> Task:
+        return cls(id=case.id, task=case.task)
 
 
 class CandidateRun(BaseModel):
@@ -124,7 +137,7 @@ def _run_case(ctx: Context, manager: pluggy.PluginManager) -> CandidateRun:
 
 def run_agent(
     config: AgentConfig,
-    cases: list[Case],
+    cases: Sequence[Task | Case],
     *,
     workspace: Path | None = None,
     progress: Progress | None = None,

@@ -6,12 +6,19 @@ private copy of the original stdout (fd 1 itself is pointed at stderr, so a leve
 cannot corrupt the channel). Nothing is pickled: the judging process reads only JSON, which it
 validates as data.
 
+The process applies its OS sandbox (`levers.sandbox.enter`: Landlock here, or the wrapper the
+parent started it in) before it imports any lever, and holds no secret: its environment was
+scrubbed, and a model that needs one (a cloud model and its key) stays in the parent, which
+answers `call` messages for it over the same pipe. Case inputs come over the pipe too (id and
+task only), so this process never reads the ruler.
+
 Requests: `prepare` (load the agent's lever files, validate the agent, report the hashes of the
-code that will run), `run` (the prepared agent on cases; progress lines, then the runs) and
-`describe` (the levers a folder of lever files adds to the installed ones). Every reply carries
-`tamper`: the names in the judge's modules (`ruler.*`) that were rebound in this process since
-it started. Rebinding them here cannot change a score (the judge is elsewhere); it is reported
-so the experiment is failed with the reason.
+code that will run; `remote` names the models the parent holds), `run` (the prepared agent on
+tasks; progress lines, then the runs) and `describe` (the levers a folder of lever files adds to
+the installed ones). Every reply carries `tamper`: the names in the judge's modules (`ruler.*`)
+that were rebound in this process since it started, and `sandbox`: what confines it. Rebinding
+them here cannot change a score (the judge is elsewhere); it is reported so the experiment is
+failed with the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import inspect
 import json
 import os
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
@@ -74,23 +82,78 @@ def tampered(before: dict[str, int]) -> list[str]:
     return changed[:5]
 
 
+class Channel:
+    """The pipe to the parent: messages out, requests and call answers in."""
+
+    def __init__(self, requests: TextIO, out: TextIO) -> None:
+        self.requests = requests
+        self.out = out
+        self.lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.out.write(json.dumps(message) + "\n")
+            self.out.flush()
+
+    def ask(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Send a `call` and wait for its `answer` (the main loop is inside a request then, so
+        nothing else reads the pipe)."""
+        with self.lock:
+            self.out.write(json.dumps({"call": call}) + "\n")
+            self.out.flush()
+            line = self.requests.readline()
+        message = json.loads(line) if line.strip() else {}
+        if not isinstance(message, dict) or not isinstance(message.get("answer"), dict):
+            raise RuntimeError("the parent did not answer a model call")
+        return message["answer"]
+
+
+class RemoteModel:
+    """A model the parent holds (a cloud model with its key, or one placed there by a test):
+    every batch is asked over the pipe, so no key is ever in this process."""
+
+    def __init__(self, spec: str, channel: Channel) -> None:
+        self.model_id = spec
+        self.channel = channel
+
+    def generate(self, messages: Any, options: Any) -> Any:
+        return self.generate_batch([messages], options)[0]
+
+    def generate_batch(self, batch: Any, options: Any) -> list[Any]:
+        from models.base import Completion, ModelError
+
+        answer = self.channel.ask(
+            {
+                "spec": self.model_id,
+                "batch": [[m.model_dump() for m in messages] for messages in batch],
+                "options": options.model_dump(mode="json"),
+            }
+        )
+        if "error" in answer:
+            raise ModelError(str(answer["error"]))
+        return [Completion.model_validate(c) for c in answer["completions"]]
+
+
 class Worker:
     """The pipeline's state in this process: the prepared agent and where it runs."""
 
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
         self.config: Any = None
         self.workspace: Path | None = None
 
     def send(self, message: dict[str, Any]) -> None:
-        self.out.write(json.dumps(message) + "\n")
-        self.out.flush()
+        self.channel.send(message)
 
     def prepare(self, request: dict[str, Any]) -> dict[str, Any]:
         from levers.config import AgentConfig, validate_agent
         from levers.registry import load_lever_files
         from levers.sources import lever_sources, project_version, weights_id
 
+        from models.registry import use_model
+
+        for spec in request.get("remote") or []:
+            use_model(spec, RemoteModel(spec, self.channel))
         agent_dir = request.get("agent_dir")
         source = str(Path(agent_dir) / "agent.toml") if agent_dir else "agent"
         if agent_dir and (Path(agent_dir) / "levers").is_dir():
@@ -106,12 +169,11 @@ class Worker:
         }
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        from levers.runner import run_agent
-        from ruler.records import Case
+        from levers.runner import Task, run_agent
 
         if self.config is None:
             raise RuntimeError("run before prepare")
-        cases = [Case.model_validate(c) for c in request["cases"]]
+        cases = [Task.model_validate(c) for c in request["cases"]]
         runs = run_agent(
             self.config,
             cases,
@@ -150,14 +212,13 @@ def reply_error(exc: BaseException) -> dict[str, Any]:
     return {"error": message, "error_type": type(exc).__name__}
 
 
-def serve(requests: TextIO, out: TextIO) -> None:
-    """Answer requests until stdin closes."""
-    for name in JUDGE_MODULES:
-        importlib.import_module(name)
+def serve(requests: TextIO, out: TextIO, sandbox: str = "") -> None:
+    """Answer requests until stdin closes (the judge's modules were imported before)."""
     before = judge_snapshot()
-    worker = Worker(out)
+    channel = Channel(requests, out)
+    worker = Worker(channel)
     handlers = {"prepare": worker.prepare, "run": worker.run, "describe": worker.describe}
-    for line in requests:
+    while line := requests.readline():
         if not line.strip():
             continue
         try:
@@ -166,14 +227,20 @@ def serve(requests: TextIO, out: TextIO) -> None:
         except Exception as exc:  # noqa: BLE001 (every failure goes back as data)
             reply = reply_error(exc)
         reply["tamper"] = tampered(before)
+        reply["sandbox"] = sandbox
         worker.send({"reply": reply})
 
 
 def main() -> int:
+    from levers.sandbox import enter
+
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # a lever's print() goes to stderr, never into the channel
     sys.stdout = sys.stderr
-    serve(sys.stdin, channel)
+    for name in JUDGE_MODULES:  # before the snapshot: importing them later is not tampering
+        importlib.import_module(name)
+    sandbox = enter()  # before any lever module is imported
+    serve(sys.stdin, channel, sandbox)
     return 0
 
 

@@ -31,7 +31,6 @@ from runlog.evaluate import (
     evaluate_config,
     generate,
     resolve_judge,
-    should_isolate,
     workspace_caches,
     workspace_ruler,
 )
@@ -151,7 +150,7 @@ def _run_shard(job: GateJob, ws: Workspace, ruler: Any, worker: str, started: fl
         caches["cache"],
         Path(job.agent_dir),
         caches["workspace"],
-        should_isolate(config.model),
+        True,  # lever code runs in its sandboxed pipeline process
     )
     boundary.check(job.gate)
     made.store(caches["cache"])  # a failed case is not cached: the judging gate reruns it

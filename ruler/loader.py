@@ -15,7 +15,8 @@ from ruler.rubric import Rubric, load_rubric
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_RULER = "planner"
-TRAINING_POOL = "train.jsonl"
+POOL_DIR = "pool"  # apart from the cases: the one folder of a ruler lever code may read
+TRAINING_POOL = f"{POOL_DIR}/train.jsonl"
 
 
 class RulerError(AutoresearchError):
@@ -89,11 +90,18 @@ class Ruler:
         return [self.cases[cid] for cid in self.splits[gate]]
 
     def training_pool(self) -> list[Case]:
-        """The training pool (train.jsonl): for retrieval and adapters, never part of the ruler."""
-        path = self.path / TRAINING_POOL
-        if not path.is_file():
-            raise RulerError(f"{path}: this ruler has no training pool")
-        return read_cases(path)
+        """The training pool (pool/train.jsonl): for retrieval and adapters, never part of the
+        ruler."""
+        return read_training_pool(self.path)
+
+
+def read_training_pool(name_or_path: str | Path = DEFAULT_RULER) -> list[Case]:
+    """A ruler's training pool, read without opening its cases or splits (lever processes may
+    read the pool folder only)."""
+    path = ruler_dir(name_or_path) / TRAINING_POOL
+    if not path.is_file():
+        raise RulerError(f"{path}: this ruler has no training pool")
+    return read_cases(path)
 
 
 def load_ruler(name_or_path: str | Path = DEFAULT_RULER) -> Ruler:
@@ -126,4 +134,12 @@ def _load(path: Path) -> Ruler:
     return Ruler(name=path.name, path=path, cases=by_id, splits=splits, rubric=rubric)
 
 
-__all__ = ["Ruler", "RulerError", "RulerLockError", "load_ruler", "read_cases", "ruler_dir"]
+__all__ = [
+    "Ruler",
+    "RulerError",
+    "RulerLockError",
+    "load_ruler",
+    "read_cases",
+    "read_training_pool",
+    "ruler_dir",
+]

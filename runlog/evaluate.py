@@ -24,11 +24,10 @@ from typing import Any
 from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent, validate_agent
 from levers.pipeline import PipelineError, discard, pipeline_for, release
 from levers.registry import load_lever_files
-from levers.runner import CandidateRun, run_agent
+from levers.runner import CandidateRun, Task, run_agent
 from levers.sources import lever_sources, project_version, weights_id
 from levers.trace import TraceNode
 from models.base import AutoresearchError
-from models.registry import injected_models
 from ruler.cache import VerdictCache
 from ruler.gates import evaluate as evaluate_gate
 from ruler.judges import get_judge
@@ -180,7 +179,9 @@ class Pipeline:
             return run_agent(config, cases, workspace=self.workspace, progress=progress)
         try:
             reply = self.worker.request(
-                "run", on_progress=progress, cases=[c.model_dump(mode="json") for c in cases]
+                "run",
+                on_progress=progress,
+                cases=[Task.of(c).model_dump(mode="json") for c in cases],  # never the gold
             )
             runs = [CandidateRun.model_validate(r) for r in reply["runs"]]
             if [r.case_id for r in runs] != [c.id for c in cases]:
@@ -225,12 +226,6 @@ def cached_runs(cache: OutputCache | None, keys: dict[str, str]) -> dict[str, Ca
         if (hit := cache.get(key)) is not None:
             found[case_id] = CandidateRun.model_validate(hit)
     return found
-
-
-def should_isolate(model: str) -> bool:
-    """The pipeline runs in its own process unless the candidate model is an instance placed in
-    this process with `use_model` (tests on mocked transports), which no other process can reach."""
-    return model not in injected_models()
 
 
 @dataclass
@@ -293,19 +288,18 @@ def evaluate_config(
     baseline: GateResult | None = None,
     progress: Progress | None = None,
     agent_dir: Path | None = None,
-    isolate: bool | None = None,
+    isolate: bool = True,
 ) -> EvalResult:
     """Run `config` (with `agent_dir`'s lever files) on the gate's cases and judge them.
 
-    The pipeline runs in its own process (`isolate`, the default unless the candidate model was
-    injected into this one); outputs come through `cache` when `tree_hash` is given; the ruler
+    The pipeline runs in its own sandboxed process (`isolate=False` runs lever code here: only
+    for tests that show what the boundary prevents); outputs come through `cache` when `tree_hash` is given; the ruler
     and the judge's source are checked before and after (GateIntegrityError when they moved).
     """
     started = time.perf_counter()
     loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
     boundary = Boundary.take(loaded)
     cases = loaded.gate_cases(gate)
-    isolate = should_isolate(config.model) if isolate is None else isolate
     verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
     run_progress = (lambda d, t: progress("run", d, t)) if progress else None
     made = generate(

@@ -107,6 +107,7 @@ def _read_cases(path: Path) -> list[Case]:
 
 
 def _pool_from_files(folder: Path) -> list[Case]:
+    folder = folder / "pool"
     if (folder / "train.jsonl").is_file():
         return _read_cases(folder / "train.jsonl")
     parts = [folder / name for name in POOL_FILES[1:] if (folder / name).is_file()]

@@ -112,6 +112,17 @@ def converted_dir(name: str) -> Path:
     return target
 
 
+def prepare_weights(name: str) -> list[Path]:
+    """The folders `local:<name>` loads from, made ready now (a GGUF is converted once, which
+    writes; a sandboxed process that loads the model may only read them)."""
+    if name.startswith("hf:"):
+        path = Path(name[3:])
+        return [path.resolve()] if path.exists() else []
+    if name in SOURCES and SOURCES[name].installed():
+        return [converted_dir(name)]
+    return []
+
+
 def render_prompt(tokenizer: Any, messages: list[Message], options: GenerationOptions) -> str:
     """The exact prompt text the model sees (training renders its rows with this too)."""
     msgs = [m.model_dump() for m in messages]

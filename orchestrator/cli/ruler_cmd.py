@@ -16,7 +16,7 @@ from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
 from ruler.calibrate import calibrate, save_calibration
 from ruler.judges import get_judge
-from ruler.loader import DEFAULT_RULER, load_ruler
+from ruler.loader import DEFAULT_RULER, TRAINING_POOL, load_ruler
 from ruler.lock import write_lock
 from ruler.plan import Plan, parse_plan
 from ruler.records import Case, dimensions_for
@@ -60,7 +60,7 @@ def ruler_show(name: str, show_cases: bool) -> None:
         table.add_row(f"gate {gate}", f"{len(ids)} cases")
     table.add_row("dimensions", ", ".join(r.rubric.dimensions))
     table.add_row("lock hash", r.lock_hash)
-    pool = r.path / "train.jsonl"
+    pool = r.path / TRAINING_POOL
     table.add_row("training pool", f"{len(r.training_pool())} cases" if pool.is_file() else "none")
     print_table(table)
     if show_cases:

@@ -16,7 +16,7 @@ from ruler.lock import RulerLockError, write_lock
 @pytest.fixture
 def ruler_copy(tmp_path):
     target = tmp_path / "planner"
-    shutil.copytree(DATA_DIR / "planner", target, ignore=shutil.ignore_patterns("train.jsonl"))
+    shutil.copytree(DATA_DIR / "planner", target, ignore=shutil.ignore_patterns("pool"))
     return target
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ruler.embeddings import NEAR_DUPLICATE, one_word_swap, slot_mask, task_similarity
-from ruler.loader import load_ruler
+from ruler.loader import TRAINING_POOL, load_ruler
 
 pytestmark = pytest.mark.slow
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tasks():
     ruler = load_ruler()
-    assert (ruler.path / "train.jsonl").is_file(), f"{ruler.path / 'train.jsonl'} is missing"
+    assert (ruler.path / TRAINING_POOL).is_file(), f"{ruler.path / TRAINING_POOL} is missing"
     return [c.task for c in ruler.cases.values()], [c.task for c in ruler.training_pool()]
 
 

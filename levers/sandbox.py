@@ -1,0 +1,507 @@
+"""The OS sandbox of every process that imports lever code (the trust boundary, DESIGN §10).
+
+Lever code is untrusted: a researcher wrote it, and it is optimised against the ruler. The
+process that runs it (the pipeline worker, `levers validate`, describing levers) is started by
+`sandboxed_command`, which picks one of:
+
+- **Landlock** (Linux ≥ 5.13, unprivileged): the child restricts itself with `enter()` before it
+  imports any lever. A small ctypes binding below; ABI 4 adds "no TCP at all", ABI 6 scopes
+  signals and abstract unix sockets to the sandbox.
+- **sandbox-exec** (macOS): a generated Seatbelt profile with the same read/write lists.
+- **bubblewrap** (`bwrap` on PATH, elsewhere): the read trees bound read-only into an empty root.
+
+The rule is one allow-list (`SandboxPolicy`): the process may read the interpreter, the
+packages, the project's code minus the rulers' data, the agent folder, the training pool and the
+model weights; it may write only its scratch folder; it never opens a ruler's cases or splits,
+the workspace's `runlog/`, `.autoresearch/` (but its adapter store), `.git` or
+`autoresearch.toml`, nor another process's `/proc` entries. Landlock rules only allow, so a
+hidden folder inside a readable tree is kept out by allowing its siblings instead.
+
+The child's environment is scrubbed to an allow-list (no key or token ever reaches it). With no
+sandbox on the platform, lever code that does not ship with the project is refused unless the
+user passed `--unsandboxed` (`AUTORESEARCH_UNSANDBOXED=1`); every record made that way says so.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import platform
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.base import AutoresearchError
+
+POLICY_ENV = "AUTORESEARCH_SANDBOX"  # the policy (JSON) a child applies to itself
+UNSANDBOXED_ENV = "AUTORESEARCH_UNSANDBOXED"  # "1": the user accepted running without one
+OFF = "unsandboxed"
+
+# -- Landlock (include/uapi/linux/landlock.h) ------------------------------------------------
+SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = {
+    "x86_64": (444, 445, 446),
+    "aarch64": (444, 445, 446),
+}.get(platform.machine(), (444, 445, 446))
+CREATE_RULESET_VERSION = 1
+RULE_PATH_BENEATH = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
+MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12
+REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
+READ_RIGHTS = EXECUTE | READ_FILE | READ_DIR
+WRITE_RIGHTS = (
+    READ_RIGHTS
+    | WRITE_FILE
+    | REMOVE_DIR
+    | REMOVE_FILE
+    | MAKE_DIR
+    | MAKE_REG
+    | MAKE_SYM
+    | MAKE_FIFO
+    | MAKE_SOCK
+    | REFER
+    | TRUNCATE
+)
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class SandboxError(AutoresearchError):
+    """No sandbox could be applied, or lever code was refused without one."""
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0: not available)."""
+    if sys.platform != "linux":
+        return 0
+    try:
+        version = _libc().syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), CREATE_RULESET_VERSION)
+    except (OSError, AttributeError):
+        return 0
+    return max(0, int(version))
+
+
+def _handled_fs(abi: int) -> int:
+    rights = (1 << 13) - 1  # EXECUTE .. MAKE_SYM: ABI 1
+    if abi >= 2:
+        rights |= REFER
+    if abi >= 3:
+        rights |= TRUNCATE
+    if abi >= 5:
+        rights |= IOCTL_DEV
+    return rights
+
+
+# -- the policy ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """What a sandboxed process may read and write (absolute, resolved paths).
+
+    A path is readable when the deepest entry of `read` ∪ `hidden` that holds it is a `read`
+    one (so the training pool, read, can sit inside a ruler folder, hidden). `list_only` trees
+    may be listed but no file in them opened (a project root, so that imports can look around).
+    """
+
+    read: tuple[str, ...]
+    write: tuple[str, ...]
+    hidden: tuple[str, ...] = ()
+    list_only: tuple[str, ...] = ()
+    files_rw: tuple[str, ...] = ()  # single files opened for writing too (/dev/null)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+    @classmethod
+    def from_json(cls, text: str) -> SandboxPolicy:
+        data = json.loads(text)
+        return cls(**{k: tuple(v) for k, v in data.items()})
+
+    def readable(self, path: str | Path) -> bool:
+        """Whether the sandbox lets a process read `path` (checked here, without the kernel)."""
+        target = Path(os.path.realpath(path))
+        best, allowed = -1, False
+        for entries, verdict in ((self.read, True), (self.write, True), (self.hidden, False)):
+            for entry in entries:
+                root = Path(entry)
+                if target == root or root in target.parents:
+                    depth = len(root.parts)
+                    if depth > best or (depth == best and not verdict):
+                        best, allowed = depth, verdict
+        return allowed
+
+    def landlock_rules(self) -> list[tuple[str, int]]:
+        """(path, rights) rules: each read tree, with hidden folders cut out by allowing their
+        siblings instead; the write trees; single files."""
+        rules: list[tuple[str, int]] = []
+        for root in self.read:
+            if self.readable(root):
+                rules += _allow_tree(Path(root), [Path(h) for h in self.hidden], READ_RIGHTS)
+        rules += [(path, WRITE_RIGHTS) for path in self.write]
+        rules += [(path, READ_DIR) for path in self.list_only]
+        rules += [(path, READ_FILE | WRITE_FILE | TRUNCATE) for path in self.files_rw]
+        return rules
+
+
+def _allow_tree(root: Path, hidden: list[Path], rights: int) -> list[tuple[str, int]]:
+    """Rules that allow `root` but no hidden path below it (their siblings, recursively)."""
+    inside = [h for h in hidden if root in h.parents]
+    if any(h == root for h in hidden):
+        return []
+    if not inside:
+        return [(str(root), rights)]
+    rules: list[tuple[str, int]] = []
+    try:
+        children = sorted(root.iterdir())
+    except OSError:
+        return []
+    for child in children:
+        real = Path(os.path.realpath(child))
+        if any(real == h or h in real.parents for h in hidden):
+            continue  # a hidden path, or a link into one
+        if real.is_dir():
+            rules += _allow_tree(real, hidden, rights)
+        elif real.is_file():
+            rules.append((str(real), rights & FILE_RIGHTS))
+    return rules
+
+
+def _existing(paths: list[str | Path | None]) -> tuple[str, ...]:
+    found = []
+    for path in paths:
+        if path and os.path.exists(path):
+            found.append(os.path.realpath(path))
+    return tuple(dict.fromkeys(found))
+
+
+SYSTEM_READ = ("/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/sys", "/opt")
+SYSTEM_FILES = ("/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/dev/urandom", "/dev/random")
+PROJECT_PACKAGES = ("models", "ruler", "levers", "runlog", "orchestrator", "tui")
+WORKSPACE_HIDDEN = ("runlog", ".autoresearch", ".git", "autoresearch.toml")
+
+
+def ruler_data_dirs(extra: list[Path] | None = None) -> list[Path]:
+    """Every ruler folder this process knows of: what only the judge may read."""
+    from ruler.loader import DATA_DIR
+
+    folders = [DATA_DIR, *(extra or [])]
+    return [Path(os.path.realpath(f)) for f in folders if f.exists()]
+
+
+def pool_dirs(rulers: list[Path]) -> list[Path]:
+    """The training pools kept apart inside the ruler folders (what the agent may read)."""
+    from ruler.loader import POOL_DIR
+
+    found = []
+    for folder in rulers:
+        candidates = [folder / POOL_DIR, *folder.glob(f"*/{POOL_DIR}")]
+        found += [c for c in candidates if c.is_dir()]
+    return found
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def policy_for(
+    scratch: Path,
+    *,
+    agent_dir: Path | None = None,
+    workspace: Path | None = None,
+    rulers: list[Path] | None = None,
+    model_paths: list[Path] | None = None,
+) -> SandboxPolicy:
+    """The allow-list for a lever process of this agent (see the module docstring)."""
+    from models.backends.local import home as models_home
+
+    project = _project_root()
+    ruler_dirs = ruler_data_dirs(rulers)
+    interpreter = [sys.prefix, sys.base_prefix, sys.exec_prefix, Path(sys.executable).parent]
+    packages = [project / name for name in PROJECT_PACKAGES]
+    on_path = [p for p in sys.path if p and Path(p).is_dir() and not _holds_project(Path(p))]
+    weights = [models_home() / "models", models_home() / "gguf", *(model_paths or [])]
+    adapters = [workspace / ".autoresearch" / "adapters"] if workspace else []
+    hidden: list[str | Path] = [*ruler_dirs]
+    for root in [*on_path, *interpreter]:
+        hidden.append(Path(root) / ".git")  # a repository's objects hold what its tree hides
+    if workspace is not None:
+        hidden += [workspace / name for name in WORKSPACE_HIDDEN]
+    read = _existing(
+        [
+            *SYSTEM_READ,
+            *interpreter,
+            *on_path,
+            *packages,
+            *pool_dirs(ruler_dirs),
+            *weights,
+            *adapters,
+            agent_dir,  # the child adds its own /proc entry when it applies the policy
+        ]
+    )
+    hidden_real = tuple(dict.fromkeys(os.path.realpath(h) for h in hidden))
+    return SandboxPolicy(
+        read=read,
+        write=_existing([scratch]),
+        hidden=hidden_real,
+        list_only=_existing([project]),
+        files_rw=_existing(["/dev/null", *SYSTEM_FILES]),
+    )
+
+
+def _holds_project(path: Path) -> bool:
+    """A checkout of this project (its root is listed, its packages allowed one by one)."""
+    return (path / "ruler" / "__init__.py").is_file() and (path / "levers" / "__init__.py").is_file()
+
+
+# -- which sandbox, and starting a child in it ----------------------------------------------
+
+
+def unsandboxed_allowed() -> bool:
+    return os.environ.get(UNSANDBOXED_ENV) == "1"
+
+
+def allow_unsandboxed() -> None:
+    """The user passed `--unsandboxed`: lever code may run without an OS sandbox (recorded)."""
+    os.environ[UNSANDBOXED_ENV] = "1"
+
+
+def sandbox_kind() -> str:
+    """The sandbox this platform offers: `landlock`, `sandbox-exec`, `bubblewrap`, or `none`."""
+    if landlock_abi() >= 1:
+        return "landlock"
+    if sys.platform == "darwin" and shutil.which("sandbox-exec"):
+        return "sandbox-exec"
+    if shutil.which("bwrap"):
+        return "bubblewrap"
+    return "none"
+
+
+def describe() -> str:
+    """One line for records and status: the sandbox lever code runs in."""
+    if unsandboxed_allowed() and sandbox_kind() == "none":
+        return OFF
+    kind = sandbox_kind()
+    if kind == "landlock":
+        return f"landlock (ABI {landlock_abi()})"
+    return kind if kind != "none" else "none (only the project's own levers run)"
+
+
+SAFE_ENV = re.compile(
+    r"(PATH|HOME|LANG|LANGUAGE|TERM|TZ|USER|LOGNAME|SHELL|VIRTUAL_ENV|NO_COLOR|FORCE_COLOR"
+    r"|LC_\w+|PYTHON\w*|OMP_\w+|MKL_\w+|OPENBLAS_\w+|KMP_\w+|TOKENIZERS_PARALLELISM"
+    r"|HF_HUB_OFFLINE|TRANSFORMERS_OFFLINE|HF_DATASETS_OFFLINE|CUDA_VISIBLE_DEVICES"
+    r"|AUTORESEARCH_(HOME|SANDBOX|UNSANDBOXED|LOAD_PLUGINS))"
+)
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|COOKIE|SESSION", re.IGNORECASE)
+
+
+def scrubbed_env(env: dict[str, str]) -> dict[str, str]:
+    """The variables a lever process may see: an allow-list, and never one named like a secret."""
+    return {k: v for k, v in env.items() if SAFE_ENV.fullmatch(k) and not SECRET_NAME.search(k)}
+
+
+@dataclass
+class Sandboxed:
+    """A command ready to start in the sandbox: argv, environment and its scratch folder."""
+
+    argv: list[str]
+    env: dict[str, str]
+    scratch: Path
+    kind: str
+    policy: SandboxPolicy | None = field(default=None)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def sandboxed_command(
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    agent_dir: Path | None = None,
+    workspace: Path | None = None,
+    rulers: list[Path] | None = None,
+    model_paths: list[Path] | None = None,
+    third_party: bool = True,
+) -> Sandboxed:
+    """`argv` (a `python -m …` lever process) wrapped in this platform's sandbox.
+
+    Raises SandboxError when there is none and `third_party` code would run without the user's
+    `--unsandboxed`."""
+    scratch = Path(tempfile.mkdtemp(prefix="autoresearch-sandbox-"))
+    home = str(Path(os.environ.get("AUTORESEARCH_HOME") or _default_home()))
+    env = {
+        **scrubbed_env(env),
+        "AUTORESEARCH_HOME": home,
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    kind = sandbox_kind()
+    if kind == "none":
+        if third_party and not unsandboxed_allowed():
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise SandboxError(
+                "no OS sandbox on this platform (Landlock, sandbox-exec or bubblewrap) and the "
+                "agent runs lever code that does not ship with autoresearch; install bubblewrap, "
+                "or pass --unsandboxed to run it anyway (records will say so)"
+            )
+        return Sandboxed(argv, {**env, POLICY_ENV: OFF}, scratch, OFF)
+    policy = policy_for(
+        scratch, agent_dir=agent_dir, workspace=workspace, rulers=rulers, model_paths=model_paths
+    )
+    env[POLICY_ENV] = policy.to_json()
+    if kind == "sandbox-exec":
+        argv = ["sandbox-exec", "-p", seatbelt_profile(policy), *argv]
+    elif kind == "bubblewrap":
+        argv = [*bwrap_args(policy), *argv]
+    return Sandboxed(argv, env, scratch, kind, policy)
+
+
+def _default_home() -> Path:
+    from models.backends.local import home
+
+    return home()
+
+
+# -- in the child ----------------------------------------------------------------------------
+
+
+def enter() -> str:
+    """Apply the sandbox the parent chose (`AUTORESEARCH_SANDBOX`) to this process; call it
+    before importing any lever code. Returns what was applied; raises SandboxError when the
+    policy cannot be applied (the process must not go on unsandboxed)."""
+    raw = os.environ.get(POLICY_ENV)
+    if raw is None:
+        raise SandboxError(
+            f"this lever process was started without a sandbox policy ({POLICY_ENV}); start it "
+            "through levers.sandbox.sandboxed_command"
+        )
+    if raw == OFF:
+        return OFF
+    policy = SandboxPolicy.from_json(raw)
+    if landlock_abi() < 1:
+        return sandbox_kind()  # applied from outside (sandbox-exec, bubblewrap)
+    own = f"/proc/{os.getpid()}"
+    restrict_self(
+        SandboxPolicy(
+            read=(*policy.read, own),
+            write=policy.write,
+            hidden=policy.hidden,
+            list_only=policy.list_only,
+            files_rw=policy.files_rw,
+        )
+    )
+    return f"landlock (ABI {landlock_abi()})"
+
+
+def restrict_self(policy: SandboxPolicy) -> None:
+    """Landlock this process (and every child it starts) to `policy`, for good."""
+    abi = landlock_abi()
+    if abi < 1:
+        raise SandboxError("Landlock is not available in this kernel")
+    libc = _libc()
+    attr = _RulesetAttr(
+        handled_access_fs=_handled_fs(abi),
+        handled_access_net=(NET_BIND_TCP | NET_CONNECT_TCP) if abi >= 4 else 0,
+        scoped=(SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL) if abi >= 6 else 0,
+    )
+    size = ctypes.sizeof(_RulesetAttr) if abi >= 6 else (16 if abi >= 4 else 8)
+    ruleset = libc.syscall(SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), 0)
+    if ruleset < 0:
+        raise SandboxError(f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}")
+    try:
+        handled = attr.handled_access_fs
+        for path, rights in policy.landlock_rules():
+            _add_rule(libc, ruleset, path, rights & handled)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise SandboxError(f"prctl(NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
+        if libc.syscall(SYS_RESTRICT_SELF, ruleset, 0) != 0:
+            raise SandboxError(f"landlock_restrict_self failed: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.close(ruleset)
+
+
+def _add_rule(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return  # gone since the policy was made: nothing to allow
+    try:
+        if not os.path.isdir(path):
+            rights &= FILE_RIGHTS
+        if not rights:
+            return
+        rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
+        if libc.syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
+            raise SandboxError(f"landlock_add_rule({path}) failed: {os.strerror(ctypes.get_errno())}")
+    finally:
+        os.close(fd)
+
+
+# -- the other platforms ---------------------------------------------------------------------
+
+
+def seatbelt_profile(policy: SandboxPolicy) -> str:
+    """A macOS sandbox-exec profile: deny by default, the same read and write lists."""
+
+    def subpaths(paths: tuple[str, ...]) -> str:
+        return " ".join(f'(subpath "{p}")' for p in paths)
+
+    return "\n".join(
+        [
+            "(version 1)",
+            "(deny default)",
+            "(allow process-fork process-exec sysctl-read mach-lookup signal (target self))",
+            f"(allow file-read* {subpaths(policy.read)})",
+            f"(deny file-read* {subpaths(policy.hidden)})",
+            f"(allow file-read* {subpaths(tuple(p for p in policy.read if _under_hidden(p, policy)))})",
+            f"(allow file-read* file-write* {subpaths(policy.write)})",
+            '(allow file-read* file-write* (literal "/dev/null"))',
+            "(allow file-read-metadata)",
+        ]
+    )
+
+
+def _under_hidden(path: str, policy: SandboxPolicy) -> bool:
+    return any(Path(h) in Path(path).parents for h in policy.hidden)
+
+
+def bwrap_args(policy: SandboxPolicy) -> list[str]:
+    """bubblewrap: an empty root, every readable rule bound read-only, scratch read-write."""
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--proc", "/proc"]
+    args += ["--dev", "/dev"]
+    for path, rights in policy.landlock_rules():
+        if rights & WRITE_FILE and os.path.isdir(path):
+            args += ["--bind", path, path]
+        elif path not in ("/dev/null", "/dev/urandom", "/dev/random") and rights & READ_FILE:
+            args += ["--ro-bind", path, path]
+    return args
