@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from levers import hookspecs
 from levers.allowlist import check_allow_list, file_allowed
 from levers.lever import LEVER_CLASSES, Lever
+from levers.trace import STAGES
 from models.base import AutoresearchError
 from models.plugins import ensure_plugins, plugin_source, pm, register_modules
 
@@ -78,6 +79,13 @@ def check_lever_class(cls: object, plugin: str) -> type[Lever]:
         )
     if not (inspect.isclass(cls.Params) and issubclass(cls.Params, BaseModel)):
         raise LeverError(f"{where}: lever {cls.name!r} Params is not a pydantic model")
+    for stage in STAGES:  # pluggy would refuse these later, in its own words
+        method = getattr(cls, stage, None)
+        if callable(method) and list(inspect.signature(method).parameters)[1:] != ["ctx"]:
+            raise LeverError(
+                f"{where}: lever {cls.name!r} stage {stage}{inspect.signature(method)} must take "
+                f"one argument named ctx: def {stage}(self, ctx)"
+            )
     return cls
 
 

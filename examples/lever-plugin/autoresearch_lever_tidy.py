@@ -1,6 +1,7 @@
 """An example lever plugin: tidy the plan's questions after generation.
 
-Install it with `pip install -e examples/lever-plugin`, then enable it in agent.toml:
+Install it into the project's venv with `.venv/bin/pip install --no-build-isolation -e
+examples/lever-plugin` (see README.md), then enable it in agent.toml:
 
     [[levers]]
     name = "tidy_questions"

@@ -61,34 +61,132 @@ def run_levers(names: list[str]) -> None:
         assert len(run.parsed.plan.questions) == 7, run.text
 
 
-def test_every_python_block_runs_and_every_lever_runs_in_the_pipeline() -> None:
-    found = blocks("python")
-    assert len(found) >= 8
-    namespace: dict = {"ctx": one_case_ctx()}
+FILE_LINE = re.compile(r"^# (\w+)\.py\n")
+EXAMPLE_README = README.parent / "examples" / "lever-plugin" / "README.md"
+
+
+def uses_ctx(code: str) -> bool:
+    """A stage body: `ctx` used at the top level (not only inside a stage method)."""
+    return any(re.match(r"(ctx\b|\S.*\bctx\b)", line) for line in code.splitlines())
+
+
+@pytest.fixture
+def doc_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every block that names its file (`# dedupe_questions.py`), saved there and importable."""
+    for _, code in blocks("python"):
+        if match := FILE_LINE.match(code):
+            (tmp_path / f"{match.group(1)}.py").write_text(code, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def run_alone(path: Path, line: int, code: str) -> dict:
+    """One block in a fresh namespace; a stage body is given one real `ctx`, nothing else."""
+    namespace: dict = {"__name__": f"doc_block_{line}"}
+    if uses_ctx(code):
+        namespace["ctx"] = one_case_ctx()
+    exec(compile(code, f"{path}:{line}", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+def test_every_python_block_runs_alone_and_every_lever_runs_in_the_pipeline(
+    doc_files: Path,
+) -> None:
+    found = [(DOC, line, code) for line, code in blocks("python")]
+    found += [(EXAMPLE_README, line, code) for line, code in blocks("python", EXAMPLE_README)]
+    assert len(found) >= 12
+    assert sum(uses_ctx(code) for _, _, code in found) >= 5  # stage bodies given a ctx
+    assert list(doc_files.glob("*.py")) == [doc_files / "dedupe_questions.py"]
     levers_seen: list[str] = []
-    for line, code in found:
-        exec(compile(code, f"{DOC}:{line}", "exec"), namespace)  # noqa: S102
+    for path, line, code in found:
+        namespace = run_alone(path, line, code)
         if "register_levers" not in namespace:
             continue
-        plugin = types.ModuleType(f"doc_levers_md_{line}")
-        plugin.register_levers = namespace.pop("register_levers")
+        plugin = types.ModuleType(f"doc_levers_md_{path.stem}_{line}")
+        plugin.register_levers = namespace["register_levers"]
         pm.register(plugin, name=plugin.__name__)
         try:
             names = [cls.name for cls in levers_of_plugin(plugin.__name__)]
-            assert names, f"docs/levers.md:{line} registers no lever"
+            assert names, f"{path}:{line} registers no lever"
             run_levers(names)
             levers_seen += names
         finally:
             pm.unregister(name=plugin.__name__)
-    assert {"critical_hint", "dedupe_questions", "tidy_numbered"} <= set(levers_seen)
+    assert {"critical_hint", "dedupe_questions", "tidy_numbered", "short_questions"} <= set(
+        levers_seen
+    )
+    assert "tidy_questions" in levers_seen  # the example package's README
+
+
+def test_a_block_that_needs_an_earlier_one_fails_alone() -> None:
+    """The guard the shared namespace hid: the lever-shape block without its imports."""
+    line, code = next((ln, c) for ln, c in blocks("python") if "class ShortQuestions" in c)
+    broken = code.replace(", Plan, hookimpl, parse_plan, render_plan", ", hookimpl")
+    namespace = run_alone(DOC, line, broken)
+    with pytest.raises(NameError, match="parse_plan"):
+        namespace["ShortQuestions"]().finalize(one_case_ctx())
+
+
+def quoted_defaults() -> dict[str, str]:
+    """`field -> default` from the `GenerationOptions` table of docs/levers.md."""
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("### `GenerationOptions`") :].split("\n\n")[1]
+    rows = [r.split("|")[1:3] for r in table.splitlines()[2:]]
+    return {name.strip().strip("`"): value.strip() for name, value in rows}
+
+
+def test_the_defaults_the_doc_quotes_are_the_codes() -> None:
+    from levers import GenerationOptions
+    from levers.config import BASELINE_AGENT, Decoding
+
+    quoted = quoted_defaults()
+    assert set(quoted) == set(GenerationOptions.model_fields)
+    for name, field in GenerationOptions.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "`[]`" if default == [] else str(default)
+        assert quoted[name].split(" (")[0] == shown, f"docs/levers.md: {name} is {default}"
+    decoding = re.search(
+        r"`\[decoding\]` defaults to (\d+); `autoresearch init` writes (\d+)", quoted["max_tokens"]
+    )
+    assert decoding, quoted["max_tokens"]
+    assert int(decoding.group(1)) == Decoding.model_fields["max_tokens"].default
+    assert int(decoding.group(2)) == BASELINE_AGENT.decoding.max_tokens
+
+
+def test_a_stage_with_a_mistyped_argument_is_one_clear_error() -> None:
+    from levers import Lever, LeverError, hookimpl
+
+    class Mistyped(Lever):
+        """A finalize stage whose argument is not named ctx."""
+
+        name = "mistyped"
+        lever_class = "other"
+
+        def finalize(self, context):  # the mistake the doc warns about
+            pass
+
+    plugin = types.ModuleType("doc_mistyped")
+    plugin.register_levers = hookimpl(lambda register: register(Mistyped))
+    pm.register(plugin, name=plugin.__name__)
+    try:
+        with pytest.raises(LeverError) as raised:
+            levers_of_plugin(plugin.__name__)
+    finally:
+        pm.unregister(name=plugin.__name__)
+    message = str(raised.value)
+    assert "\n" not in message and "finalize(self, context)" in message
+    assert "def finalize(self, ctx)" in message
 
 
 def test_the_reference_and_the_readme_use_one_import_style() -> None:
-    for path in (DOC, README, README.parent / "examples" / "lever-plugin" / "README.md"):
+    lever_pages = 0
+    for path in (DOC, README, EXAMPLE_README):
         code = "\n".join(c for _, c in blocks("python", path))
         assert "from levers." not in code, f"{path.name}: import from `levers`, not a submodule"
         if "Lever" in code:
             assert IMPORT_STYLE in code, path.name
+            lever_pages += 1
+    assert lever_pages >= 2  # the reference and the example package show a lever
     example = (
         README.parent / "examples" / "lever-plugin" / "autoresearch_lever_tidy.py"
     ).read_text()
@@ -99,11 +197,13 @@ def test_the_reference_and_the_readme_use_one_import_style() -> None:
 
 
 def test_toml_blocks_parse_and_agent_snippets_validate() -> None:
-    for line, code in blocks("toml"):
-        data = tomllib.loads(code)
-        if "levers" in data:
-            AgentConfig.model_validate(data)  # the shape of agent.toml, names aside
-        assert data, f"docs/levers.md:{line}"
+    found = blocks("toml")
+    parsed = [(line, tomllib.loads(code)) for line, code in found]
+    assert len(parsed) >= 2 and all(data for _, data in parsed), found
+    agents = [data for _, data in parsed if "levers" in data]
+    assert agents, "no agent.toml snippet on the page"
+    for data in agents:
+        AgentConfig.model_validate(data)  # the shape of agent.toml, names aside
 
 
 @pytest.fixture(scope="module")
