@@ -1,8 +1,10 @@
 """Validate a lever file someone else wrote: parse, import, register, one smoke case.
 
 `validate_lever(path)` never raises for a bad lever: the report says which stage failed and
-why. Import, registration and the smoke case run in a subprocess with a timeout (a lever that
-hangs or crashes the interpreter cannot take the caller down). The smoke case runs the lever
+why. Import, registration and the smoke case run in a sandboxed subprocess (`levers.sandbox`)
+with a timeout (a lever that hangs or crashes the interpreter cannot take the caller down), on a
+copy of the file (with its sibling lever files when it sits in an agent's `levers/`), so the
+process reads nothing of the folder it came from. The smoke case runs the lever
 alone on the fake model (`fake:planner`), or, given a `Smoke` (the agent it will run in, a task
 and the models to try), inside that agent on each of the models.
 """
@@ -11,17 +13,22 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from levers.sandbox import SandboxError, enter, sandboxed_command
+
 Stage = Literal["parse", "import", "register", "smoke"]
 SMOKE_TASK = "plan a weekend camping trip with two kids"
 SMOKE_MODEL = "fake:planner"
+MESSAGE_LIMIT = 600  # lever-controlled text that leaves this module is bounded
 
 
 class Smoke(BaseModel):
@@ -85,6 +92,43 @@ def validate_lever(
 
     if problem := check_parse(path):
         return report(False, "parse", problem)
+    with tempfile.TemporaryDirectory(prefix="autoresearch-validate-") as tmp:
+        copy = _agent_copy(path, Path(tmp))
+        try:
+            done = _run_sandboxed(copy, expect, smoke, timeout)
+        except subprocess.TimeoutExpired as exc:
+            stage = _last_stage(exc.stdout or "")
+            return report(False, stage, f"timed out after {timeout:.0f}s during {stage}")
+        except SandboxError as exc:
+            return report(False, "import", str(exc))
+    stage = _last_stage(done.stdout)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith("{") and '"ok"' in line:
+            result = json.loads(line)
+            message = str(result["message"])[:MESSAGE_LIMIT]
+            return report(result["ok"], result["stage"], message, result["levers"])
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1][:MESSAGE_LIMIT]
+    return report(False, stage, f"the validator process exited {done.returncode}: {tail}")
+
+
+def _agent_copy(path: Path, dest: Path) -> Path:
+    """The lever file copied under dest/agent/levers/ (with its sibling lever files and
+    agent.toml when it sits in an agent's levers/); returns the copy's path."""
+    levers = dest / "agent" / "levers"
+    levers.mkdir(parents=True)
+    if _in_workspace(path):
+        for sibling in path.parent.glob("*.py"):
+            shutil.copy(sibling, levers / sibling.name)
+        shutil.copy(path.parent.parent / "agent.toml", dest / "agent" / "agent.toml")
+    shutil.copy(path, levers / path.name)
+    return levers / path.name
+
+
+def _run_sandboxed(
+    path: Path, expect: list[str] | None, smoke: Smoke | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    from levers.pipeline import child_env, prepare_weights
+
     cmd = [
         sys.executable,
         "-m",
@@ -93,18 +137,24 @@ def validate_lever(
         *(["--expect", ",".join(expect)] if expect is not None else []),
         *(["--smoke", smoke.model_dump_json()] if smoke is not None else []),
     ]
-    try:  # the caller's environment: installed levers load, so name clashes show
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        stage = _last_stage(exc.stdout or "")
-        return report(False, stage, f"timed out after {timeout:.0f}s during {stage}")
-    stage = _last_stage(done.stdout)
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith("{") and '"ok"' in line:
-            result = json.loads(line)
-            return report(result["ok"], result["stage"], result["message"], result["levers"])
-    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return report(False, stage, f"the validator process exited {done.returncode}: {tail}")
+    weights = [
+        w for model in (smoke.models if smoke else []) for w in prepare_weights({"model": model})
+    ]
+    # the caller's import path: installed levers load, so name clashes show
+    sandboxed = sandboxed_command(
+        cmd, child_env(), agent_dir=path.parent.parent, model_paths=weights
+    )
+    try:
+        return subprocess.run(
+            sandboxed.argv,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=sandboxed.env,
+            cwd=sandboxed.scratch,
+        )
+    finally:
+        sandboxed.cleanup()
 
 
 def _last_stage(stdout: str | bytes) -> Stage:
@@ -140,8 +190,11 @@ def _worker(
 
     try:
         ensure_levers()  # built-ins and installed entry points
-        for plugin_name, plugin in list(pm.list_name_plugin()):  # this file, installed: no clash
-            if Path(getattr(plugin, "__file__", None) or "/").resolve() == path:
+        code = path.read_bytes()  # this file (a copy of it), installed: no clash
+        for plugin_name, plugin in list(pm.list_name_plugin()):
+            source = Path(getattr(plugin, "__file__", None) or "/")
+            same = source.name == path.name and source.is_file()
+            if same and source.read_bytes() == code:
                 pm.unregister(name=plugin_name)
         if _in_workspace(path):  # its sibling lever files load too, as `eval` loads them
             load_lever_files(path.parent)
@@ -184,11 +237,9 @@ def _smoke(
     names: list[str], agent: dict, task: str = SMOKE_TASK
 ) -> tuple[bool, Stage, str, list[str]]:
     from levers.config import AgentConfig
-    from levers.runner import run_agent
-    from ruler.plan import Plan
-    from ruler.records import Case
+    from levers.runner import Task, run_agent
 
-    case = Case(id="smoke", task=task, gold=Plan(title="", questions=[]))
+    case = Task(id="case-1", task=task)
     try:
         config = AgentConfig.model_validate(agent)
         run = run_agent(config, [case])[0]
@@ -216,6 +267,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     expect = [e for e in args.expect.split(",") if e] if args.expect is not None else None
     smoke = Smoke.model_validate_json(args.smoke) if args.smoke else None
+    enter()  # the sandbox, before the lever is imported
     ok, stage, message, levers = _worker(args.path, expect, smoke)
     print(json.dumps({"ok": ok, "stage": stage, "message": message, "levers": levers}))
     return 0

@@ -51,11 +51,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ruler.embeddings import MODEL_NAME, embed
-from ruler.judges.base import parse_candidate, worst_verdict
+from ruler.judges.base import breach_verdict, parse_candidate
 from ruler.plan import QUESTION_COUNT, Plan
 from ruler.records import Case, JudgeMode, Verdict, dimensions_for
 
-JUDGE_VERSION = "v2"
+JUDGE_VERSION = "v3"  # v3: the output contract (exactly 7 questions) fails a case
 LEGACY_VERSION = "v1"  # before paraphrase awareness (EmbeddingJudge(paraphrase_aware=False))
 TIE_MARGIN = 0.35  # on the 1-5 mean: gold holds coverage 5 by construction
 COUNT_PENALTY = 0.25
@@ -403,7 +403,7 @@ class EmbeddingJudge:
         self.calls += 1
         parsed = parse_candidate(candidate_text)
         if parsed is None:
-            return worst_verdict(case, self.judge_id, mode)
+            return breach_verdict(case, candidate_text, self.judge_id, mode)
         cand = self.measure(case.task, parsed.plan, case.gold, case.critical_question)
         gold = self.measure(case.task, case.gold, case.gold, case.critical_question)
         c_all, g_all = cand.overall(mode), gold.overall(mode)

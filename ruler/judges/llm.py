@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from string import Template
 
 from models.base import ChatModel, GenerationOptions, Message
-from ruler.judges.base import parse_candidate, worst_verdict
+from ruler.judges.base import CONTRACT_VERSION, breach_verdict, parse_candidate
 from ruler.plan import Plan, json_object
 from ruler.records import Case, JudgeMode, Verdict, dimensions_for
 
@@ -91,7 +91,7 @@ class LLMJudge:
         concurrency: int = 1,
     ) -> None:
         self.model = model
-        self.judge_id = f"llm:{model.model_id}"
+        self.judge_id = f"llm:{model.model_id}/c{CONTRACT_VERSION}"  # the contract it enforces
         self.prompts = prompts  # "rubric.standard" -> template text, ...
         self.rubric_text = rubric_text  # mode -> rendered rubric
         self.concurrency = max(1, concurrency)
@@ -126,7 +126,7 @@ class LLMJudge:
         started = time.perf_counter()
         parsed = parse_candidate(candidate_text)
         if parsed is None:
-            return worst_verdict(case, self.judge_id, mode)
+            return breach_verdict(case, candidate_text, self.judge_id, mode)
         cand, gold = plan_text(parsed.plan), plan_text(case.gold)
         rubric_msgs = self._messages("rubric", mode, task=case.task, gold=gold, candidate=cand)
         rubric, cost_r, _ = self._ask(

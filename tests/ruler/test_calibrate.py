@@ -80,10 +80,14 @@ def test_llm_judge_figures_match_the_planted_flips(home):
     judge = scripted_judge({cases[0].task}, {cases[1].task, cases[2].task})
     result = calibrate(judge, cases, ruler=ruler.name, ruler_hash=ruler.lock_hash)
     assert result.verdicts == 4 * 6  # gold plus five variants per case
-    assert result.position_consistency == pytest.approx(0.75)  # one case in four flips
-    assert result.aa_flip_rate == pytest.approx(0.5)  # two cases in four are stochastic
-    # every variant scores like the gold under this judge: no sanity check passes
-    assert result.sanity_pass_rate == 0.0
+    # one case in four flips, but for its five-question variant: that breaks the contract and
+    # never reaches the judge
+    assert result.position_consistency == pytest.approx(19 / 24)
+    assert result.aa_flip_rate == pytest.approx(10 / 24)  # two cases in four are stochastic
+    # every variant the judge reads scores like the gold: only the contract (five questions,
+    # a failed case before any judge reads it) passes its check
+    assert result.sanity_pass_rate == pytest.approx(0.2)
+    assert result.sanity["only_five"] == 1.0 and result.sanity["fused"] == 0.0
     path = save_calibration(result)
     assert path.parent == home / "calibration" and path.name.startswith("llm_anthropic")
     assert load_calibration(result.judge_id) == result

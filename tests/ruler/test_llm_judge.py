@@ -49,7 +49,7 @@ def fake():
 
 def test_get_judge_builds_an_llm_judge(fake):
     judge = get_judge("fake:judge")
-    assert isinstance(judge, LLMJudge) and judge.judge_id == "llm:fake:judge"
+    assert isinstance(judge, LLMJudge) and judge.judge_id == "llm:fake:judge/c1"
 
 
 def test_agreeing_orders_give_that_outcome(fake, case):

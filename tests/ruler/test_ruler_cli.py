@@ -37,9 +37,9 @@ def plan_files(tmp_path):
     case = load_ruler().cases["c01"]
     gold, cand = tmp_path / "gold.json", tmp_path / "cand.txt"
     gold.write_text(render_plan(case.gold))
-    cand.write_text(
-        "Title: Paris\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(case.gold.questions[:6], 1))
-    )
+    # seven questions (the contract holds), the critical first one swapped for a generic one
+    questions = ["What are your main goals for this?", *case.gold.questions[1:]]
+    cand.write_text("Title: Paris\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1)))
     return case.task, gold, cand
 
 

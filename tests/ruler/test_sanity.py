@@ -22,7 +22,7 @@ def test_perturbations_are_what_they_say():
     case = load_ruler().cases["c01"]
     gold = case.gold.questions
     assert len(only_five(case).questions) == 5
-    assert len(fused(case).questions) == 6 and any(" and " in q for q in fused(case).questions)
+    assert len(fused(case).questions) == 7 and any(" and " in q for q in fused(case).questions)
     missing = no_critical(case).questions
     assert len(missing) == 7 and gold[case.critical_question] not in missing
     dup = paraphrase_duplicate(case).questions
