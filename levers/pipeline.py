@@ -157,12 +157,15 @@ class PipelineWorker:
         """Run a model call the worker asked for, with a model held here; the answer (or the
         error) goes back on its stdin."""
         try:
-            if not isinstance(call, dict) or call.get("spec") not in self.remote:
-                raise PipelineError(f"model {call.get('spec') if isinstance(call, dict) else call!r} is not served to lever code")
+            spec = call.get("spec") if isinstance(call, dict) else None
+            if spec not in self.remote:
+                raise PipelineError(f"model {spec!r} is not served to lever code")
             batch = [[Message.model_validate(m) for m in messages] for messages in call["batch"]]
             options = GenerationOptions.model_validate(call["options"])
-            completions = get_model(call["spec"]).generate_batch(batch, options)
-            answer: dict[str, Any] = {"completions": [c.model_dump(mode="json") for c in completions]}
+            completions = get_model(spec).generate_batch(batch, options)
+            answer: dict[str, Any] = {
+                "completions": [c.model_dump(mode="json") for c in completions]
+            }
         except Exception as exc:  # noqa: BLE001 (the lever's call fails, not this process)
             answer = {"error": f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"}
         assert self.process.stdin is not None

@@ -100,7 +100,9 @@ def landlock_abi() -> int:
     if sys.platform != "linux":
         return 0
     try:
-        version = _libc().syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), CREATE_RULESET_VERSION)
+        version = _libc().syscall(
+            SYS_CREATE_RULESET, None, ctypes.c_size_t(0), CREATE_RULESET_VERSION
+        )
     except (OSError, AttributeError):
         return 0
     return max(0, int(version))
@@ -236,15 +238,18 @@ def policy_for(
     workspace: Path | None = None,
     rulers: list[Path] | None = None,
     model_paths: list[Path] | None = None,
+    import_path: list[str] | None = None,
 ) -> SandboxPolicy:
-    """The allow-list for a lever process of this agent (see the module docstring)."""
+    """The allow-list for a lever process of this agent (see the module docstring);
+    `import_path` is the child's PYTHONPATH (this process's sys.path is always readable)."""
     from models.backends.local import home as models_home
 
     project = _project_root()
     ruler_dirs = ruler_data_dirs(rulers)
     interpreter = [sys.prefix, sys.base_prefix, sys.exec_prefix, Path(sys.executable).parent]
     packages = [project / name for name in PROJECT_PACKAGES]
-    on_path = [p for p in sys.path if p and Path(p).is_dir() and not _holds_project(Path(p))]
+    entries = [*sys.path, *(import_path or [])]
+    on_path = [p for p in entries if p and Path(p).is_dir() and not _holds_project(Path(p))]
     weights = [models_home() / "models", models_home() / "gguf", *(model_paths or [])]
     adapters = [workspace / ".autoresearch" / "adapters"] if workspace else []
     hidden: list[str | Path] = [*ruler_dirs]
@@ -276,7 +281,9 @@ def policy_for(
 
 def _holds_project(path: Path) -> bool:
     """A checkout of this project (its root is listed, its packages allowed one by one)."""
-    return (path / "ruler" / "__init__.py").is_file() and (path / "levers" / "__init__.py").is_file()
+    return (path / "ruler" / "__init__.py").is_file() and (
+        path / "levers" / "__init__.py"
+    ).is_file()
 
 
 # -- which sandbox, and starting a child in it ----------------------------------------------
@@ -376,7 +383,12 @@ def sandboxed_command(
             )
         return Sandboxed(argv, {**env, POLICY_ENV: OFF}, scratch, OFF)
     policy = policy_for(
-        scratch, agent_dir=agent_dir, workspace=workspace, rulers=rulers, model_paths=model_paths
+        scratch,
+        agent_dir=agent_dir,
+        workspace=workspace,
+        rulers=rulers,
+        model_paths=model_paths,
+        import_path=env.get("PYTHONPATH", "").split(os.pathsep),
     )
     env[POLICY_ENV] = policy.to_json()
     if kind == "sandbox-exec":
@@ -462,7 +474,9 @@ def _add_rule(libc: ctypes.CDLL, ruleset: int, path: str, rights: int) -> None:
             return
         rule = _PathBeneathAttr(allowed_access=rights, parent_fd=fd)
         if libc.syscall(SYS_ADD_RULE, ruleset, RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
-            raise SandboxError(f"landlock_add_rule({path}) failed: {os.strerror(ctypes.get_errno())}")
+            raise SandboxError(
+                f"landlock_add_rule({path}) failed: {os.strerror(ctypes.get_errno())}"
+            )
     finally:
         os.close(fd)
 
@@ -476,6 +490,7 @@ def seatbelt_profile(policy: SandboxPolicy) -> str:
     def subpaths(paths: tuple[str, ...]) -> str:
         return " ".join(f'(subpath "{p}")' for p in paths)
 
+    reopened = tuple(p for p in policy.read if _under_hidden(p, policy))  # the pool, adapters
     return "\n".join(
         [
             "(version 1)",
@@ -483,7 +498,7 @@ def seatbelt_profile(policy: SandboxPolicy) -> str:
             "(allow process-fork process-exec sysctl-read mach-lookup signal (target self))",
             f"(allow file-read* {subpaths(policy.read)})",
             f"(deny file-read* {subpaths(policy.hidden)})",
-            f"(allow file-read* {subpaths(tuple(p for p in policy.read if _under_hidden(p, policy)))})",
+            f"(allow file-read* {subpaths(reopened)})",
             f"(allow file-read* file-write* {subpaths(policy.write)})",
             '(allow file-read* file-write* (literal "/dev/null"))',
             "(allow file-read-metadata)",

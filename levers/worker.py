@@ -149,7 +149,6 @@ class Worker:
         from levers.config import AgentConfig, validate_agent
         from levers.registry import load_lever_files
         from levers.sources import lever_sources, project_version, weights_id
-
         from models.registry import use_model
 
         for spec in request.get("remote") or []:
