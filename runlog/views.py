@@ -7,6 +7,7 @@ from typing import Any
 from runlog.calibration import calibration, observed_delta
 from runlog.gitstore import MAIN, current_best, pending_records
 from runlog.records import ExperimentRecord, experiment_id
+from runlog.reference.headline import headline
 from runlog.reliability import judge_reliability, keep_reliability, latest_recheck
 from runlog.rows import ResultRow
 from runlog.tags import experiment_commits
@@ -57,6 +58,7 @@ def status_view(ws: Workspace) -> dict[str, Any]:
     with ws.repo() as repo:
         dirty = [item.a_path for item in repo.index.diff(None)] + repo.untracked_files
     events = ws.events()
+    closeness = headline(ws)
     return {
         "root": str(ws.root),
         "candidate": ws.config.candidate.model,
@@ -76,6 +78,8 @@ def status_view(ws: Workspace) -> dict[str, Any]:
         "keep_reliability": keep_reliability(ws),
         "judge_reliability": judge_reliability(ws),
         "recheck": latest_recheck(ws),
+        "headline": closeness.model_dump(),
+        "headline_lines": closeness.lines(str(ws.root)),
     }
 
 

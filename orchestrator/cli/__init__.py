@@ -35,10 +35,52 @@ def _version() -> str:
         return "0+unknown"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+HELP_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Start here", ("init", "run", "status", "tui")),
+    (
+        "Watch and steer",
+        ("serve", "log", "show", "report", "note", "pause", "resume", "stop", "approve", "deny"),
+    ),
+    (
+        "Evaluate and investigate",
+        ("eval", "bisect", "ceiling", "ceiling-table", "rejudge", "notes-analysis", "plan"),
+    ),
+    ("The agent, models and ruler", ("levers", "models", "adapters", "train", "ruler", "judge")),
+)
+
+
+class SectionedGroup(click.Group):
+    """`--help` lists commands in sections, "Start here" first; the rest under "Other"."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for _, names in HELP_SECTIONS for name in names if name in self.commands]
+        return known + sorted(set(self.commands) - set(known))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        placed: set[str] = set()
+        limit = formatter.width - 6 - max((len(n) for n in self.commands), default=0)
+        sections = [*HELP_SECTIONS, ("Other", tuple(sorted(self.commands)))]
+        for title, names in sections:
+            rows = []
+            for name in names:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden or name in placed:
+                    continue
+                placed.add(name)
+                rows.append((name, command.get_short_help_str(limit)))
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=SectionedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="autoresearch")
 def cli() -> None:
-    """autoresearch: how close can a small on-device model get to a frontier one?"""
+    """autoresearch: how close can a small on-device model get to a frontier one?
+
+    New here? `autoresearch init demo`, then `autoresearch run -C demo`, then
+    `autoresearch status -C demo` (how close the best agent is to the gold and the cloud).
+    """
 
 
 COMMAND_MODULES: tuple[str, ...] = (

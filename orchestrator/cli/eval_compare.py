@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.render_cases import comparison_text, echo_cases
 from runlog.cases import eval_cases
 from runlog.check import CHECK_FAILS, CHECK_HOLDS
@@ -37,15 +38,17 @@ def run_compare(
 ) -> None:
     """Evaluate REF and the other agent, print the pairing; exit as `--check` says."""
     ws = Workspace.open(directory, repair=False)
-    paired = compare_agents(
-        ws,
-        reference,
-        options["ref"],
-        gate=options["gate"],
-        judge=options["judge"],
-        mode=options["mode"],
-        model=options["model"],
-    )
+    with StageProgress() as bar:
+        paired = compare_agents(
+            ws,
+            reference,
+            options["ref"],
+            gate=options["gate"],
+            judge=options["judge"],
+            mode=options["mode"],
+            model=options["model"],
+            progress=bar.callback,
+        )
     view = comparison_view(paired)
     view["keep_policy"] = keep_policy_view(ws, paired)
     holds = paired.other.check(check) if check is not None else None

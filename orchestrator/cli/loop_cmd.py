@@ -309,6 +309,10 @@ def _send(
 @workspace_option
 def note_command(text: str, directory: str) -> None:
     """A note for the researcher; it reaches the next proposal (`focus rag`, `avoid prompt`)."""
+    if not text.strip():
+        raise click.BadParameter(
+            'a note needs text, e.g. autoresearch note "focus rag"', param_hint="TEXT"
+        )
     _send(directory, "note", text)
 
 

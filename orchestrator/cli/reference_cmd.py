@@ -113,6 +113,11 @@ def _refresh_dashboard(ws: Workspace) -> None:
 @click.option("--agent", "agent_ref", help="Agent at this ref (exp/007, a sha); default: best.")
 @click.option("--judge", help="Judge spec (default: the workspace's).")
 @click.option("--table", "table_only", is_flag=True, help="Only print the tables; run nothing.")
+@click.option(
+    "--gold",
+    is_flag=True,
+    help="Judge the gold answers themselves (each against itself): the most the judge gives.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the record's view as JSON.")
 def ceiling_command(
     directory: str,
@@ -121,19 +126,27 @@ def ceiling_command(
     agent_ref: str | None,
     judge: str | None,
     table_only: bool,
+    gold: bool,
     as_json: bool,
 ) -> None:
-    """Run the best agent with only its model swapped: the ceiling, a reference analysis."""
+    """Run the best agent with only its model swapped: the ceiling, a reference analysis.
+
+    With --gold, the gold answers are judged as candidates instead: the figure `status` and
+    the dashboard set the best agent against ("reaches N% of the gold")."""
     from runlog.reference import reference_view, run_ceiling
+    from runlog.reference.headline import run_gold
 
     ws = Workspace.open(directory)
     if table_only:
         _print_ceiling_tables(ws)
         return
-    if not candidate:
-        raise click.UsageError("give --candidate SPEC (or --table to print the tables)")
+    if gold == bool(candidate):
+        raise click.UsageError("give --candidate SPEC or --gold (or --table to print the tables)")
     with StageProgress() as bar:
-        record = run_ceiling(ws, candidate, gate, agent_ref, judge, progress=bar.callback)
+        if gold:
+            record = run_gold(ws, gate, judge, progress=bar.stage("gold as candidate"))
+        else:
+            record = run_ceiling(ws, candidate, gate, agent_ref, judge, progress=bar.callback)
     _refresh_dashboard(ws)
     if as_json:
         click.echo(json.dumps(reference_view(ws, record.id), indent=2, default=str))

@@ -21,6 +21,20 @@ def _field(label: str, text: str) -> str:
     )
 
 
+RAW_LINES = 12  # of an unparseable answer's raw text, shown as the model wrote it
+
+
+def raw_text(text: str) -> list[str]:
+    """The model's own text, line by line under `raw`, cut at `RAW_LINES` lines."""
+    lines = text.splitlines() or ["(empty)"]
+    shown = [
+        _field("raw" if i == 0 else "", line or " ") for i, line in enumerate(lines[:RAW_LINES])
+    ]
+    if len(lines) > RAW_LINES:
+        shown.append(_field("", f"… {len(lines) - RAW_LINES} more lines (--json has all)"))
+    return shown
+
+
 def case_text(view: CaseView) -> str:
     """One case: header, plan, problems, scores and the judge's rationale."""
     quality = "" if view.quality is None else f"  quality {view.quality:.3f}"
@@ -34,6 +48,8 @@ def case_text(view: CaseView) -> str:
         lines.append(_field(f"{i:>2}.", question))
     problems = ", ".join(view.problems) or "none"
     lines.append(_field("problems", f"{problems} (parsed from {view.parsed_from})"))
+    if "unparseable" in view.problems or (not view.questions and view.text):
+        lines += raw_text(view.text)
     if view.scores:
         scores = " · ".join(f"{d} {s}" for d, s in view.scores.items())
         lines.append(_field("scores", scores))

@@ -9,6 +9,7 @@ exits use sys.exit: under `standalone_mode=False` click returns a `ctx.exit` cod
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -350,17 +351,24 @@ def status_command(directory: str, as_json: bool) -> None:
     from runlog.views import status_view
 
     ws = Workspace.open(directory)
+    live = control.read_status(Workspace.open(directory, repair=False).main_root)
     view = {**status_view(ws), "problems": config_problems(ws)}
+    view["researcher_resolved"] = resolved_researcher(view["researcher"])
+    view["needs_you"] = needs_you(view["problems"], live, directory)
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return
+    first, second = view["headline_lines"]  # the product's question, first
+    click.echo(f"closeness  {first}")
+    click.echo(f"           {second}")
+    for i, need in enumerate(view["needs_you"] or ["nothing: the loop needs no answer from you"]):
+        click.echo(f"{'needs you' if i == 0 else '':<10} {need}")
     for problem in view["problems"]:
         click.echo(f"problem    {problem}")
     counts = view["counts"]
     click.echo(f"workspace  {view['root']}")
     click.echo(f"candidate  {view['candidate']} · judge {view['judge']} · ruler {view['ruler']}")
-    click.echo(f"researcher {view['researcher']}")
-    live = control.read_status(Workspace.open(directory, repair=False).main_root)
+    click.echo(f"researcher {view['researcher_resolved']}")
     doing = f" · exp{live.experiment} {live.node}" if live.state != "stopped" else ""
     click.echo(f"loop       {live.state.replace('_', ' ')}{doing}")
     if live.in_flight and live.state != "stopped":  # --parallel
@@ -379,12 +387,38 @@ def status_command(directory: str, as_json: bool) -> None:
         )
     else:
         click.echo("best       none yet")
-    click.echo(f"calibration {Calibration(**view['calibration']).line()}")
     echo_reliability(view)
+    click.echo(f"researcher's predicted Δ: {Calibration(**view['calibration']).line()}")
     if view["uncommitted"]:
         click.echo(
-            f"uncommitted {', '.join(view['uncommitted'][:8])} (carried by the next kept commit)"
+            f"files      {len(view['uncommitted'])} changed since the last experiment commit "
+            "(normal: the next commit carries them; nothing to do)"
         )
+
+
+def resolved_researcher(spec: str) -> str:
+    """`auto` spelled out as `make_researcher` resolves it here and now."""
+    if spec != "auto":
+        return spec
+    if os.environ.get("ANTHROPIC_API_KEY"):
+        return "anthropic:claude-sonnet-4-6 (auto: ANTHROPIC_API_KEY is set)"
+    return "heuristic (auto: no ANTHROPIC_API_KEY, so the offline one)"
+
+
+def needs_you(problems: list[str], live: control.LiveStatus, directory: str) -> list[str]:
+    """What waits for the user, each with the command that answers it (empty: nothing)."""
+    count = len(problems)
+    needs = [f"{count} configuration problem{'s' * (count > 1)} to fix (below)"] if count else []
+    request = live.pending_request
+    if live.state == "waiting_for_approval" and request:
+        rid = request.get("id", "")
+        needs.append(
+            f"{request.get('kind', 'a request')} {rid} waits for you: "
+            f"autoresearch approve -C {directory} {rid}  (or deny)"
+        )
+    elif live.state == "paused":
+        needs.append(f"the loop is paused: autoresearch resume -C {directory}")
+    return needs
 
 
 def echo_reliability(view: dict) -> None:
@@ -396,7 +430,7 @@ def echo_reliability(view: dict) -> None:
     keep = view["keep_reliability"]
     click.echo(f"kept       {keep['kept']} · {keep['text']}")
     judge = view["judge_reliability"]
-    click.echo(f"judge      {judge['judge_id'] or 'unknown'}: {judge['text']}")
+    click.echo(f"judge's calibration ({judge['judge_id'] or 'unknown'}): {judge['text']}")
 
 
 @cli.command("show")

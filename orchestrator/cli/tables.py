@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.errors import MarkupError
 from rich.table import Table
+from rich.text import Text
 
 DIMENSION_HEADERS: dict[str, str] = {
     "atomicity": "atom",
@@ -29,7 +31,13 @@ def dimension_header(dimension: str) -> str:
 
 
 def _plain(renderable) -> str:
-    return renderable.plain if hasattr(renderable, "plain") else str(renderable)
+    """The text a cell shows: markup (`[red]failed[/red]`) does not count toward its width."""
+    if hasattr(renderable, "plain"):
+        return renderable.plain
+    try:
+        return Text.from_markup(str(renderable)).plain
+    except MarkupError:
+        return str(renderable)
 
 
 def _longest_word(text: str) -> int:
@@ -48,6 +56,8 @@ def fit(table: Table, width: int) -> Table:
 
     Columns wrap between words; none gets narrower than its header's longest word, nor (when
     the table still fits) than its cells' longest word up to `MAX_WORD`, so names stay whole.
+    When even that is too wide, the columns with the longest words give up their cell minimum
+    first, one at a time, so short names (a lever class, a status) are the last to fold.
     """
     measure = Console(width=10_000).measure
     for column in table.columns:
@@ -59,10 +69,44 @@ def fit(table: Table, width: int) -> Table:
     for column in table.columns:
         cells = max((_longest_word(_plain(cell)) for cell in column.cells), default=0)
         column.min_width = max(column.min_width, min(cells, MAX_WORD))
-    if measure(table).minimum > width:
-        for column, minimum in zip(table.columns, headers_only, strict=True):
-            column.min_width = minimum
+    # still too wide: give up whole words first in the column whose longest word is longest
+    # (prose wraps; a name or a number should stay whole), one column at a time
+    for column, minimum in sorted(
+        zip(table.columns, headers_only, strict=True), key=lambda pair: -(pair[0].min_width or 0)
+    ):
+        if measure(table).minimum <= width:
+            break
+        column.min_width = minimum
+    if measure(table).maximum > width:
+        _share_width(table, width, measure(table).minimum)
     return table
+
+
+def _longest_line(cells: list) -> int:
+    return max((len(line) for cell in cells for line in _plain(cell).splitlines()), default=0)
+
+
+def _share_width(table: Table, width: int, minimum: int) -> None:
+    """Fix each column's width: its minimum plus a share of the room left, in proportion to
+    how much more it could show (rich's own squeeze may take a column below its minimum)."""
+    columns = table.columns
+    mins = [column.min_width or 0 for column in columns]
+    wants = [
+        max(low, _longest_line([column.header, *column.cells]))
+        for column, low in zip(columns, mins, strict=True)
+    ]
+    room = max(0, width - minimum)  # what is left once every column has its minimum
+    more = [want - low for want, low in zip(wants, mins, strict=True)]
+    total = sum(more) or 1
+    shares = [room * m // total for m in more]
+    leftover = room - sum(shares)
+    for i in sorted(range(len(columns)), key=lambda i: -more[i]):
+        if leftover <= 0:
+            break
+        if shares[i] < more[i]:
+            shares[i], leftover = shares[i] + 1, leftover - 1
+    for column, low, share, want in zip(columns, mins, shares, wants, strict=True):
+        column.width = min(want, low + share)
 
 
 def print_table(table: Table, console: Console | None = None) -> None:
