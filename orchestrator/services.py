@@ -42,6 +42,7 @@ from orchestrator.researchers.base import (
 )
 from orchestrator.researchers.heuristic import canonical
 from orchestrator.state import LoopState, Outcome
+from ruler.cache import PinnedVerdicts
 from ruler.calibrate import CalibrationError, load_calibration
 from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
 from ruler.records import GateResult
@@ -99,8 +100,8 @@ def decide(
         )
         return "discarded", why
     cmp = full.comparison
-    if cmp is None:
-        return "kept", "no comparable best on the decisive gate"
+    if cmp is None:  # never kept on nothing: a best without a comparable result loses its claim
+        return "discarded", f"no comparable best on {full.gate}: nothing to compare with"
     bound = cmp.interval.low if policy == "interval" else cmp.delta
     verdict = "kept" if bound > min_delta else "discarded"
     what = "lower bound of the paired gain" if policy == "interval" else "mean paired gain"
@@ -372,13 +373,16 @@ class WorkspaceServices:
 
         return progress
 
-    def _evaluate(self, exp_id: str, gate: str, baseline: GateResult | None) -> EvalResult:
+    def _evaluate(
+        self, exp_id: str, gate: str, baseline: GateResult | None, verdicts: PinnedVerdicts
+    ) -> EvalResult:
         return evaluate_workspace(
             self.ws,
             gate=gate,
             baseline=baseline,
             compare_best=False,
             progress=self._progress(exp_id, gate),
+            verdicts=verdicts,
         )
 
     def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None = None) -> Outcome:
@@ -392,11 +396,13 @@ class WorkspaceServices:
             read_agent(self.ws.agent_path)  # levers load and are checked in the pipeline process
             keep = self.ws.config.keep
             notes: list[str] = []  # how the best's results were made comparable (issue 16)
-            dev = self._evaluate(exp_id, keep.gate, self._baseline(best, keep.gate, notes))
+            pinned = workspace_verdict_cache(self.ws).pinned()  # once, before any gate runs
+            dev = self._evaluate(exp_id, keep.gate, self._baseline(best, keep.gate, notes), pinned)
             runs = [dev]
             confirm = keep.confirm_gate if keep.confirm_gate != keep.gate else None
             if confirm and (best is None or promising(dev.result, keep.screen_rule())):
-                runs.append(self._evaluate(exp_id, confirm, self._baseline(best, confirm, notes)))
+                baseline = self._baseline(best, confirm, notes)
+                runs.append(self._evaluate(exp_id, confirm, baseline, pinned))
         except (AutoresearchError, ValueError) as exc:
             return Outcome.failed(
                 _one_line(exc), method=method, agent=agent, seconds=time.perf_counter() - started

@@ -2,22 +2,30 @@
 
 Key: sha256 of (judge id, ruler lock hash, mode, case id, canonical candidate text).
 
-`VerdictCache.pinned()` is the view a gate judges through: taken before the agent's pipeline
-runs, it serves only rows that were already there, byte for byte, at that moment. A row that
-appeared or changed while the pipeline ran (lever code writing a high score for its own output)
-is not served; the text is judged again and the row overwritten.
+Every row is signed (HMAC-SHA256) with a key kept next to the cache (`verdicts.key`, mode 0600,
+in the workspace's `.autoresearch/`, which no lever process can open): only a judging process
+writes rows that verify. A row whose signature does not verify is *refused*, and the gate that
+met it fails naming the reason; a row from before signatures is a miss (judged again).
+
+`VerdictCache.pinned()` is the view an experiment judges through: taken once, before its first
+gate's pipeline runs, it serves only rows that were already there, byte for byte, at that
+moment. A row that appeared or changed since is not served; the text is judged again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from models.base import AutoresearchError
 from ruler.plan import parse_plan, render_plan
 from ruler.records import JudgeMode, Verdict
 
@@ -77,15 +85,75 @@ class SqliteCache:
             return db.execute(f"SELECT COUNT(*) FROM {self.table}").fetchone()[0]
 
 
+def signing_key(path: Path) -> bytes:
+    """The cache's signing key, made on first use (readable by this user only)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+class ForgedVerdict(AutoresearchError):
+    """A cached verdict whose signature does not verify: not written by a judging process."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"verdict cache row {key[:12]} is not signed by a judging process (lever code or a "
+            "hand edit wrote it); its result is not trusted"
+        )
+        self.key = key
+
+
 class VerdictCache(SqliteCache):
     table = "verdicts"
 
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path)
+        with self._lock, self._connect() as db:
+            columns = {row[1] for row in db.execute(f"PRAGMA table_info({self.table})")}
+            if "mac" not in columns:
+                db.execute(f"ALTER TABLE {self.table} ADD COLUMN mac TEXT")
+        try:
+            self._key = signing_key(self.path.with_name(self.path.stem + ".key"))
+        except FileExistsError:  # another process made it between our read and create
+            self._key = signing_key(self.path.with_name(self.path.stem + ".key"))
+
+    def _mac(self, key: str, value: str) -> str:
+        return hmac.new(self._key, f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+    def lookup(self, key: str) -> tuple[str, str] | None:
+        """(value, mac) of a row, None without one."""
+        with self._lock, self._connect() as db:
+            row = db.execute(
+                f"SELECT value, mac FROM {self.table} WHERE key = ?", (key,)
+            ).fetchone()
+        return (row[0], row[1] or "") if row else None
+
+    def verified(self, key: str, value: str, mac: str) -> Verdict | None:
+        """The verdict of a signed row; None for an unsigned (old) row; ForgedVerdict when the
+        signature does not verify."""
+        if not mac:
+            return None
+        if not hmac.compare_digest(mac, self._mac(key, value)):
+            raise ForgedVerdict(key)
+        return Verdict.model_validate_json(value)
+
     def get(self, key: str) -> Verdict | None:
-        text = self.get_text(key)
-        return Verdict.model_validate_json(text) if text is not None else None
+        row = self.lookup(key)
+        return self.verified(key, *row) if row else None
 
     def put(self, key: str, verdict: Verdict) -> None:
-        self.put_text(key, verdict.model_dump_json())
+        value = verdict.model_dump_json()
+        with self._lock, self._connect() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO {self.table} (key, value, mac) VALUES (?, ?, ?)",
+                (key, value, self._mac(key, value)),
+            )
 
     def pinned(self) -> PinnedVerdicts:
         """A view serving only the rows present now (see the module docstring)."""
@@ -93,7 +161,8 @@ class VerdictCache(SqliteCache):
 
 
 class PinnedVerdicts:
-    """A verdict cache as it was at one moment: later rows are misses; writes go through."""
+    """A verdict cache as it was at one moment: later rows are misses; forged rows are refused
+    (`refused` names their keys); writes go through."""
 
     def __init__(self, cache: VerdictCache, snapshot: dict[str, bytes]) -> None:
         self.cache = cache
@@ -101,13 +170,17 @@ class PinnedVerdicts:
         self.refused: list[str] = []
 
     def get(self, key: str) -> Verdict | None:
-        text = self.cache.get_text(key)
-        if text is None:
+        row = self.cache.lookup(key)
+        if row is None:
             return None
-        if self.snapshot.get(key) != hashlib.sha256(text.encode()).digest():
+        try:
+            verdict = self.cache.verified(key, *row)
+        except ForgedVerdict:
             self.refused.append(key)
             return None
-        return Verdict.model_validate_json(text)
+        if self.snapshot.get(key) != hashlib.sha256(row[0].encode()).digest():
+            return None  # written since the experiment began: judged again
+        return verdict
 
     def put(self, key: str, verdict: Verdict) -> None:
         self.cache.put(key, verdict)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 from pathlib import Path
 
 from models.base import AutoresearchError
@@ -119,3 +121,28 @@ def code_hash() -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def loaded_code() -> dict[str, tuple[int, int, int]]:
+    """(mtime, size, inode) of the file of every module this process has imported: the judge's
+    code in the widest sense (its model's package, tokenizers, numpy), taken around a gate."""
+    found: dict[str, tuple[int, int, int]] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path or path in found:
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        found[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return found
+
+
+def changed_code(before: dict[str, tuple[int, int, int]], since_ns: int) -> list[str]:
+    """Module files changed since `before` was taken, and modules imported since from files
+    written after `since_ns` (the first few)."""
+    now = loaded_code()
+    changed = [path for path, stat in before.items() if now.get(path, stat) != stat]
+    changed += [path for path, stat in now.items() if path not in before and stat[0] >= since_ns]
+    return sorted(changed)[:3]

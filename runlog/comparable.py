@@ -15,6 +15,7 @@ from ruler.gates import evaluate as evaluate_gate
 from ruler.loader import Ruler
 from ruler.records import GateResult, JudgeMode
 from runlog.folder import WorkspaceFolder
+from runlog.gitstore import committed_outputs
 from runlog.records import ExperimentRecord
 
 
@@ -52,7 +53,7 @@ def baseline_for(
         return Baseline(match)
     old = on_gate[-1]
     was = f"{old.judge_id} ({old.mode}, ruler {old.ruler_hash[:12]})"
-    texts = {row.case_id: row.text for row in ws.outputs(best.id)}
+    texts = {row.case_id: row.text for row in committed_outputs(ws, best.id)}  # never the tree
     missing = [c.id for c in ruler.gate_cases(gate) if c.id not in texts]
     if missing:
         return Baseline(

@@ -28,11 +28,11 @@ from levers.runner import CandidateRun, Task, run_agent
 from levers.sources import lever_sources, project_version, weights_id
 from levers.trace import TraceNode
 from models.base import AutoresearchError
-from ruler.cache import VerdictCache
+from ruler.cache import PinnedVerdicts, VerdictCache
 from ruler.gates import evaluate as evaluate_gate
 from ruler.judges import get_judge
 from ruler.loader import Ruler, load_ruler
-from ruler.lock import RulerLockError, code_hash
+from ruler.lock import RulerLockError, changed_code, code_hash, loaded_code
 from ruler.records import Case, GateResult, JudgeMode
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
@@ -117,15 +117,22 @@ class GateIntegrityError(AutoresearchError):
 
 @dataclass
 class Boundary:
-    """What lever code must not change, taken before a gate and compared after it."""
+    """What lever code must not change, taken before a gate and compared after it: the ruler's
+    files, the judge's own source, and the file of every module this process has loaded (the
+    judge fully loaded first, lazy imports included)."""
 
     ruler: Ruler
     ruler_hash: str
     judge_code: str
+    loaded: dict[str, tuple[int, int, int]]
+    taken_ns: int
 
     @classmethod
-    def take(cls, ruler: Ruler) -> Boundary:
-        return cls(ruler, ruler.verify(), code_hash())
+    def take(cls, ruler: Ruler, judge: Any = None) -> Boundary:
+        prepare = getattr(judge, "prepare", None)
+        if callable(prepare):
+            prepare()  # the judge loads everything it will use before any lever runs
+        return cls(ruler, ruler.verify(), code_hash(), loaded_code(), time.time_ns())
 
     def check(self, gate: str) -> None:
         """Raise GateIntegrityError naming what changed while `gate` ran."""
@@ -144,6 +151,11 @@ class Boundary:
             raise GateIntegrityError(
                 f"gate {gate}: the judge's source (the ruler package) changed on disk while it "
                 "ran; its result is not trusted"
+            )
+        if changed := changed_code(self.loaded, self.taken_ns):
+            raise GateIntegrityError(
+                f"gate {gate}: code the judge runs changed on disk while it ran "
+                f"({', '.join(changed)}); its result is not trusted"
             )
 
 
@@ -293,12 +305,14 @@ def evaluate_config(
     """Run `config` (with `agent_dir`'s lever files) on the gate's cases and judge them.
 
     The pipeline runs in its own sandboxed process (`isolate=False` runs lever code here: only
-    for tests that show what the boundary prevents); outputs come through `cache` when `tree_hash` is given; the ruler
-    and the judge's source are checked before and after (GateIntegrityError when they moved).
+    for tests that show what the boundary prevents); outputs come through `cache` when
+    `tree_hash` is given; the ruler and the judge's code are checked before and after
+    (GateIntegrityError when they moved).
     """
     started = time.perf_counter()
     loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
-    boundary = Boundary.take(loaded)
+    judge = resolve_judge(judge, loaded)
+    boundary = Boundary.take(loaded, judge)
     cases = loaded.gate_cases(gate)
     verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
     run_progress = (lambda d, t: progress("run", d, t)) if progress else None
@@ -313,7 +327,7 @@ def evaluate_config(
     result = evaluate_gate(
         {r.case_id: r.text for r in runs},
         gate,
-        resolve_judge(judge, loaded),
+        judge,
         mode,
         ruler=loaded,
         baseline=baseline,
@@ -321,6 +335,11 @@ def evaluate_config(
         progress=(lambda d, t: progress("judge", d, t)) if progress else None,
     )
     boundary.check(gate)
+    if refused := getattr(verdicts, "refused", []):
+        raise GateIntegrityError(
+            f"gate {gate}: {len(refused)} verdict cache row(s) were not signed by a judging "
+            "process (lever code or a hand edit wrote them); the result is not trusted"
+        )
     return EvalResult(
         result=result,
         runs=runs,
@@ -333,7 +352,6 @@ def evaluate_config(
             "cached": sorted(cached),
             "fingerprint": fingerprint,
             "isolated": isolate,
-            "verdicts_refused": len(getattr(verdicts, "refused", [])),
         },
         seconds=round(time.perf_counter() - started, 3),
     )
@@ -424,11 +442,13 @@ def evaluate_workspace(
     compare_best: bool = True,
     progress: Progress | None = None,
     no_cache: bool = False,
+    verdicts: PinnedVerdicts | None = None,
 ) -> EvalResult:
     """Evaluate the work tree's agent (or the agent at `ref`) on `gate` (default: the keep gate).
 
     With `compare_best`, a result on the same gate, mode and judge as the current best carries a
-    paired comparison against it (so `--check "delta>0"` works).
+    paired comparison against it (so `--check "delta>0"` works). `verdicts` is the experiment's
+    view of the verdict cache, pinned before its first gate (a fresh pin per call without it).
     """
     loaded = workspace_ruler(ws)
     gate, mode = gate or ws.config.keep.gate, mode or ws.config.judge.mode
@@ -449,7 +469,10 @@ def evaluate_workspace(
             ruler=loaded,
             tree_hash=tree_hash,
             baseline=baseline,
-            **workspace_caches(ws, no_cache=no_cache),
+            **{
+                **workspace_caches(ws, no_cache=no_cache),
+                **({"verdict_cache": verdicts} if verdicts is not None else {}),
+            },
             progress=progress,
             agent_dir=agent_dir,
         )

@@ -20,7 +20,9 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -39,6 +41,8 @@ from runlog.tags import experiment_commits
 log = logging.getLogger(__name__)
 MAIN = "main"
 SNAPSHOT_PATHS = ("agent", "runlog")
+EVENTS = "runlog/events.jsonl"
+RECORD_PATHS = ("runlog/experiments", "runlog/outputs", EVENTS)
 JOURNAL = "commit.json"
 IDENTITY = {
     "GIT_AUTHOR_NAME": "autoresearch",
@@ -108,10 +112,66 @@ def current_best(ws: WorkspaceFolder) -> Best | None:
 
 
 def _record_at(ws: WorkspaceFolder, repo: Repo, commit, exp: str) -> ExperimentRecord:
-    if ws.record_path(exp).is_file():
-        return ws.record(exp)
+    """The record as committed (never the work tree's file, which anything could edit)."""
     text = repo.git.show(f"{commit.hexsha}:runlog/experiments/{exp}.json")
     return ExperimentRecord.model_validate_json(text)
+
+
+def committed_outputs(ws: WorkspaceFolder, exp: str) -> list[OutputRow]:
+    """An experiment's per-case outputs as its tag's commit holds them (none when it has no
+    tag or no outputs)."""
+    sha = experiment_commits(ws).get(exp)
+    if sha is None:
+        return []
+    with ws.repo() as repo:
+        try:
+            text = repo.git.show(f"{sha}:runlog/outputs/{exp}.jsonl")
+        except Exception:  # noqa: BLE001 (GitCommandError: an experiment that failed early)
+            return []
+    return [OutputRow.model_validate_json(line) for line in text.splitlines() if line.strip()]
+
+
+def _blob_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 (git's id)
+
+
+def edited_records(ws: WorkspaceFolder) -> tuple[str, list[str]]:
+    """The newest experiment commit, and the run-log files the work tree holds otherwise than
+    it committed them: a committed record or outputs file changed or removed, or an events log
+    that no longer begins with what was committed. Nothing but the loop writes them."""
+    commits = experiment_commits(ws)
+    if not commits:
+        return "", []
+    newest = commits[max(commits, key=int)]
+    with ws.repo() as repo:
+        listing = repo.git.ls_tree("-r", newest, "--", *RECORD_PATHS)
+        edited = []
+        for line in listing.splitlines():
+            meta, path = line.split("\t", 1)
+            blob = meta.split()[2]
+            file = ws.root / path
+            if path == EVENTS:
+                committed = repo.git.cat_file("blob", blob, stdout_as_string=False)
+                if not file.is_file() or not file.read_bytes().startswith(committed):
+                    edited.append(path)
+            elif not file.is_file() or _blob_sha(file.read_bytes()) != blob:
+                edited.append(path)
+    return newest, edited
+
+
+def restore_edited(ws: WorkspaceFolder, commit: str, paths: list[str]) -> None:
+    """Put the committed content of `paths` back; the edited files are moved aside under
+    `.autoresearch/edited/` (nothing is lost, nothing edited is committed)."""
+    aside = ws.state_dir / "edited" / time.strftime("%Y%m%d-%H%M%S")
+    with ws.repo() as repo:
+        for path in paths:
+            file = ws.root / path
+            if file.is_file():
+                (aside / path).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(file, aside / path)
+            data = repo.git.cat_file("blob", f"{commit}:{path}", stdout_as_string=False)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(data)
 
 
 def _on_main(repo: Repo) -> bool:
@@ -281,12 +341,30 @@ def commit_experiment(
             return _info(ws, record.id, known[record.id], created=False)
         with ws.repo() as repo:
             _require_main(repo, ws.root)
+        record = _refuse_edited_log(ws, record)
         record = _complete(ws, record, outputs)
         atomic_write_text(_journal_path(ws), json.dumps({"id": record.id}))
         write_record(ws, record, outputs)
         sha = _commit_and_tag(ws, record)
         _finish(ws)
         return _info(ws, record.id, sha, created=True)
+
+
+def _refuse_edited_log(ws: WorkspaceFolder, record: ExperimentRecord) -> ExperimentRecord:
+    """`record`, failed naming the file when the committed run log was edited while it ran
+    (the files are restored from git first, so the edit is never committed)."""
+    commit, edited = edited_records(ws)
+    if not edited:
+        return record
+    restore_edited(ws, commit, edited)
+    why = (
+        f"the run log was edited outside the loop while this experiment ran: {edited[0]} "
+        f"differs from its commit {commit[:8]}"
+        + (f" (and {len(edited) - 1} more)" if len(edited) > 1 else "")
+        + "; restored from git, and the experiment is not trusted"
+    )
+    log.warning("%s", why)
+    return record.model_copy(update={"status": "failed", "failure": why, "decision": ""})
 
 
 def _info(ws: WorkspaceFolder, exp: str, sha: str, *, created: bool) -> CommitInfo:

@@ -340,6 +340,9 @@ def measure_naturalness(questions: list[str]) -> tuple[float, str]:
     return to_scale(raw, SCALES["naturalness"]), note
 
 
+WARM_UP_WORDS = ("date", "budget", "length", "pace", "goal", "group", "style")
+
+
 class EmbeddingJudge:
     """Offline, deterministic judge: sentence embeddings plus explicit checks per dimension."""
 
@@ -350,6 +353,15 @@ class EmbeddingJudge:
         version = JUDGE_VERSION if paraphrase_aware else LEGACY_VERSION
         self.judge_id = f"embedding:{MODEL_NAME}/{version}"
         self.calls = 0
+
+    def prepare(self) -> None:
+        """Load everything judging uses (the embedding model, its tokenizer, every lazy
+        import) now, before any lever runs: nothing is imported from disk after a pipeline."""
+        sample = Plan(
+            title="Planning a trip",
+            questions=[f"What is the {w} of your trip to Paris?" for w in WARM_UP_WORDS],
+        )
+        self.measure("plan a trip to Paris", sample, sample, 0)
 
     def asks(self, questions: list[str]) -> list[str]:
         """The texts embedded for coverage and non-redundancy: intents in v2, raw in v1."""

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -138,9 +139,10 @@ def _failures(runs: list[Any]) -> str:
 
 
 def judge_spec_for(judge_id: str, ws: Workspace) -> str:
-    """The judge spec behind a logged judge id (`llm:<model spec>`, `embedding:...`)."""
+    """The judge spec behind a logged judge id (`llm:<model spec>[/c<contract>]`,
+    `embedding:...`)."""
     if judge_id.startswith("llm:"):
-        return judge_id[len("llm:") :]
+        return re.sub(r"/c\d+$", "", judge_id[len("llm:") :])
     if judge_id.startswith("embedding"):
         return "embedding"
     return ws.config.judge.spec

@@ -172,7 +172,7 @@ def test_a_best_judged_by_another_judge_is_rejudged_before_the_comparison(tmp_pa
     assert "best exp001 re-judged on dev-10 under llm:fake:other" in second.decision
     assert "(was llm:fake:judge" in second.decision
     dev = second.gates[0]
-    assert dev.judge_id == "llm:fake:other" and dev.comparison is not None
+    assert dev.judge_id == "llm:fake:other/c1" and dev.comparison is not None
     rejudged = baseline_for(
         ws,
         ws.record("001"),
@@ -181,7 +181,7 @@ def test_a_best_judged_by_another_judge_is_rejudged_before_the_comparison(tmp_pa
         mode="standard",
         ruler=load_ruler("planner"),
     )
-    assert rejudged.result.judge_id == "llm:fake:other"
+    assert rejudged.result.judge_id == "llm:fake:other/c1"
     assert dev.comparison.baseline_quality == pytest.approx(rejudged.result.quality)
 
 
@@ -243,7 +243,7 @@ def test_status_and_dashboard_show_false_keeps_and_the_judges_calibration(tmp_pa
     assert view["judge_reliability"]["text"] == NOT_CALIBRATED
     save_calibration(
         Calibration(
-            judge_id="llm:fake:judge",
+            judge_id="llm:fake:judge/c1",
             mode="standard",
             ruler="planner",
             ruler_hash="x",

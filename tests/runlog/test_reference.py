@@ -201,7 +201,7 @@ def test_ceiling_with_a_mocked_claude_candidate_and_judge(cws: Workspace, claude
     before = snapshot(cws)
     record = reference.run_ceiling(cws, CLOUD, gate="dev-10")
     assert "claude-haiku-4-5" in claude.requests and "claude-sonnet-4-6" in claude.requests
-    assert record.model_ids["judge"] == f"llm:{JUDGE}" and record.result.judge_id == f"llm:{JUDGE}"
+    assert record.model_ids["judge"] == f"llm:{JUDGE}/c1" and record.result.judge_id == f"llm:{JUDGE}/c1"
     assert record.result.comparison is not None  # paired against the best on the same gate
     rows = reference.ceiling_table(cws)
     assert [(r["id"], r["where"]) for r in rows] == [("exp001", "on-device"), ("ref001", "cloud")]
@@ -283,7 +283,7 @@ def test_standard_rejudge_reproduces_the_logged_quality_exactly(cws: Workspace) 
 
 def test_coverage_blind_rejudge_with_a_mocked_claude_judge(cws: Workspace, claude: Claude) -> None:
     record = reference.rejudge(cws, ["exp001"], "coverage-blind")
-    assert record.model_ids == {"judge": f"llm:{JUDGE}", "exp001": "fake:planner"}
+    assert record.model_ids == {"judge": f"llm:{JUDGE}/c1", "exp001": "fake:planner"}
     [row] = reference.rejudge_table(cws, record)
     standard, blind = record.gates
     assert row["reproduced"] and row["quality_before"] == standard.quality
