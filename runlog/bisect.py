@@ -5,6 +5,8 @@ first-parent line from GOOD to BAD, i.e. main's line of kept experiments. Each s
 `autoresearch eval --check EXPR`, whose exit code is what bisect wants (0 good, 1 bad,
 125 skip); the worktree shares `.autoresearch/`, so the output and verdict caches serve it.
 `git bisect run`'s output is read as it comes, so a `progress` callback hears of each step.
+Before bisecting, both endpoints are evaluated: the check must hold at GOOD and fail at BAD,
+else the search would name a wrong commit silently; the refusal gives the measured values.
 
 The same by hand, in a clean checkout or your own worktree:
 
@@ -15,6 +17,7 @@ The same by hand, in a clean checkout or your own worktree:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -107,6 +110,7 @@ def bisect(
         with ws.repo() as repo:
             repo.git.worktree("add", "--detach", str(worktree), bad_sha)
         cmd = eval_command(check, gate, judge, model)
+        verify_endpoints(worktree, cmd, check, good=(good, good_sha), bad=(bad, bad_sha))
         log = _run_bisect(worktree, good_sha, bad_sha, cmd, progress)
         first_bad = _first_bad(log)
     finally:
@@ -115,6 +119,50 @@ def bisect(
             repo.git.worktree("prune")
         shutil.rmtree(tmp, ignore_errors=True)
     return _describe(ws, BisectResult(good, bad, check, first_bad, log=log))
+
+
+def measure(worktree: Path, sha: str, cmd: list[str]) -> tuple[int, dict, str]:
+    """`eval --check --json` on the agent at `sha`: (exit code, its JSON or {}, last stderr)."""
+    subprocess.run(
+        ["git", "checkout", "--quiet", "--detach", sha], cwd=worktree, check=True, timeout=60
+    )
+    done = subprocess.run([*cmd, "--json"], cwd=worktree, capture_output=True, text=True)
+    try:
+        data = json.loads(done.stdout)
+    except ValueError:
+        data = {}
+    tail = (done.stderr.strip().splitlines() or [""])[-1]
+    return done.returncode, data if isinstance(data, dict) else {}, tail
+
+
+def measured_text(data: dict, check: str) -> str:
+    """The figures the check names (quality and any rubric dimension), as measured."""
+    values = {"quality": data.get("quality"), **(data.get("dimensions") or {})}
+    shown = [
+        f"{name} {value:.3f}"
+        for name, value in values.items()
+        if value is not None and (name == "quality" or name in check)
+    ]
+    wtl = f"W/T/L {data['wins']}/{data['ties']}/{data['losses']}" if "wins" in data else ""
+    return ", ".join([*shown, wtl] if wtl else shown) or "nothing measured"
+
+
+def verify_endpoints(
+    worktree: Path, cmd: list[str], check: str, *, good: tuple[str, str], bad: tuple[str, str]
+) -> None:
+    """Refuse, with the measured values, when the check fails at GOOD or holds at BAD."""
+    for (ref, sha), wanted in ((good, 0), (bad, 1)):
+        code, data, err = measure(worktree, sha, cmd)
+        role = "--good" if wanted == 0 else "--bad"
+        if code not in (0, 1):
+            raise WorkspaceError(f"{role} {ref} ({sha[:10]}): cannot evaluate {check!r}: {err}")
+        if code != wanted:
+            does = "fails" if wanted == 0 else "holds"
+            fix = "an older ref where it holds" if wanted == 0 else "a later ref where it fails"
+            raise WorkspaceError(
+                f"{role} {ref} ({sha[:10]}) {does} {check!r}: measured "
+                f"{measured_text(data, check)}; give {role} {fix}"
+            )
 
 
 def _run_bisect(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from orchestrator.cli import load_commands
 from runlog import evaluate
 from runlog.bisect import bisect
-from runlog.workspace import Workspace
+from runlog.workspace import Workspace, WorkspaceError
 from tests.runlog.conftest import ParseJudge, git, make_record, set_agent
 
 CHECK = "quality > 0.05"  # an unparseable answer is the worst verdict: quality 0
@@ -142,3 +144,21 @@ def test_bisect_reports_each_step_as_it_starts(ws: Workspace) -> None:
     assert git(ws, "rev-parse", "exp/003").strip() in tested  # the first bad was tested
     gaps = [b[3] - a[3] for a, b in zip(calls, calls[1:], strict=False)]
     assert min(gaps) > 0.2  # each call came as its step started, not all at the end
+
+
+def test_bisect_refuses_endpoints_that_do_not_hold_and_fail(ws: Workspace) -> None:
+    plant(ws)
+    head = git(ws, "rev-parse", "HEAD")
+    try:
+        bisect(
+            ws, good="exp/001", bad="exp/006", check="quality > 0.99", gate="dev-10", judge=JUDGE
+        )
+    except WorkspaceError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("a good ref that fails the check was bisected")
+    assert message.startswith("--good exp/001") and "fails 'quality > 0.99'" in message
+    assert re.search(r"measured quality 0\.\d{3}", message) and "W/T/L" in message
+    with pytest.raises(WorkspaceError, match=r"--bad exp/002 .* holds 'quality > 0.05': measured"):
+        bisect(ws, good="exp/001", bad="exp/002", check=CHECK, gate="dev-10", judge=JUDGE)
+    assert git(ws, "rev-parse", "HEAD") == head and "tree" not in git(ws, "worktree", "list")
