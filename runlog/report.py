@@ -25,6 +25,7 @@ from ruler.records import DIMENSIONS
 from runlog.calibration import calibration
 from runlog.records import ExperimentRecord
 from runlog.reference import reference_tables
+from runlog.reference.headline import QUALITY_FORMULA, headline
 from runlog.reliability import judge_reliability, keep_reliability, latest_recheck
 from runlog.rows import format_number
 from runlog.views import log_view
@@ -216,6 +217,8 @@ def render_dashboard(ws: Workspace) -> str:
             legend=legend_entries([_nodes(r.trace) for r in [*records, *references]]),
             dimensions=DIMENSIONS,
             colors=STATUS_COLORS,
+            headline=headline(ws).lines(str(ws.root)),
+            formula=QUALITY_FORMULA,
         )
     )
 

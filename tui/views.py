@@ -52,6 +52,7 @@ class Summary:
     cost_usd: float = 0.0
     recheck: str = ""  # the best's re-measure (winner's curse), runlog.reliability.recheck_text
     false_keeps: float | None = None  # expected false keeps so far under the [keep] screen
+    closeness: str = ""  # how close to the gold and the cloud, runlog.reference.headline
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class WorkspaceSource:
     def summary(self) -> Summary:
         """The header from the records and the newest kept commit: no `git status`, no diff."""
         from runlog.gitstore import current_best
+        from runlog.reference.headline import headline
         from runlog.reliability import keep_reliability, latest_recheck, recheck_text
 
         best = current_best(self.ws)
@@ -65,6 +66,7 @@ class WorkspaceSource:
             summary,
             recheck=recheck_text(latest_recheck(self.ws)),
             false_keeps=keep_reliability(self.ws)["expected_false_keeps"],
+            closeness=headline(self.ws).short(),
         )
 
     def rows(self) -> list[ExperimentRow]:

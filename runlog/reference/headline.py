@@ -115,6 +115,16 @@ class Headline(BaseModel):
             second += " · cloud ceiling not measured (autoresearch ceiling --candidate SPEC)"
         return [first, second]
 
+    def short(self) -> str:
+        """One compact phrase for a header: `63% of gold · W/T/L 2/5/3 vs gold · cloud 0.500`."""
+        if self.best is None or self.quality is None:
+            return ""
+        share = "gold itself not measured"
+        if self.share_of_gold is not None:
+            share = f"{self.share_of_gold:.0%} of gold ({self.gold_quality:.3f})"
+        cloud = f" · cloud {self.ceiling_quality:.3f}" if self.ceiling_quality is not None else ""
+        return f"{share} · W/T/L {self.wins}/{self.ties}/{self.losses} vs gold{cloud}"
+
 
 def _same_ruler(a: GateResult, b: GateResult) -> bool:
     return (a.gate, a.judge_id, a.mode, a.ruler_hash) == (b.gate, b.judge_id, b.mode, b.ruler_hash)

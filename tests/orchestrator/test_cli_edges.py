@@ -148,3 +148,28 @@ def test_tables_never_break_a_word_at_80_columns() -> None:
     assert max(len(line) for line in out.splitlines()) <= 80
     for word in ["self_critique", "discarded", *LONG.split()]:
         assert re.search(rf"(?<!\S){re.escape(word)}(?!\S)", out), (word, out)
+
+
+def test_dashboard_live_page_and_tui_header_carry_the_headline(ws) -> None:  # noqa: F811
+    from starlette.testclient import TestClient
+
+    from runlog.report import render_dashboard
+    from tui.views import Summary
+    from tui.web.app import create_app
+    from tui.widgets.status_bar import StatusBar
+    from tui.workspace_source import WorkspaceSource
+
+    ws.commit_experiment(make_record("001", "baseline", "kept", 0.38, "baseline"))
+    commit_reference(ws, reference("ref001", "gold", 0.6, "gold"))
+    html = render_dashboard(ws)
+    page = TestClient(create_app(ws.root), base_url="http://127.0.0.1:8750").get("/").text
+    for shown in (html, page):
+        assert "exp001 reaches 63% of the gold" in shown
+        assert "0.5 × (mean rubric − 1)/4 + 0.5 × (W + T/2)/N" in shown
+    summary = WorkspaceSource(ws.root).summary()
+    assert summary.closeness == "63% of gold (0.600) · W/T/L 2/5/3 vs gold"
+    bar = StatusBar()
+    bar.summary = summary
+    assert "63% of gold (0.600)" in bar.render_text().plain
+    bar.summary = Summary(workspace="w")
+    assert "of gold" not in bar.render_text().plain  # nothing measured: nothing shown

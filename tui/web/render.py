@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from runlog.gitstore import experiment_commits
 from runlog.records import ExperimentRecord
+from runlog.reference.headline import QUALITY_FORMULA, headline
 from runlog.report import STATUS_COLORS, lever_class_table, quality_chart
 from runlog.settings import WorkspaceError
 from runlog.views import agent_diff, experiment_row
@@ -131,6 +132,8 @@ def render_page(ws: Workspace, cursor: str, control: bool) -> str:
     ]
     overview = render_overview(ws)
     return ENV.get_template("page.html.j2").render(
+        headline=headline(ws).lines(str(ws.root)),
+        formula=QUALITY_FORMULA,
         root=str(ws.root),
         candidate=ws.config.candidate.model,
         judge=f"{ws.config.judge.spec} ({ws.config.judge.mode})",

@@ -75,6 +75,7 @@ class StatusBar(Static):
             "best ",
             (f"{best}{number(summary.best_quality)}{interval}", "bold green"),
             *_recheck(summary),
+            *([(f" · {summary.closeness}", "bold")] if summary.closeness else []),
             "  kept ",
             (str(summary.kept), "green"),
             *_false_keeps(summary),
