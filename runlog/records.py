@@ -142,7 +142,7 @@ class ReferenceRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str
-    kind: Literal["ceiling", "rejudge", "gold", "notes", "other"] = "other"
+    kind: Literal["ceiling", "rejudge", "gold", "other"] = "other"
     title: str
     description: str = ""
     source_experiment: str | None = None

@@ -195,3 +195,31 @@ def rejudge_command(
         return
     title = f"{record.id}: {record.title}"
     print_table(rejudge_rich_table(title, mode, view["rejudge_table"]))
+
+
+@cli.command("notes-analysis")
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="One object per experiment.")
+def notes_analysis_command(directory: str, as_json: bool) -> None:
+    """Which rubric dimension the judge's notes cite most, per experiment and for the best
+    (a reference analysis of stored verdicts: nothing is judged again or logged)."""
+    from runlog.reference.notes import notes_analysis
+
+    rows = notes_analysis(Workspace.open(directory))
+    if as_json:
+        click.echo(json.dumps([r.model_dump() | {"most": r.most} for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no judge notes stored yet (the offline judge writes them for every case)")
+        return
+    table = Table("exp", "notes", *(dimension_header(d) for d in DIMENSIONS), "most cited")
+    totals = {d: sum(r.cited[d] for r in rows) for d in DIMENSIONS}
+    for r in rows:
+        name = f"exp{r.experiment}" + (" (best)" if r.best else "")
+        share = [f"{r.cited[d] / r.rationales:.0%}" for d in DIMENSIONS]
+        table.add_row(name, str(r.rationales), *share, r.most or "–")
+    notes = sum(r.rationales for r in rows)
+    overall = max(totals, key=lambda d: totals[d])
+    table.add_row("all", str(notes), *(f"{totals[d] / notes:.0%}" for d in DIMENSIONS), overall)
+    table.caption = "share of the judge's notes that cite each dimension"
+    print_table(table)

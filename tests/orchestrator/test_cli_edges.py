@@ -173,3 +173,55 @@ def test_dashboard_live_page_and_tui_header_carry_the_headline(ws) -> None:  # n
     assert "63% of gold (0.600)" in bar.render_text().plain
     bar.summary = Summary(workspace="w")
     assert "of gold" not in bar.render_text().plain  # nothing measured: nothing shown
+
+
+def test_notes_analysis_counts_the_dimensions_the_judge_cites(cli, ws) -> None:  # noqa: F811
+    from ruler.records import Verdict
+    from runlog.records import OutputRow
+
+    notes = {
+        "001": ["misses the critical budget question", "generic, and misses coverage of dates"],
+        "002": ["two questions fused into one", "question 3 duplicates question 1"],
+    }
+    for exp, rationales in notes.items():
+        status = "kept" if exp == "002" else "discarded"
+        ws.commit_experiment(make_record(exp, f"try {exp}", status, 0.4))
+        rows = [
+            OutputRow(
+                case_id=f"c{i}",
+                text="x",
+                verdicts=[
+                    Verdict(case_id=f"c{i}", judge_id="j", scores={}, outcome="L", rationale=r)
+                ],
+            )
+            for i, r in enumerate(rationales)
+        ]
+        ws.outputs_path(exp).write_text("".join(r.model_dump_json() + "\n" for r in rows))
+    import json
+
+    found = {
+        r["experiment"]: r
+        for r in json.loads(invoke(cli, "notes-analysis", "-C", str(ws.root), "--json"))
+    }
+    assert found["001"]["cited"]["coverage"] == 2 and found["001"]["most"] == "coverage"
+    assert found["001"]["cited"]["specificity"] == 1 and not found["001"]["best"]
+    assert found["002"]["cited"]["atomicity"] == 1 and found["002"]["best"]
+    assert found["002"]["cited"]["non_redundancy"] == 1 and found["002"]["cited"]["coverage"] == 0
+    from tests.runlog.conftest import git
+
+    head = git(ws, "rev-parse", "HEAD")
+    table = invoke(cli, "notes-analysis", "-C", str(ws.root))
+    assert "exp002 (best)" in table and re.search(r"all\W+4\W", table)
+    assert git(ws, "rev-parse", "HEAD") == head and ws.references() == []  # nothing logged
+
+
+def test_run_gold_judges_the_gold_against_itself(ws) -> None:  # noqa: F811
+    from runlog.reference.headline import run_gold
+    from tests.runlog.conftest import ParseJudge
+
+    record = run_gold(ws, "dev-10", judge=ParseJudge())
+    result = record.result
+    assert record.kind == "gold" and result.gate == "dev-10" and len(result.verdicts) == 10
+    assert (result.wins, result.ties, result.losses) == (0, 10, 0)  # a copy only ties
+    assert result.quality == pytest.approx(0.5 * (4 - 1) / 4 + 0.5 * 0.5)
+    assert [r.id for r in ws.references()] == [record.id]
