@@ -78,7 +78,7 @@ def fit(table: Table, width: int) -> Table:
             break
         column.min_width = minimum
     if measure(table).maximum > width:
-        _share_width(table, width, measure(table).minimum)
+        _share_width(table, width)
     return table
 
 
@@ -86,27 +86,39 @@ def _longest_line(cells: list) -> int:
     return max((len(line) for cell in cells for line in _plain(cell).splitlines()), default=0)
 
 
-def _share_width(table: Table, width: int, minimum: int) -> None:
-    """Fix each column's width: its minimum plus a share of the room left, in proportion to
-    how much more it could show (rich's own squeeze may take a column below its minimum)."""
+def _share_width(table: Table, width: int) -> None:
+    """Fix each column's width: its minimum; then whole words, cheapest columns first (a
+    status or a lever class costs a few characters); then the rest of the room in proportion
+    to how much more each could show (rich's own squeeze may go below a column's minimum)."""
     columns = table.columns
     mins = [column.min_width or 0 for column in columns]
-    wants = [
-        max(low, _longest_line([column.header, *column.cells]))
+    for column, low in zip(columns, mins, strict=True):
+        column.width = low
+    chrome = Console(width=10_000).measure(table).maximum - sum(mins)  # borders and padding
+    room = max(0, width - chrome - sum(mins))
+    widths = list(mins)
+    words = [
+        max(low, min(MAX_WORD, max((_longest_word(_plain(c)) for c in column.cells), default=0)))
         for column, low in zip(columns, mins, strict=True)
     ]
-    room = max(0, width - minimum)  # what is left once every column has its minimum
-    more = [want - low for want, low in zip(wants, mins, strict=True)]
+    for i in sorted(range(len(columns)), key=lambda i: words[i] - mins[i]):
+        grant = min(room, words[i] - widths[i])
+        widths[i], room = widths[i] + grant, room - grant
+    wants = [
+        max(w, _longest_line([column.header, *column.cells]))
+        for column, w in zip(columns, widths, strict=True)
+    ]
+    more = [want - w for want, w in zip(wants, widths, strict=True)]
     total = sum(more) or 1
-    shares = [room * m // total for m in more]
+    shares = [min(m, room * m // total) for m in more]
     leftover = room - sum(shares)
     for i in sorted(range(len(columns)), key=lambda i: -more[i]):
         if leftover <= 0:
             break
         if shares[i] < more[i]:
             shares[i], leftover = shares[i] + 1, leftover - 1
-    for column, low, share, want in zip(columns, mins, shares, wants, strict=True):
-        column.width = min(want, low + share)
+    for column, w, share in zip(columns, widths, shares, strict=True):
+        column.width = w + share
 
 
 def print_table(table: Table, console: Console | None = None) -> None:

@@ -63,7 +63,7 @@ def test_the_example_package_installs_as_documented(venv: Path) -> None:
         done = subprocess.run(words, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         outputs.append(done.stdout)
-    assert re.search(r"tidy_questions.*entry point", outputs[1])
+    assert re.search(r"tidy_questions +other +entry", outputs[1]), outputs[1]
     listed = subprocess.run(
         [str(venv / "bin" / "python"), "-c", CLI, "levers", "--json"],
         cwd=ROOT,

@@ -225,3 +225,14 @@ def test_run_gold_judges_the_gold_against_itself(ws) -> None:  # noqa: F811
     assert (result.wins, result.ties, result.losses) == (0, 10, 0)  # a copy only ties
     assert result.quality == pytest.approx(0.5 * (4 - 1) / 4 + 0.5 * 0.5)
     assert [r.id for r in ws.references()] == [record.id]
+
+
+def test_the_levers_table_keeps_names_whole_at_80_columns(cli) -> None:
+    from levers.registry import lever_classes
+
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(cli, ["levers"], catch_exceptions=False)
+    out = result.output
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for name, info in lever_classes().items():  # a name or a class folded in two was the bug
+        for word in (name, info.lever_class):
+            assert re.search(rf"(?<!\S){re.escape(word)}(?!\S)", out), (word, out)
