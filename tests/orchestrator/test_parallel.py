@@ -29,6 +29,7 @@ from runlog.evaluate import workspace_ruler
 from runlog.workspace import Workspace
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a local Ray, its workers, and a driver killed mid-flight
 
 from orchestrator.loop import run_loop  # noqa: E402
 from orchestrator.parallel import ParallelOptions, ParallelServices, plan_batch  # noqa: E402
@@ -415,12 +416,19 @@ def test_parallel_without_ray_names_the_extra(monkeypatch, workspace):
 
 def test_the_default_loop_never_imports_ray(workspace):
     code = (
-        "import sys; from orchestrator.loop import run_loop; "
-        f"run_loop({str(workspace)!r}, experiments=1); "
-        "assert 'ray' not in sys.modules, 'ray imported'"
+        "import json, sys; from orchestrator.loop import run_loop; "
+        f"summary = run_loop({str(workspace)!r}, experiments=1); "
+        "print(json.dumps({'experiments': [r.id for r in summary.experiments], "
+        "'ray': sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.'))}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    # the loop ran an experiment (a loop that did nothing would import nothing either)
+    assert seen["experiments"] == ["001"], seen
+    assert seen["ray"] == [], f"the default loop imported {seen['ray']}"
+    assert Workspace.open(workspace).record_ids() == ["001"]
+    assert not any(e.get("worker") for e in live_events(workspace))  # no pool worker ran it
 
 
 def test_supervised_does_not_combine_with_parallel(workspace):
