@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # pip-installs the example into the venv; the CLI in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lever-plugin"
 AUTORESEARCH = [sys.executable, "-c", "from orchestrator.cli import main; main()"]

@@ -66,6 +66,7 @@ def test_good_lever_passes_and_expect_is_checked(tmp_path):
     assert (wrong.ok, wrong.stage) == (False, "register")
 
 
+@pytest.mark.slow  # waits out its 4 s timeout
 def test_a_hanging_lever_times_out(tmp_path):
     path = tmp_path / "slow.py"
     path.write_text("import time\ntime.sleep(60)\n")

@@ -189,7 +189,11 @@ LEVER_CLASSES = {
 }
 
 
-@pytest.mark.parametrize("name", NEW)
+# verify and ensemble take ~6 s each in the validator's subprocess; the other three stay fast
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in ("verify", "ensemble") else n for n in NEW],
+)
 def test_new_lever_passes_the_validator(tmp_path, name):
     """The validator's smoke case (the lever alone on fake:planner), on a renamed subclass."""
     module, cls = LEVER_CLASSES[name].split(":")

@@ -244,6 +244,7 @@ def test_a_plateau_asks_for_training_like_the_heuristic(ws):
     assert researcher.propose(asked, []).hypothesis.startswith("Optuna trial ")
 
 
+@pytest.mark.slow  # the real graph, trial after trial (~9 s)
 def test_trials_run_through_the_real_graph_and_are_told_their_dev_quality(ws):
     researcher = OptunaResearcher(ws, plateau_after=NEVER, startup_trials=2)
     run_loop(ws, experiments=4, researcher=researcher)

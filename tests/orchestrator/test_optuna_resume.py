@@ -17,6 +17,8 @@ import pytest
 from orchestrator.researchers.optuna import STUDY, TRIAL_TAG, study_path
 from runlog.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # the real CLI in subprocesses, killed with SIGKILL
+
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
 
 

@@ -238,6 +238,7 @@ def test_a_stop_while_waiting_for_approval_is_logged_as_a_stop(workspace):
 # --- 5. corrupted state: a clear message and a way out -----------------------------------------
 
 
+@pytest.mark.slow  # two runs of the real CLI in subprocesses
 def test_a_garbage_checkpoint_database_names_the_file_and_reset_state_recovers(workspace):
     run_loop(workspace, experiments=1)
     db = workspace / ".autoresearch" / "checkpoints.sqlite"
@@ -251,6 +252,7 @@ def test_a_garbage_checkpoint_database_names_the_file_and_reset_state_recovers(w
     assert "moved" in result.stderr and Workspace.open(workspace).record_ids() == ["001", "002"]
 
 
+@pytest.mark.slow  # three runs of the real CLI in subprocesses
 def test_a_garbage_commit_journal_names_the_file_and_reset_state_recovers(workspace):
     run_loop(workspace, experiments=1)
     journal = workspace / ".autoresearch" / "commit.json"

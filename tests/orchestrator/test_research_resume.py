@@ -19,6 +19,8 @@ from runlog.workspace import Workspace
 from tests.orchestrator.research_mock import reply, submit, tool_use
 from tests.orchestrator.test_resume import CLI, cli
 
+pytestmark = pytest.mark.slow  # the real CLI in a subprocess, killed with SIGKILL mid-call
+
 FEW_SHOT = {"levers": [{"name": "prompt", "params": {"few_shot": 1}}]}
 KILL_AT = 2  # kill while the call after two tool rounds of the second turn is in flight
 

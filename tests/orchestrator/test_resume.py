@@ -19,6 +19,8 @@ from orchestrator.graph import build_graph, checkpoint_serializer
 from orchestrator.loop import THREAD
 from runlog.workspace import Workspace
 
+pytestmark = pytest.mark.slow  # the real CLI in subprocesses, killed with SIGKILL
+
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
 
 

@@ -36,6 +36,7 @@ def plant(ws: Workspace) -> None:
         ws.commit_experiment(make_record(exp, hypothesis, status, 0.4))
 
 
+@pytest.mark.slow  # evaluates several commits
 def test_eval_check_exit_codes(ws: Workspace, monkeypatch) -> None:
     monkeypatch.setattr(evaluate, "resolve_judge", lambda spec, ruler=None: ParseJudge())
     cli = load_commands()
@@ -56,6 +57,7 @@ def test_eval_check_exit_codes(ws: Workspace, monkeypatch) -> None:
     assert code("--check", CHECK) == 125  # cannot evaluate: skip this commit
 
 
+@pytest.mark.slow  # a whole bisect, each step evaluated
 def test_autoresearch_bisect_names_the_planted_experiment(ws: Workspace) -> None:
     plant(ws)
     head = git(ws, "rev-parse", "HEAD")
@@ -87,6 +89,7 @@ def test_autoresearch_bisect_names_the_planted_experiment(ws: Workspace) -> None
     assert "first bad: exp003" in out.output and "one-token answers" in out.output
 
 
+@pytest.mark.slow  # git bisect run, the CLI in a subprocess per step
 def test_plain_git_bisect_run_with_eval_check(ws: Workspace) -> None:
     plant(ws)
     script = Path(sys.executable).parent / "autoresearch"
@@ -118,6 +121,7 @@ def test_plain_git_bisect_run_with_eval_check(ws: Workspace) -> None:
     assert f"{first_bad} is the first bad commit" in run.stdout, run.stdout + run.stderr
 
 
+@pytest.mark.slow  # a whole bisect, each step evaluated
 def test_bisect_reports_each_step_as_it_starts(ws: Workspace) -> None:
     plant(ws)
     calls: list[tuple[int, int, str, float]] = []

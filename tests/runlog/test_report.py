@@ -96,6 +96,7 @@ def test_empty_workspace_report(ws: Workspace) -> None:
     assert "no experiments yet" in write_dashboard(ws).read_text()
 
 
+@pytest.mark.slow  # Chromium
 def test_dashboard_renders_in_headless_chromium(ws: Workspace, tmp_path: Path) -> None:
     assert shutil.which("chromium"), "chromium is missing: scripts/setup.sh installs it"
     fill(ws)

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from rich.syntax import Syntax
 from textual.widgets import Static
 from textual.worker import WorkerState
@@ -80,6 +81,7 @@ def node_events(workspace: Path) -> list[dict]:
     return [e for e in read_live(workspace)[0] if e["kind"] == "node"]
 
 
+@pytest.mark.slow  # the real loop, paused and resumed
 async def test_p_pauses_the_real_loop_after_its_node_and_resumes_it(
     loop_workspace: Path,
 ) -> None:

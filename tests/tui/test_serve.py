@@ -211,6 +211,7 @@ CARD = """(() => {
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+@pytest.mark.slow  # Chromium
 def test_live_page_shows_a_new_experiment_without_reload(
     served: tuple[Path, str], tmp_path: Path, record_property
 ) -> None:
@@ -269,6 +270,7 @@ def await_value(page: Chromium, expression: str) -> object:
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+@pytest.mark.slow  # Chromium
 def test_tui_web_runs_the_tui_in_the_browser(workspace: Path, tmp_path: Path) -> None:
     port = free_port()
     with autoresearch("tui", "--web", "-C", str(workspace), "--port", str(port)) as process:
