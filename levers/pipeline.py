@@ -127,9 +127,32 @@ class PipelineWorker:
         return self.process.poll() is None
 
     def request(
-        self, op: str, on_progress: Callable[[int, int], None] | None = None, **payload: Any
+        self,
+        op: str,
+        on_progress: Callable[[int, int], None] | None = None,
+        timeout: float | None = None,
+        **payload: Any,
     ) -> dict[str, Any]:
-        """Send one request; progress lines go to `on_progress`; returns the checked reply."""
+        """Send one request; progress lines go to `on_progress`; returns the checked reply.
+        Past `timeout` seconds the process is killed (PipelineError)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        watchdog = threading.Timer(timeout, self.process.kill) if timeout else None
+        if watchdog is not None:
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            return self._request(op, on_progress, payload)
+        except PipelineError as exc:
+            if watchdog is not None and not watchdog.is_alive() and self.process.poll() is not None:
+                raise PipelineError(f"the lever pipeline took over {timeout:.0f}s: {exc}") from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    def _request(
+        self, op: str, on_progress: Callable[[int, int], None] | None, payload: dict[str, Any]
+    ) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
         with self.lock:
             try:
@@ -338,16 +361,59 @@ def close_pipelines() -> None:
             _workers.popitem()[1].close()
 
 
+def run_once(
+    config: dict[str, Any],
+    tasks: list[dict[str, str]],
+    agent_dir: Path | None,
+    workspace: Path | None,
+    timeout: float,
+) -> list[dict[str, Any]]:
+    """An agent on `tasks` ({id, task}) in a fresh sandboxed worker that serves nothing else
+    (a trial of a draft); the runs as JSON."""
+    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config))
+    worker.remote = set(remote_specs(config))
+    try:
+        worker.request(
+            "prepare",
+            timeout=timeout,
+            config=config,
+            agent_dir=str(agent_dir) if agent_dir else None,
+            workspace=str(workspace) if workspace else None,
+            remote=sorted(worker.remote),
+        )
+        return worker.request("run", timeout=timeout, cases=tasks)["runs"]
+    finally:
+        worker.close()
+
+
+DESCRIBE_LIMIT = 400  # a lever's summary, as lever code wrote it, leaves here bounded
+
+
 def describe_levers(levers_dir: Path | None) -> dict[str, dict[str, Any]]:
     """Name → class, summary and params schema of every lever, with a folder's lever files,
     read in a short-lived pipeline process (so no lever file is imported here)."""
     agent_dir = levers_dir.parent if levers_dir is not None else None
     worker = PipelineWorker(agent_dir if levers_dir is not None and levers_dir.is_dir() else None)
     try:
-        reply = worker.request("describe", levers_dir=str(levers_dir) if levers_dir else None)
+        reply = worker.request(
+            "describe", timeout=120, levers_dir=str(levers_dir) if levers_dir else None
+        )
     finally:
         worker.close()
-    return reply["levers"]
+    return {name: _bounded(info) for name, info in reply["levers"].items()}
+
+
+def _bounded(info: dict[str, Any]) -> dict[str, Any]:
+    """A lever's description with its lever-written text cut to size."""
+    params = info.get("params")
+    if len(json.dumps(params, default=str)) > 4 * DESCRIBE_LIMIT:
+        params = {"note": "(params schema too long to show)"}
+    return {
+        **info,
+        "summary": str(info.get("summary") or "")[:DESCRIBE_LIMIT],
+        "params": params,
+        "source": str(info.get("source") or ""),
+    }
 
 
 atexit.register(close_pipelines)

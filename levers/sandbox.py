@@ -299,7 +299,10 @@ def allow_unsandboxed() -> None:
 
 
 def sandbox_kind() -> str:
-    """The sandbox this platform offers: `landlock`, `sandbox-exec`, `bubblewrap`, or `none`."""
+    """The sandbox lever code runs in: `landlock`, `sandbox-exec`, `bubblewrap`, or `none`
+    (none on this platform, or the user passed `--unsandboxed`)."""
+    if unsandboxed_allowed():
+        return "none"
     if landlock_abi() >= 1:
         return "landlock"
     if sys.platform == "darwin" and shutil.which("sandbox-exec"):
@@ -311,15 +314,19 @@ def sandbox_kind() -> str:
 
 def describe() -> str:
     """One line for records and status: the sandbox lever code runs in."""
-    if unsandboxed_allowed() and sandbox_kind() == "none":
-        return OFF
     kind = sandbox_kind()
     if kind == "landlock":
         return f"landlock (ABI {landlock_abi()})"
-    return kind if kind != "none" else "none (only the project's own levers run)"
+    if kind == "none":
+        return (
+            "unsandboxed (--unsandboxed)"
+            if unsandboxed_allowed()
+            else ("none on this platform: only the project's own levers run")
+        )
+    return kind
 
 
-SAFE_ENV = re.compile(
+SAFE_ENV = re.compile(  # what a lever process keeps of the environment
     r"(PATH|HOME|LANG|LANGUAGE|TERM|TZ|USER|LOGNAME|SHELL|VIRTUAL_ENV|NO_COLOR|FORCE_COLOR"
     r"|LC_\w+|PYTHON\w*|OMP_\w+|MKL_\w+|OPENBLAS_\w+|KMP_\w+|TOKENIZERS_PARALLELISM"
     r"|HF_HUB_OFFLINE|TRANSFORMERS_OFFLINE|HF_DATASETS_OFFLINE|CUDA_VISIBLE_DEVICES"
@@ -520,3 +527,15 @@ def bwrap_args(policy: SandboxPolicy) -> list[str]:
         elif path not in ("/dev/null", "/dev/urandom", "/dev/random") and rights & READ_FILE:
             args += ["--ro-bind", path, path]
     return args
+
+
+def lever_source_readable(path: Path, agent_dir: Path | None) -> bool:
+    """Whether `path`, a lever's source as a lever process reported it, is a Python file that
+    process could read itself (its agent's lever file, an installed package's module): a forged
+    `__module__` pointing at a ruler's cases or the run log is refused."""
+    if path.suffix != ".py" or not path.is_file():
+        return False
+    workspace = agent_dir.parent if agent_dir is not None else None
+    with tempfile.TemporaryDirectory(prefix="autoresearch-check-") as scratch:
+        policy = policy_for(Path(scratch), agent_dir=agent_dir, workspace=workspace)
+        return policy.readable(path)

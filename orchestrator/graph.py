@@ -38,6 +38,7 @@ from orchestrator.researchers.base import (
     ResearchKit,
     SearchExhausted,
     UsesWorkspace,
+    propose_one,
 )
 from orchestrator.state import STATE_MODELS, LoopState, Outcome
 
@@ -171,7 +172,7 @@ def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     feedback = list(state.get("feedback") or [])
     error, stop = "", ""
     try:
-        proposal = services.researcher.propose(bound_log(services, feedback), notes)
+        proposal = propose_one(services.researcher, bound_log(services, feedback), notes)
     except SearchExhausted:
         stop = EXHAUSTED
         proposal = Proposal(hypothesis=f"(no proposal: {EXHAUSTED})", lever_class="other")

@@ -24,6 +24,8 @@ from levers.adapters import adapter_store
 from levers.config import AgentConfig, dump_agent, read_agent
 from levers.lever import EXPERIMENT_CLASSES
 from levers.pipeline import describe_levers
+from levers.sandbox import describe as describe_sandbox
+from levers.sandbox import unsandboxed_allowed
 from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
 from models import AutoresearchError
 from models.files import atomic_write_text
@@ -113,6 +115,9 @@ def decide(
 
 
 # -- end of the keep policy ---------------------------------------------------------------------
+
+
+UNSANDBOXED_NOTE = " [lever code ran without an OS sandbox: --unsandboxed]"
 
 
 def every_case_failed(runs: list[EvalResult]) -> str:
@@ -579,11 +584,12 @@ class WorkspaceServices:
             node_seconds={k: round(v, 3) for k, v in timing.items()},
             status=outcome.status,
             failure=outcome.failure,
-            decision=outcome.decision,
+            decision=outcome.decision + (UNSANDBOXED_NOTE if unsandboxed_allowed() else ""),
             notes_seen=list(state.get("notes_seen") or []),
             model_ids=outcome.model_ids,
             ruler_hash=self.ws.config.ruler.lock_hash,
             adapter_hash=outcome.adapter_hash,
+            sandbox=describe_sandbox(),
         )
         info = self.ws.commit_experiment(record, outcome.outputs)
         if info.created:  # a record node re-run after a crash does not count twice

@@ -123,13 +123,18 @@ def code_hash() -> str:
     return digest.hexdigest()
 
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+JUDGE_PACKAGES = ("ruler", "models")  # of this project, the code a judge runs
+
+
 def loaded_code() -> dict[str, tuple[int, int, int]]:
-    """(mtime, size, inode) of the file of every module this process has imported: the judge's
-    code in the widest sense (its model's package, tokenizers, numpy), taken around a gate."""
+    """(mtime, size, inode) of the file of every module this process has imported that a judge
+    may run: installed packages (its embedding model's, tokenizers, numpy) and this project's
+    `ruler` and `models`, not the loop's own code. Taken around a gate."""
     found: dict[str, tuple[int, int, int]] = {}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if not path or path in found:
+        if not path or path in found or not _judge_side(path):
             continue
         try:
             st = os.stat(path)
@@ -146,3 +151,11 @@ def changed_code(before: dict[str, tuple[int, int, int]], since_ns: int) -> list
     changed = [path for path, stat in before.items() if now.get(path, stat) != stat]
     changed += [path for path, stat in now.items() if path not in before and stat[0] >= since_ns]
     return sorted(changed)[:3]
+
+
+def _judge_side(path: str) -> bool:
+    resolved = Path(path).resolve()
+    if PROJECT_ROOT not in resolved.parents:
+        return True
+    parts = resolved.relative_to(PROJECT_ROOT).parts
+    return bool(parts) and parts[0] in JUDGE_PACKAGES

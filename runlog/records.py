@@ -83,6 +83,7 @@ class ExperimentRecord(BaseModel):
     model_ids: dict[str, str] = Field(default_factory=dict)
     ruler_hash: str = ""
     adapter_hash: str | None = None
+    sandbox: str = ""  # what confined the lever code (levers.sandbox.describe); "" before it
     predicted_delta: float | None = None  # the researcher's pre-registered Δ on the keep gate
 
     @field_validator("id", "parent")

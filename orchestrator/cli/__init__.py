@@ -75,12 +75,22 @@ class SectionedGroup(click.Group):
 
 @click.group(cls=SectionedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(_version(), prog_name="autoresearch")
-def cli() -> None:
+@click.option(
+    "--unsandboxed",
+    is_flag=True,
+    help="Run lever code without an OS sandbox (where none exists, or to debug a lever); "
+    "every record made so says it.",
+)
+def cli(unsandboxed: bool) -> None:
     """autoresearch: how close can a small on-device model get to a frontier one?
 
     New here? `autoresearch init demo`, then `autoresearch run -C demo`, then
     `autoresearch status -C demo` (how close the best agent is to the gold and the cloud).
     """
+    if unsandboxed:
+        from levers.sandbox import allow_unsandboxed
+
+        allow_unsandboxed()  # inherited by every process the command starts
 
 
 COMMAND_MODULES: tuple[str, ...] = (

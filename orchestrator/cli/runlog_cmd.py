@@ -355,6 +355,7 @@ def status_command(directory: str, as_json: bool) -> None:
     view = {**status_view(ws), "problems": config_problems(ws)}
     view["researcher_resolved"] = resolved_researcher(view["researcher"])
     view["needs_you"] = needs_you(view["problems"], live, directory)
+    view["sandbox"] = sandbox_line(ws)
     if as_json:
         click.echo(json.dumps(view, indent=2, default=str))
         return
@@ -369,6 +370,7 @@ def status_command(directory: str, as_json: bool) -> None:
     click.echo(f"workspace  {view['root']}")
     click.echo(f"candidate  {view['candidate']} · judge {view['judge']} · ruler {view['ruler']}")
     click.echo(f"researcher {view['researcher_resolved']}")
+    click.echo(f"levers run {view['sandbox']}")
     doing = f" · exp{live.experiment} {live.node}" if live.state != "stopped" else ""
     click.echo(f"loop       {live.state.replace('_', ' ')}{doing}")
     if live.in_flight and live.state != "stopped":  # --parallel
@@ -394,6 +396,15 @@ def status_command(directory: str, as_json: bool) -> None:
             f"files      {len(view['uncommitted'])} changed since the last experiment commit "
             "(normal: the next commit carries them; nothing to do)"
         )
+
+
+def sandbox_line(ws: Workspace) -> str:
+    """What confines lever code now, and how many recorded experiments ran without a sandbox."""
+    from levers.sandbox import describe
+
+    bare = [r.id for r in ws.records() if r.sandbox.startswith("unsandboxed")]
+    told = f" · {len(bare)} experiment(s) ran UNSANDBOXED: {', '.join(bare[:5])}" if bare else ""
+    return f"in a sandbox: {describe()}{told}"
 
 
 def resolved_researcher(spec: str) -> str:

@@ -10,7 +10,7 @@ text and any gold question left in it is replaced by `[sealed]`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ruler.loader import Ruler
 
@@ -33,6 +33,7 @@ class Holdout:
     visible_ids: frozenset[str]
     sealed_ids: frozenset[str]
     pattern: re.Pattern[str] | None
+    tasks: dict[str, str] = field(default_factory=dict)  # the visible cases' inputs
 
     @classmethod
     def of(cls, ruler: Ruler, keep_gate: str, decisive_gate: str | None) -> Holdout:
@@ -42,7 +43,8 @@ class Holdout:
         phrases = {q for case in ruler.cases.values() for q in case.gold.questions}
         phrases |= {ruler.cases[cid].task for cid in sealed}
         phrases |= {ruler.cases[cid].gold.title for cid in every if ruler.cases[cid].gold.title}
-        return cls(visible, sealed, _pattern(phrases))
+        tasks = {cid: ruler.cases[cid].task for cid in visible}
+        return cls(visible, sealed, _pattern(phrases), tasks)
 
     def visible(self, case_id: str) -> bool:
         return case_id in self.visible_ids

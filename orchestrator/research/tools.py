@@ -19,8 +19,6 @@ import copy
 import json
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +39,11 @@ from runlog.workspace import Workspace
 MAX_TRIAL_CASES = 3
 LEVER_FILE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.py")
 SOURCE_LIMIT = 20_000
+TEXT_LIMIT = 1_500  # lever-controlled text (outputs, errors) a tool answer carries
+
+
+def _bounded(text: str, limit: int = TEXT_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + f" … [{len(text) - limit} chars cut]"
 
 
 class ToolError(ValueError):
@@ -106,6 +109,7 @@ class ResearchTools:
         return [
             {
                 "case": row.case_id,
+                "input": self.holdout.tasks.get(row.case_id, ""),
                 "plan": row.plan,
                 "failed": row.failed,
                 "verdicts": [
@@ -137,15 +141,21 @@ class ResearchTools:
         return target.read_text(encoding="utf-8", errors="replace")[:SOURCE_LIMIT]
 
     def _lever_source(self, name: str) -> str:
-        """A lever's source, found by a pipeline process (no lever module is imported here)."""
+        """A lever's source, found by a pipeline process (no lever module is imported here).
+        The path it reports is lever-controlled (a forged `__module__`), so it is read only when
+        it is a Python file the lever's own sandbox could read: never the ruler's files."""
         from levers.pipeline import describe_levers
+        from levers.sandbox import lever_source_readable
 
-        infos = describe_levers(self.ws.agent_dir / "levers")
+        levers_dir = self.ws.agent_dir / "levers"
+        infos = describe_levers(levers_dir)
         if name not in infos:
             raise ToolError(f"no lever {name!r}; installed: {', '.join(sorted(infos))}")
         source = infos[name].get("source")
         if not source:
             raise ToolError(f"lever {name!r} has no source file")
+        if not lever_source_readable(Path(source), self.ws.agent_dir):
+            raise ToolError(f"lever {name!r} names a source that is not a lever file: refused")
         return Path(source).read_text(encoding="utf-8")[:SOURCE_LIMIT]
 
     def notes(self) -> str:
@@ -196,6 +206,12 @@ class ResearchTools:
         (self.staging / filename).write_text(code, encoding="utf-8")
         report = self.validate(filename, None)
         return report.line() if report.ok else f"FAILED {report.line()}"
+
+    @property
+    def holdout_ruler(self) -> Any:
+        from runlog.evaluate import workspace_ruler
+
+        return workspace_ruler(self.ws)
 
     def validate(self, filename: str, agent_patch: dict[str, Any] | None) -> ValidationReport:
         """Validate staged `filename` in best + patch (None: best with the lever appended)."""
@@ -248,28 +264,51 @@ class ResearchTools:
     def try_agent(self, agent_patch: dict[str, Any], n: int = 1) -> ToolAnswer:
         """Run best + agent_patch on up to 3 training-pool tasks (never ruler cases) with the real
         candidate and the offline judge; returns outputs and scores. Its cost is the turn's."""
+        from levers.pipeline import PipelineError, run_once
+        from levers.runner import CandidateRun, Task
+        from levers.training.data import load_training_pool
+        from ruler.judges import get_judge
+
         if not isinstance(agent_patch, dict):
             raise ToolError("agent_patch must be a JSON object")
         n = max(1, min(int(n), MAX_TRIAL_CASES))
         agent = apply_patch(copy.deepcopy(self.log.best_agent), agent_patch)
         staged = sorted(p.name for p in self.staging.glob("*.py")) if self.staging.is_dir() else []
+        cases = load_training_pool(limit=n)
         with tempfile.TemporaryDirectory(prefix="autoresearch-trial-") as tmp:
             agent_dir = self._agent_copy(Path(tmp), staged)
             (agent_dir / "agent.toml").write_text(_agent_toml(agent), encoding="utf-8")
-            cmd = [sys.executable, "-m", "orchestrator.research.trial", str(agent_dir), str(n)]
-            cmd += [self.judge, self.ws.config.ruler.name]
-            try:
-                done = subprocess.run(
-                    cmd, capture_output=True, text=True, timeout=self.trial_timeout
+            try:  # the draft runs in a sandboxed worker of its own; the judge runs here
+                raw = run_once(
+                    agent,
+                    [Task.of(c).model_dump() for c in cases],
+                    agent_dir,
+                    self.ws.main_root,
+                    self.trial_timeout,
                 )
-            except subprocess.TimeoutExpired:
-                raise ToolError(f"the trial timed out after {self.trial_timeout:.0f}s") from None
-        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-        if done.returncode != 0 or not lines:
-            tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise ToolError(f"the trial failed: {tail}")
-        result = json.loads(lines[-1])
-        return ToolAnswer(json.dumps(result, indent=1), cost_usd=float(result.get("cost_usd", 0)))
+                runs = [CandidateRun.model_validate(r) for r in raw]
+            except (PipelineError, ValueError) as exc:
+                raise ToolError(f"the trial failed: {_bounded(str(exc))}") from None
+        judge = get_judge(self.judge, ruler=self.holdout_ruler)
+        verdicts = judge.judge_many([(c, r.text) for c, r in zip(cases, runs, strict=True)])
+        model_cost = sum(node.cost_usd or 0.0 for r in runs for node in r.trace)
+        result = {
+            "model": agent.get("model"),
+            "judge": self.judge,
+            "cases": [
+                {
+                    "task": case.task,
+                    "output": _bounded(run.text),
+                    "error": _bounded(run.error),
+                    "scores": verdict.scores,
+                    "outcome_vs_gold": verdict.outcome,
+                    "rationale": _bounded(verdict.rationale),
+                }
+                for case, run, verdict in zip(cases, runs, verdicts, strict=True)
+            ],
+            "cost_usd": round(model_cost + sum(v.cost_usd for v in verdicts), 6),
+        }
+        return ToolAnswer(json.dumps(result, indent=1), cost_usd=result["cost_usd"])
 
     # -- the end of the turn ---------------------------------------------------------------
     def submit(

@@ -98,6 +98,21 @@ class Researcher(Protocol):
     # for k idle parallel workers; `propose_batch` below falls back to `propose` k times
 
 
+def stock_agent() -> Proposal:
+    """Every workspace's first experiment, whatever the researcher: the stock agent unchanged,
+    so the line starts from a measured baseline and not from the researcher's first idea."""
+    return Proposal(
+        hypothesis="Baseline: the stock agent as it stands",
+        method="Run the agent unchanged on the gate.",
+        lever_class="baseline",
+    )
+
+
+def propose_one(researcher: Researcher, log: LogView, notes: list[str]) -> Proposal:
+    """The next proposal: the stock agent first, then the researcher's."""
+    return stock_agent() if not log.experiments else researcher.propose(log, notes)
+
+
 def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int) -> list[Proposal]:
     """Up to `k` distinct proposals for `k` idle parallel workers, never more than one training
     request.
@@ -108,6 +123,8 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
     `SearchExhausted` after the first (the batch runs what it has; the next batch's first
     `propose` raises it again, if nothing it learnt opened new moves).
     """
+    if not log.experiments:  # the baseline runs alone
+        return [stock_agent()]
     batch = getattr(researcher, "propose_batch", None)
     if batch is not None:
         return list(batch(log, notes, k))[: max(k, 1)]
@@ -126,7 +143,7 @@ def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int
             break
         proposals.append(proposal)
         seen.add(key)
-        if proposal.training_request or not log.experiments:  # the baseline runs alone
+        if proposal.training_request:
             break
         view = with_running(view, [(f"pending-{i + 1}", proposal)])
     return proposals

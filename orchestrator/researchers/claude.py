@@ -86,14 +86,15 @@ class ClaudeResearcher:
             raise ProposalFailed("the Claude researcher needs the workspace's tools (bind)")
         if not hasattr(self.model, "create"):
             raise ProposalFailed(f"{self.name} cannot use tools; use anthropic:<model>")
+        seal = self.kit.tools.holdout.seal  # everything that leaves for Claude passes the seal
         context = ResearchContext(
             model=self.model,
             tools=self.kit.tools,
-            system=self.system(log),
+            system=seal(self.system(log)),
             max_rounds=self.max_rounds or self.kit.max_rounds,
             over_budget=self.kit.over_budget,
         )
-        start = {"messages": [{"role": "user", "content": opening(log, notes)}], "rounds": 0}
+        start = {"messages": [{"role": "user", "content": seal(opening(log, notes))}], "rounds": 0}
         final = RESEARCH_GRAPH.invoke(start, context=context)
         self.transcript = list(final.get("transcript") or [])
         cost = float(final.get("cost_usd") or 0.0)

@@ -22,7 +22,13 @@ from typing import Any
 
 from levers.config import AgentConfig, validate_agent
 from models import AutoresearchError
-from orchestrator.researchers.base import LogView, Proposal, SearchExhausted, TrainingRequest
+from orchestrator.researchers.base import (
+    LogView,
+    Proposal,
+    SearchExhausted,
+    TrainingRequest,
+    stock_agent,
+)
 
 PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
     "interviewer": (
@@ -244,13 +250,7 @@ class HeuristicResearcher:
         """The next `k` untried moves from the best, each a different configuration (one
         proposal alone for the baseline, an untried adapter, or a training request)."""
         if not log.experiments:
-            return [
-                Proposal(
-                    hypothesis="Baseline: the stock agent as it stands",
-                    method="Run the agent unchanged on the gate.",
-                    lever_class="baseline",
-                )
-            ]
+            return [stock_agent()]
         if proposal := self.untried_adapter(log):
             return [proposal]
         if log.since_last_kept >= self.plateau_after and self.may_request(log):

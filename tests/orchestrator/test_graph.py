@@ -12,8 +12,10 @@ from langgraph.types import Command
 
 from levers.validate import ValidationReport
 from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
-from orchestrator.researchers.base import LogView, Proposal, TrainingRequest
+from orchestrator.researchers.base import ExperimentSummary, LogView, Proposal, TrainingRequest
 from orchestrator.state import Outcome
+
+BASELINE_DONE = ExperimentSummary(id="000", status="kept", lever_class="baseline", hypothesis="b")
 
 
 class ScriptedResearcher:
@@ -59,8 +61,10 @@ class FakeServices:
         return "stopped by the supervisor" if state.get("stop_requested") else self.budget.spent()
 
     def log_view(self, feedback=None) -> LogView:
+        """A log whose baseline is already measured (the graph asks the researcher from the
+        second experiment on; `test_the_first_experiment_is_the_stock_agent` covers the first)."""
         self.feedback_seen.append(list(feedback or []))
-        return LogView(feedback=list(feedback or []))
+        return LogView(experiments=[BASELINE_DONE], feedback=list(feedback or []))
 
     def research_kit(self, log):
         raise AssertionError("a scripted researcher uses no research tools")
@@ -138,6 +142,24 @@ def test_a_stop_command_ends_the_run_after_the_current_experiment():
     }
     run(build_graph(InMemorySaver()), {}, config(), services)
     assert len(services.recorded) == 1
+
+
+class EmptyLogServices(FakeServices):
+    """A workspace with no experiment yet."""
+
+    def log_view(self, feedback=None) -> LogView:
+        done = [BASELINE_DONE] if self.recorded else []
+        return LogView(experiments=done, feedback=list(feedback or []))
+
+
+def test_the_first_experiment_is_the_stock_agent_whatever_the_researcher():
+    researcher = ScriptedResearcher([proposal("my first idea", agent_patch={"model": "x"})])
+    services = EmptyLogServices(researcher, experiments=2)
+    run(build_graph(InMemorySaver()), {}, config(), services)
+    first, second = (r["proposal"] for r in services.recorded)
+    assert first.lever_class == "baseline" and first.agent_patch == {} and not first.lever_code
+    assert second.hypothesis == "my first idea"
+    assert len(researcher.seen_notes) == 1  # the researcher was asked once: for the second
 
 
 def test_notes_reach_the_next_proposal_and_its_record():

@@ -115,8 +115,8 @@ class BrokenLeverResearcher:
 
 
 def test_a_failed_experiments_method_names_the_lever_and_its_file(workspace):
-    run_loop(workspace, experiments=1, researcher=BrokenLeverResearcher())
-    record = Workspace.open(workspace).record("001")
+    run_loop(workspace, experiments=2, researcher=BrokenLeverResearcher())
+    record = Workspace.open(workspace).record("002")  # 001: the stock agent
     assert record.status == "failed" and "validation failed at parse" in record.failure
     assert record.method == "enabled mine; wrote lever file agent/levers/mine.py"
 

@@ -59,6 +59,9 @@ def test_a_training_request_for_a_model_that_cannot_train_goes_back_without_wait
     assert services.recorded[0]["proposal"].hypothesis == "prompt it"
 
 
+FEW = {"few_shot": 1}
+
+
 def test_claude_asking_to_train_fake_echo_is_told_why_and_the_run_goes_on(tmp_path):
     ws = Workspace.init(
         tmp_path / "ws", model="fake:echo", judge="fake:judge", researcher="heuristic"
@@ -66,14 +69,16 @@ def test_claude_asking_to_train_fake_echo_is_told_why_and_the_run_goes_on(tmp_pa
     train = {"kind": "sft", "rationale": "weights, not prompts"}
     script = Script(
         reply(submit("Train an adapter", {}, lever_class="adapter", training_request=train)),
-        reply(submit("Baseline instead", {}, lever_class="baseline")),
+        reply(submit("Few-shot instead", {"levers": [{"name": "prompt", "params": FEW}]})),
     )
-    summary = run_loop(ws, experiments=1, researcher=researcher(script), wait_for_approval=False)
+    summary = run_loop(ws, experiments=2, researcher=researcher(script), wait_for_approval=False)
     assert summary.waiting_for is None
     refused = script.tool_results(1)[0]
     assert refused.startswith("ERROR: training is not possible here: fake:echo")
     assert "trainable_here=False" in script.bodies[0]["messages"][0]["content"]
-    assert Workspace.open(ws).record("001").hypothesis == "Baseline instead"
+    reopened = Workspace.open(ws)
+    assert reopened.record("001").lever_class == "baseline"  # the stock agent, not Claude's idea
+    assert reopened.record("002").hypothesis == "Few-shot instead"
 
 
 def test_claude_resubmitting_the_best_agent_is_told_which_experiment_ran_it(tmp_path):
@@ -143,10 +148,11 @@ def test_a_refused_training_request_is_logged_in_a_real_workspace(tmp_path):
     ws = Workspace.init(
         tmp_path / "ws", model="fake:planner", judge="fake:judge", researcher="heuristic"
     ).main_root
-    scripted = ScriptedResearcher([proposal("train", training_request=TRAIN), proposal("plain")])
-    summary = run_loop(ws, experiments=1, researcher=scripted, wait_for_approval=False)
+    plain = proposal("plain", agent_patch={"decoding": {"max_tokens": 200}})
+    scripted = ScriptedResearcher([proposal("train", training_request=TRAIN), plain])
+    summary = run_loop(ws, experiments=2, researcher=scripted, wait_for_approval=False)
     assert summary.waiting_for is None
-    assert [r.hypothesis for r in summary.experiments] == ["plain"]
+    assert [r.hypothesis for r in summary.experiments][1:] == ["plain"]  # after the stock agent
     refused = Workspace.open(ws).events("refused")
-    assert [e.payload["request"] for e in refused] == ["001"]
+    assert [e.payload["request"] for e in refused] == ["002"]
     assert "no trainable weights" in refused[0].payload["note"]
