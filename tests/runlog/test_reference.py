@@ -201,7 +201,8 @@ def test_ceiling_with_a_mocked_claude_candidate_and_judge(cws: Workspace, claude
     before = snapshot(cws)
     record = reference.run_ceiling(cws, CLOUD, gate="dev-10")
     assert "claude-haiku-4-5" in claude.requests and "claude-sonnet-4-6" in claude.requests
-    assert record.model_ids["judge"] == f"llm:{JUDGE}/c1" and record.result.judge_id == f"llm:{JUDGE}/c1"
+    judge_id = f"llm:{JUDGE}/c1"
+    assert record.model_ids["judge"] == judge_id and record.result.judge_id == judge_id
     assert record.result.comparison is not None  # paired against the best on the same gate
     rows = reference.ceiling_table(cws)
     assert [(r["id"], r["where"]) for r in rows] == [("exp001", "on-device"), ("ref001", "cloud")]
