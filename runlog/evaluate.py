@@ -250,6 +250,7 @@ class Generated:
     cached: dict[str, CandidateRun]
     fresh: list[CandidateRun]
     keyed: bool  # outputs go through the cache (a tree hash was given)
+    sandbox: str = ""  # what confined the lever code (the pipeline process says)
 
     def store(self, cache: OutputCache | None) -> None:
         """Cache the fresh runs that did not fail (after the boundary was checked)."""
@@ -283,7 +284,8 @@ def generate(
         fresh = pipeline.run(config, todo, progress) if todo else []
     finally:
         pipeline.release()
-    return Generated(config, fingerprint, keys, cached, fresh, keyed=bool(tree_hash))
+    sandbox = str(deps.get("sandbox") or "in-process (unsandboxed)")
+    return Generated(config, fingerprint, keys, cached, fresh, bool(tree_hash), sandbox)
 
 
 def evaluate_config(
@@ -352,6 +354,7 @@ def evaluate_config(
             "cached": sorted(cached),
             "fingerprint": fingerprint,
             "isolated": isolate,
+            "sandbox": made.sandbox,
         },
         seconds=round(time.perf_counter() - started, 3),
     )
