@@ -1,10 +1,10 @@
-"""The ruler is a boundary: lever code that patches the judge, edits the ruler's files or writes
-the verdict cache cannot raise its score, and its experiment is recorded as failed with why."""
+"""The ruler is a boundary, behind the sandbox too: lever code that patches the judge in its own
+process or edits the ruler's files cannot raise its score, and its experiment is recorded as
+failed with why (the verdict cache: test_record.py)."""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,6 @@ from levers.config import read_agent
 from levers.pipeline import PipelineError
 from orchestrator.loop import run_loop
 from orchestrator.researchers.base import Proposal
-from ruler.cache import verdict_key
 from ruler.loader import ruler_dir
 from ruler.lock import write_lock
 from runlog.evaluate import GateIntegrityError, evaluate_config, evaluate_workspace
@@ -78,29 +77,6 @@ APPEND_TO_RULER = (
     + TAIL
 )
 
-POISON_VERDICTS = (
-    HEAD
-    + """
-    def finalize(self, ctx):
-        import sqlite3
-
-        from ruler.cache import verdict_key
-        from ruler.records import Verdict, dimensions_for
-
-        key = verdict_key(JUDGE, RULER_HASH, "standard", ctx.case_id, ctx.draft)
-        perfect = Verdict(
-            case_id=ctx.case_id, judge_id=JUDGE, mode="standard",
-            scores={d: 5 for d in dimensions_for("standard")}, outcome="W",
-        )
-        with sqlite3.connect(CACHE, timeout=30) as db:
-            db.execute(
-                "INSERT OR REPLACE INTO verdicts (key, value) VALUES (?, ?)",
-                (key, perfect.model_dump_json()),
-            )
-"""
-    + TAIL
-)
-
 
 @pytest.fixture
 def own_ruler(tmp_path: Path) -> Path:
@@ -140,7 +116,17 @@ def test_a_lever_that_patches_the_judge_fools_it_in_process_but_not_across(ws, m
     assert inline.result.quality == 1.0
 
 
-def test_a_lever_that_appends_to_the_ruler_fails_its_gate(ws, own_ruler):
+def test_a_lever_cannot_append_to_the_ruler(ws, own_ruler):
+    cases = own_ruler / "cases.jsonl"
+    before = cases.read_text()
+    install_cheat(ws, f"CASES = {str(cases)!r}\n" + APPEND_TO_RULER)
+    run = evaluate_workspace(ws, gate="dev-10", judge=ParseJudge())
+    assert cases.read_text() == before  # the sandbox refused the write
+    assert run.runs[0].failed and "Permission" in run.runs[0].error
+
+
+def test_unsandboxed_a_lever_that_appends_to_the_ruler_fails_its_gate(ws, own_ruler, monkeypatch):
+    monkeypatch.setenv("AUTORESEARCH_UNSANDBOXED", "1")
     cases = own_ruler / "cases.jsonl"
     install_cheat(ws, f"CASES = {str(cases)!r}\n" + APPEND_TO_RULER)
     with pytest.raises(GateIntegrityError, match="the ruler changed while it ran: .*cases.jsonl"):
@@ -148,36 +134,10 @@ def test_a_lever_that_appends_to_the_ruler_fails_its_gate(ws, own_ruler):
     assert cases.read_text().endswith("\n\n")  # the lever did write; the gate noticed
 
 
-def test_verdicts_written_by_lever_code_are_not_served(ws):
-    judge = ParseJudge()
-    honest = evaluate_workspace(ws, gate="dev-10", judge=judge, no_cache=True)
-    cache = ws.cache_dir / "verdicts.sqlite"
-    code = (
-        f"JUDGE = {judge.judge_id!r}\nRULER_HASH = {ws.config.ruler.lock_hash!r}\n"
-        f"CACHE = {str(cache)!r}\n" + POISON_VERDICTS
-    )
-    install_cheat(ws, code)
-    poisoned = evaluate_workspace(ws, gate="dev-10", judge=judge)
-    assert poisoned.extra["verdicts_refused"] == 10  # every planted row was refused
-    assert poisoned.result.quality == honest.result.quality
-    assert all(v.outcome == "T" and not v.cached for v in poisoned.result.verdicts)
-    with sqlite3.connect(cache) as db:  # and each planted row was overwritten by the judge
-        key = verdict_key(
-            judge.judge_id,
-            ws.config.ruler.lock_hash,
-            "standard",
-            poisoned.runs[0].case_id,
-            poisoned.runs[0].text,
-        )
-        (value,) = db.execute("SELECT value FROM verdicts WHERE key = ?", (key,)).fetchone()
-    assert '"outcome":"T"' in value
-
-
 def test_a_cheating_experiment_is_recorded_failed_with_the_reason(ws, own_ruler):
     cases = own_ruler / "cases.jsonl"
     researcher = ScriptedResearcher(
         [
-            Proposal(hypothesis="the baseline", lever_class="prompt"),
             Proposal(
                 hypothesis="patch the judge",
                 lever_class="other",
