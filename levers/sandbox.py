@@ -241,14 +241,14 @@ def policy_for(
     import_path: list[str] | None = None,
 ) -> SandboxPolicy:
     """The allow-list for a lever process of this agent (see the module docstring);
-    `import_path` is the child's PYTHONPATH (this process's sys.path is always readable)."""
+    `import_path` is the user's PYTHONPATH (this process's installed paths are readable)."""
     from models.backends.local import home as models_home
 
     project = _project_root()
     ruler_dirs = ruler_data_dirs(rulers)
     interpreter = [sys.prefix, sys.base_prefix, sys.exec_prefix, Path(sys.executable).parent]
     packages = [project / name for name in PROJECT_PACKAGES]
-    entries = [*sys.path, *(import_path or [])]
+    entries = [*_installed_paths(interpreter), *(import_path or [])]
     on_path = [p for p in entries if p and Path(p).is_dir() and not _holds_project(Path(p))]
     weights = [models_home() / "models", models_home() / "gguf", *(model_paths or [])]
     adapters = [workspace / ".autoresearch" / "adapters"] if workspace else []
@@ -266,6 +266,7 @@ def policy_for(
             *pool_dirs(ruler_dirs),
             *weights,
             *adapters,
+            *SYSTEM_FILES,
             agent_dir,  # the child adds its own /proc entry when it applies the policy
         ]
     )
@@ -275,8 +276,18 @@ def policy_for(
         write=_existing([scratch]),
         hidden=hidden_real,
         list_only=_existing([project]),
-        files_rw=_existing(["/dev/null", *SYSTEM_FILES]),
+        files_rw=_existing(["/dev/null"]),
     )
+
+
+def _installed_paths(prefixes: list[str | Path]) -> list[str]:
+    """This process's import path without its first entry when that is a plain folder (the
+    script's or the working directory: a home folder must not become readable); entries that
+    `.pth` files add (editable lever packages) stay."""
+    roots = [Path(p).resolve() for p in prefixes]
+    first = sys.path[:1]
+    keep_first = [p for p in first if p and any(r in Path(p).resolve().parents for r in roots)]
+    return [*keep_first, *sys.path[1:]]
 
 
 def _holds_project(path: Path) -> bool:
@@ -395,7 +406,7 @@ def sandboxed_command(
         workspace=workspace,
         rulers=rulers,
         model_paths=model_paths,
-        import_path=env.get("PYTHONPATH", "").split(os.pathsep),
+        import_path=os.environ.get("PYTHONPATH", "").split(os.pathsep),  # the user's own
     )
     env[POLICY_ENV] = policy.to_json()
     if kind == "sandbox-exec":
@@ -502,7 +513,8 @@ def seatbelt_profile(policy: SandboxPolicy) -> str:
         [
             "(version 1)",
             "(deny default)",
-            "(allow process-fork process-exec sysctl-read mach-lookup signal (target self))",
+            "(allow process-fork process-exec sysctl-read mach-lookup ipc-posix-shm)",
+            "(allow signal (target self))",
             f"(allow file-read* {subpaths(policy.read)})",
             f"(deny file-read* {subpaths(policy.hidden)})",
             f"(allow file-read* {subpaths(reopened)})",
