@@ -54,21 +54,22 @@ def policy_seconds(repeat: int = 20) -> float:
 
 
 APPLY = """
-import json, sys, tempfile, time
+import json, sys, time
 from pathlib import Path
 from levers.sandbox import policy_for, restrict_self
-with tempfile.TemporaryDirectory() as scratch:
-    policy = policy_for(Path(scratch))
-    rules = len(policy.landlock_rules())
-    started = time.perf_counter()
-    restrict_self(policy)
-    print(json.dumps({"seconds": time.perf_counter() - started, "rules": rules}))
+policy = policy_for(Path(sys.argv[1]))
+rules = len(policy.landlock_rules())
+started = time.perf_counter()
+restrict_self(policy)
+print(json.dumps({"seconds": time.perf_counter() - started, "rules": rules}))
 """
 
 
 def apply_seconds() -> dict[str, float]:
     """Applying the policy in a child (Landlock: one ruleset, a rule per allowed path)."""
-    out = subprocess.run([sys.executable, "-c", APPLY], capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        cmd = [sys.executable, "-c", APPLY, scratch]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from levers.adapters import adapter_store
 from levers.sandbox import SandboxError, sandboxed_command
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.registry import get_model, injected_models, parse_spec
@@ -89,6 +90,8 @@ class PipelineWorker:
         workspace: Path | None = None,
         model_paths: list[Path] | None = None,
     ) -> None:
+        if workspace is not None:  # readable from the start: a worker outlives a training
+            adapter_store(workspace).mkdir(parents=True, exist_ok=True)
         try:
             sandboxed = sandboxed_command(
                 [sys.executable, "-m", "levers.worker"],
@@ -366,12 +369,16 @@ def run_once(
     tasks: list[dict[str, str]],
     agent_dir: Path | None,
     workspace: Path | None,
-    timeout: float,
-) -> list[dict[str, Any]]:
-    """An agent on `tasks` ({id, task}) in a fresh sandboxed worker that serves nothing else
-    (a trial of a draft); the runs as JSON."""
+    timeout: float | None,
+    ops: tuple[str, ...] = ("run",),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """An agent on `tasks` ({id, task}) in a fresh sandboxed worker that serves nothing else (a
+    trial of a draft, the training track's prompts and drafts): each of `ops` ("run",
+    "prompts") answered, merged into one reply."""
     worker = PipelineWorker(agent_dir, workspace, prepare_weights(config))
     worker.remote = set(remote_specs(config))
+    found: dict[str, Any] = {}
     try:
         worker.request(
             "prepare",
@@ -381,9 +388,11 @@ def run_once(
             workspace=str(workspace) if workspace else None,
             remote=sorted(worker.remote),
         )
-        return worker.request("run", timeout=timeout, cases=tasks)["runs"]
+        for op in ops:
+            found.update(worker.request(op, on_progress, timeout=timeout, cases=tasks))
     finally:
         worker.close()
+    return found
 
 
 DESCRIBE_LIMIT = 400  # a lever's summary, as lever code wrote it, leaves here bounded

@@ -270,7 +270,7 @@ def policy_for(
             agent_dir,  # the child adds its own /proc entry when it applies the policy
         ]
     )
-    hidden_real = tuple(dict.fromkeys(os.path.realpath(h) for h in hidden))
+    hidden_real = _existing(hidden)  # a hidden path that does not exist cuts nothing out
     return SandboxPolicy(
         read=read,
         write=_existing([scratch]),

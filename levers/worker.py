@@ -14,7 +14,8 @@ task only), so this process never reads the ruler.
 
 Requests: `prepare` (load the agent's lever files, validate the agent, report the hashes of the
 code that will run; `remote` names the models the parent holds), `run` (the prepared agent on
-tasks; progress lines, then the runs) and `describe` (the levers a folder of lever files adds to
+tasks; progress lines, then the runs), `prompts` (the agent's own prompt for each task, for
+training data) and `describe` (the levers a folder of lever files adds to
 the installed ones). Every reply carries `tamper`: the names in the judge's modules (`ruler.*`)
 that were rebound in this process since it started, and `sandbox`: what confines it. Rebinding
 them here cannot change a score (the judge is elsewhere); it is reported so the experiment is
@@ -181,6 +182,18 @@ class Worker:
         )
         return {"runs": [r.model_dump(mode="json") for r in runs]}
 
+    def prompts(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The prepared agent's own prompt for each task (its prepare + build_messages stages),
+        for the training track's data."""
+        from levers.runner import Task
+        from levers.training.data import agent_prompter
+
+        if self.config is None:
+            raise RuntimeError("prompts before prepare")
+        prompt_for = agent_prompter(self.config, self.workspace)
+        tasks = [Task.model_validate(c) for c in request["cases"]]
+        return {"prompts": [prompt_for(t).model_dump(mode="json") for t in tasks]}
+
     def describe(self, request: dict[str, Any]) -> dict[str, Any]:
         from levers.registry import lever_classes
 
@@ -216,7 +229,12 @@ def serve(requests: TextIO, out: TextIO, sandbox: str = "") -> None:
     before = judge_snapshot()
     channel = Channel(requests, out)
     worker = Worker(channel)
-    handlers = {"prepare": worker.prepare, "run": worker.run, "describe": worker.describe}
+    handlers = {
+        "prepare": worker.prepare,
+        "run": worker.run,
+        "prompts": worker.prompts,
+        "describe": worker.describe,
+    }
     while line := requests.readline():
         if not line.strip():
             continue

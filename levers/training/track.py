@@ -12,12 +12,12 @@ from typing import Any, Literal
 from levers.adapters import AdapterRecord, adapter_store
 
 from .data import (
+    Prompt,
+    PromptFor,
     TrainingData,
-    agent_prompter,
     build_on_policy_pairs,
     build_sft,
     build_style_pairs,
-    generate_drafts,
     load_training_pool,
 )
 from .trainers import OnStep, TrainConfig, TrainingError, train_adapter, training_supported
@@ -28,10 +28,10 @@ Progress = Callable[[int, int], None]
 
 def agent_for(workspace: Path | None) -> Any:
     """The workspace's current agent (agent/agent.toml), else the built-in baseline."""
-    from levers.config import BASELINE_AGENT, load_agent
+    from levers.config import BASELINE_AGENT, read_agent  # its levers load where they run
 
     path = Path(workspace) / "agent" / "agent.toml" if workspace is not None else None
-    return load_agent(path) if path is not None and path.is_file() else BASELINE_AGENT
+    return read_agent(path) if path is not None and path.is_file() else BASELINE_AGENT
 
 
 def build_dataset(
@@ -44,16 +44,44 @@ def build_dataset(
     seed: int = 0,
     on_draft: Progress | None = None,
 ) -> TrainingData:
-    """The dataset for KIND in AGENT's chat format; on-policy pairs run the agent for drafts."""
+    """The dataset for KIND in AGENT's chat format; on-policy pairs run the agent for drafts.
+    The agent's lever code (its prompts, its drafts) runs in a sandboxed pipeline process."""
     pool = load_training_pool(limit=pool_size)
-    prompt_for = agent_prompter(agent, workspace)
+    on_policy = kind == "orpo" and pairs == "on-policy"
+    prompt_for, drafts = sandboxed_prompts(agent, pool, workspace, on_policy, on_draft)
     source = f"agent {agent.model}: " + ", ".join(s.name for s in agent.enabled_levers())
     if kind == "sft":
         return build_sft(pool, prompt_for, prompt_source=source)
     if pairs == "style":
         return build_style_pairs(pool, prompt_for, seed=seed, prompt_source=source)
-    drafts = generate_drafts(agent, pool, workspace=workspace, progress=on_draft)
     return build_on_policy_pairs(pool, drafts, prompt_for, prompt_source=source, drafts_from=source)
+
+
+def sandboxed_prompts(
+    agent: Any,
+    pool: list[Any],
+    workspace: Path | None,
+    drafts: bool,
+    on_draft: Progress | None = None,
+) -> tuple[PromptFor, dict[str, str]]:
+    """The agent's own prompt for each pool case and (with `drafts`) its final text, from a
+    sandboxed pipeline process: no lever module is imported where training runs."""
+    from levers.pipeline import run_once
+    from levers.runner import CandidateRun, Task
+
+    agent_dir = Path(workspace) / "agent" if workspace is not None else None
+    reply = run_once(
+        agent.model_dump(mode="json"),
+        [Task.of(c).model_dump() for c in pool],
+        agent_dir if agent_dir is not None and agent_dir.is_dir() else None,
+        workspace,
+        None,
+        ops=("prompts", "run") if drafts else ("prompts",),
+        on_progress=on_draft,
+    )
+    prompts = {c.id: Prompt.model_validate(p) for c, p in zip(pool, reply["prompts"], strict=True)}
+    runs = [CandidateRun.model_validate(r) for r in reply.get("runs", [])]
+    return (lambda case: prompts[case.id]), {r.case_id: r.text for r in runs if not r.failed}
 
 
 def run_training(

@@ -50,6 +50,11 @@ class TrainableHeuristic(HeuristicResearcher):
     def __init__(self) -> None:
         super().__init__(plateau_after=1, training_steps=2)
 
+    def propose_batch(self, log: LogView, notes: list[str], k: int) -> list:
+        # never the RAG move: its lever worker loads the embedding model (~5 s an experiment),
+        # and these tests are about requests and state, not levers (notes_seen is unchanged)
+        return super().propose_batch(log, [*notes, "avoid rag"], k)
+
 
 def invoke(cli, *args: str):
     return CliRunner(env={"COLUMNS": "200"}).invoke(cli, list(args))

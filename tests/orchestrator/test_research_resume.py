@@ -27,8 +27,6 @@ KILL_AT = 2  # kill while the call after two tool rounds of the second turn is i
 
 def answer(body: dict) -> dict:
     """The scripted reply, from the conversation so far (stateless, so a resume can ask again)."""
-    if "Experiments so far: 0" in body["messages"][0]["content"]:
-        return reply(submit("Baseline", {}, lever_class="baseline"))
     done = sum(1 for m in body["messages"] if m["role"] == "assistant")
     script = [
         reply(tool_use("results")),
@@ -60,9 +58,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         self.server.bodies.append(body)
-        second_turn = "Experiments so far: 0" not in body["messages"][0]["content"]
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
-        if second_turn and turns == KILL_AT and not self.server.held:
+        if turns == KILL_AT and not self.server.held:
             self.server.held = True
             self.server.holding.set()
             self.server.release.wait(timeout=60)  # the loop is killed meanwhile
@@ -115,7 +112,7 @@ def test_a_research_turn_killed_mid_call_resumes_without_resending_paid_calls(
         api.release.set()
     assert proc.returncode == -signal.SIGKILL, err
     before = len(api.bodies)
-    assert before == 1 + 3  # the baseline's call, then three calls of the second turn
+    assert before == 3  # three calls of the second turn (the first experiment: the stock agent)
     assert Workspace.open(ws).record_ids() == ["001"]
 
     done = cli("run", "-C", str(ws), "--experiments", "1")

@@ -31,12 +31,8 @@ def workspace(tmp_path):
     ).main_root
 
 
-BASELINE = reply(submit("Baseline: the stock agent", {}, lever_class="baseline"))
-
-
 def test_a_lever_fails_in_the_agent_is_repaired_in_the_conversation_and_runs(workspace):
-    script = Script(
-        BASELINE,
+    script = Script(  # experiment 001 is the stock agent: the graph asks Claude for 002
         reply(tool_use("results"), tool_use("experiment", id="001"), text="Let me look."),
         reply(tool_use("read_source", path="lever:prompt")),
         reply(tool_use("write_lever", filename="grounded.py", code=BROKEN_IN_AGENT)),
@@ -53,20 +49,21 @@ def test_a_lever_fails_in_the_agent_is_repaired_in_the_conversation_and_runs(wor
     )
     claude = researcher(script)
     run_loop(workspace, experiments=2, researcher=claude)
-    assert len(script.bodies) == 6
+    assert len(script.bodies) == 5
     # one conversation: every request extends the one before it
-    for before, after in zip(script.bodies[1:], script.bodies[2:], strict=False):
+    for before, after in zip(script.bodies, script.bodies[1:], strict=False):
         assert after["messages"][: len(before["messages"])] == before["messages"]
-    results, experiment = script.tool_results(2)
+    results, experiment = script.tool_results(1)
     assert "001" in results and '"diff"' in experiment
-    assert "class PromptLever" in script.tool_results(3)[0]
-    failed = script.tool_results(4)[0]
+    assert '"input": "plan' in experiment  # each dev case's input task beside its plan
+    assert "class PromptLever" in script.tool_results(2)[0]
+    failed = script.tool_results(3)[0]
     assert failed.startswith("FAILED") and "inside the agent" in failed and "text" in failed
-    assert "ok (grounded)" in script.tool_results(5)[0]
+    assert "ok (grounded)" in script.tool_results(4)[0]
     # prompt caching on the fixed system prompt and the tool definitions
-    assert script.bodies[1]["system"][0]["cache_control"] == {"type": "ephemeral"}
-    assert script.bodies[1]["tools"][-1]["cache_control"] == {"type": "ephemeral"}
-    assert [t["name"] for t in script.bodies[1]["tools"]] == [
+    assert script.bodies[0]["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert script.bodies[0]["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    assert [t["name"] for t in script.bodies[0]["tools"]] == [
         "results",
         "experiment",
         "read_source",
@@ -107,7 +104,7 @@ def test_the_budget_stops_a_turn_between_rounds(workspace):
     )
     summary = run_loop(workspace, usd=0.05, researcher=researcher(script))
     assert len(script.bodies) == 1  # the second call was never sent
-    record = Workspace.open(workspace).record("001")
+    record = Workspace.open(workspace).record("002")  # after the stock agent
     assert record.status == "failed"
     assert "research stopped: cost budget of $0.05 spent" in record.failure
     assert record.cost_usd == pytest.approx((20_000 * 3.0 + 200 * 15.0) / 1e6)
@@ -122,8 +119,8 @@ def test_a_turn_without_submit_ends_after_the_configured_rounds(workspace):
     script = Script(
         reply(tool_use("results")), reply(tool_use("notes")), reply(tool_use("results"))
     )
-    run_loop(workspace, experiments=1, researcher=researcher(script))
+    run_loop(workspace, experiments=2, researcher=researcher(script))
     assert len(script.bodies) == 2
     assert "This is your last tool round" in str(script.bodies[1]["messages"][-1])
-    record = Workspace.open(workspace).record("001")
+    record = Workspace.open(workspace).record("002")
     assert record.status == "failed" and "no submission within 2 tool rounds" in record.failure
