@@ -75,8 +75,9 @@ from orchestrator.researchers.base import (
     propose_batch,
     with_running,
 )
-from orchestrator.services import WorkspaceServices, decide, promising
+from orchestrator.services import WorkspaceServices
 from orchestrator.state import STATE_MODELS, LoopState, Outcome
+from ruler.keep_policy import decide, promising
 from ruler.quality import compare
 from ruler.records import GateResult
 from runlog.records import ExperimentRecord

@@ -1,11 +1,10 @@
 """The graph's services over a real workspace: `runlog` for records, git and caches, `levers`
 for the agent, lever validation and training, the control channel for steering and live status.
 
-`decide` and `promising` are the keep policy: an experiment runs on the keep gate, goes on to the
-confirm gate when the `[keep] screen` rule passes on the keep gate's per-case deltas
-(ruler.keep_policy.screen; default: mean gain > 0 and one-sided paired permutation p < 0.3),
-and is kept only when the paired lower bound of its gain on the decisive gate is above
-`min_delta`.
+The keep decision (`promising`, `decide`) is `ruler.keep_policy`'s: an experiment runs on the
+keep gate, goes on to the confirm gate when the `[keep] screen` rule passes on the keep gate's
+per-case deltas, and is kept only when the paired lower bound of its gain on the decisive gate
+is above `min_delta`.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from orchestrator.researchers.heuristic import canonical
 from orchestrator.state import LoopState, Outcome
 from ruler.cache import PinnedVerdicts
 from ruler.calibrate import CalibrationError, load_calibration
-from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenResult, ScreenRule, screen
+from ruler.keep_policy import decide, promising
 from ruler.records import GateResult
 from runlog.comparable import baseline_for
 from runlog.evaluate import (
@@ -60,62 +59,6 @@ from runlog.evaluate import (
 from runlog.records import ExperimentRecord
 from runlog.report import write_dashboard
 from runlog.workspace import Workspace
-
-
-# -- the keep policy (issue 16) -----------------------------------------------------------------
-def screen_dev(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> ScreenResult | None:
-    """The screen gate's verdict under `rule` on its per-case deltas (None: nothing to compare)."""
-    cmp = dev.comparison
-    if cmp is None:
-        return None
-    if not cmp.per_case_delta:  # a comparison stored without its deltas: its interval only
-        ok = cmp.interval.high > 0
-        why = f"interval of the gain reaches {cmp.interval.high:+.3f}"
-        return ScreenResult(promote=ok, mean=cmp.delta, statistic=cmp.interval.high, why=why)
-    return screen(list(cmp.per_case_delta.values()), rule)
-
-
-def promising(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> bool:
-    """Worth the decisive gate: the screen rule passes on the keep gate's per-case deltas."""
-    result = screen_dev(dev, rule)
-    return result is None or result.promote
-
-
-def decide(
-    dev: GateResult,
-    full: GateResult | None,
-    *,
-    baseline: bool,
-    policy: str,
-    min_delta: float,
-    rule: ScreenRule = RECOMMENDED_SCREEN,
-) -> tuple[str, str]:
-    """Kept or discarded, and why, from the gate results' comparisons with the best."""
-    if baseline:
-        return "kept", "baseline: the first experiment of a workspace is the line's start"
-    if full is None:
-        screened = screen_dev(dev, rule)
-        why = (
-            f"{dev.gate} screen ({rule.label}) not passed: {screened.why}"
-            if screened
-            else f"no comparable best on {dev.gate}"
-        )
-        return "discarded", why
-    cmp = full.comparison
-    if cmp is None:  # never kept on nothing: a best without a comparable result loses its claim
-        return "discarded", f"no comparable best on {full.gate}: nothing to compare with"
-    bound = cmp.interval.low if policy == "interval" else cmp.delta
-    verdict = "kept" if bound > min_delta else "discarded"
-    what = "lower bound of the paired gain" if policy == "interval" else "mean paired gain"
-    return verdict, (
-        f"{full.gate}: {what} {bound:+.3f} {'>' if verdict == 'kept' else '<='} "
-        f"{min_delta:+.3f} (Δ {cmp.delta:+.3f}, 95% [{cmp.interval.low:+.3f}, "
-        f"{cmp.interval.high:+.3f}], sign test p={cmp.sign_test_p:.2f})"
-    )
-
-
-# -- end of the keep policy ---------------------------------------------------------------------
-
 
 UNSANDBOXED_NOTE = " [lever code ran without an OS sandbox: --unsandboxed]"
 

@@ -17,8 +17,11 @@ and keep rates and its cost in cases; `benchmarks/bench_keep_policy.py` prints t
 real 6-experiment run of the README's main job (SmolLM2, offline judge, 2026-11-29; 1000
 simulated experiments each) today's screen promoted 95% of A/A experiments (3.4% false keeps,
 29.0 cases each); `permutation` with alpha 0.3 promoted 24% (3.1% false keeps, 14.8 cases:
-49% fewer) and kept a +0.04 gain 82% of the time (today 89%): RECOMMENDED_SCREEN. No
-orchestrator imports: the loop calls `screen` and `keep` with the comparisons' per-case deltas.
+49% fewer) and kept a +0.04 gain 82% of the time (today 89%): RECOMMENDED_SCREEN.
+
+The loop's keep decision lives here alone: `promising` (worth the decisive gate: the screen rule
+on the keep gate's comparison with the best) and `decide` (kept or discarded, and why), called
+by the driver at every K and by `eval --compare`. No orchestrator imports.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ruler.quality import bootstrap_interval
+from ruler.records import GateResult
 
 EXACT_MAX = 16  # sign-flip test: exact enumeration up to 2**16 assignments
 MONTE_CARLO = 20000
@@ -158,11 +162,62 @@ def keep(
     min_delta: float = 0.0,
     seed: int = 0,
 ) -> bool:
-    """The decisive gate's rule, as orchestrator.services.decide: the paired bootstrap lower
+    """The decisive gate's rule, as `decide` applies it: the paired bootstrap lower
     bound (policy 'interval') or the mean gain (policy 'mean') must be above min_delta."""
     if policy == "mean":
         return float(np.mean(deltas)) > min_delta
     return bootstrap_interval(list(deltas), seed=seed, n=BOOTSTRAP_N).low > min_delta
+
+
+def screen_dev(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> ScreenResult | None:
+    """The screen gate's verdict under `rule` on its per-case deltas (None: nothing to compare)."""
+    cmp = dev.comparison
+    if cmp is None:
+        return None
+    if not cmp.per_case_delta:  # a comparison stored without its deltas: its interval only
+        ok = cmp.interval.high > 0
+        why = f"interval of the gain reaches {cmp.interval.high:+.3f}"
+        return ScreenResult(promote=ok, mean=cmp.delta, statistic=cmp.interval.high, why=why)
+    return screen(list(cmp.per_case_delta.values()), rule)
+
+
+def promising(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> bool:
+    """Worth the decisive gate: the screen rule passes on the keep gate's per-case deltas."""
+    result = screen_dev(dev, rule)
+    return result is None or result.promote
+
+
+def decide(
+    dev: GateResult,
+    full: GateResult | None,
+    *,
+    baseline: bool,
+    policy: str,
+    min_delta: float,
+    rule: ScreenRule = RECOMMENDED_SCREEN,
+) -> tuple[str, str]:
+    """Kept or discarded, and why, from the gate results' comparisons with the best."""
+    if baseline:
+        return "kept", "baseline: the first experiment of a workspace is the line's start"
+    if full is None:
+        screened = screen_dev(dev, rule)
+        why = (
+            f"{dev.gate} screen ({rule.label}) not passed: {screened.why}"
+            if screened
+            else f"no comparable best on {dev.gate}"
+        )
+        return "discarded", why
+    cmp = full.comparison
+    if cmp is None:  # never kept on nothing: a best without a comparable result loses its claim
+        return "discarded", f"no comparable best on {full.gate}: nothing to compare with"
+    bound = cmp.interval.low if policy == "interval" else cmp.delta
+    verdict = "kept" if bound > min_delta else "discarded"
+    what = "lower bound of the paired gain" if policy == "interval" else "mean paired gain"
+    return verdict, (
+        f"{full.gate}: {what} {bound:+.3f} {'>' if verdict == 'kept' else '<='} "
+        f"{min_delta:+.3f} (Δ {cmp.delta:+.3f}, 95% [{cmp.interval.low:+.3f}, "
+        f"{cmp.interval.high:+.3f}], sign test p={cmp.sign_test_p:.2f})"
+    )
 
 
 class SimulationResult(BaseModel):

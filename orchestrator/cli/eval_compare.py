@@ -17,13 +17,18 @@ from runlog.workspace import Workspace
 
 
 def keep_policy_view(ws: Workspace, paired) -> dict[str, Any]:
-    """What the loop's keep policy (`[keep]`, `orchestrator.services.decide`) would say if
+    """What the loop's keep policy (`[keep]`, `ruler.keep_policy.decide`) would say if
     this gate were the decisive one."""
-    from orchestrator.services import decide
+    from ruler.keep_policy import decide
 
     keep, result = ws.config.keep, paired.other.result
     status, why = decide(
-        result, result, baseline=False, policy=keep.policy, min_delta=keep.min_delta
+        result,
+        result,
+        baseline=False,
+        policy=keep.policy,
+        min_delta=keep.min_delta,
+        rule=keep.screen_rule(),
     )
     return {"policy": keep.policy, "min_delta": keep.min_delta, "status": status, "reason": why}
 

@@ -1,4 +1,4 @@
-"""The keep policy as the loop applies it: services.promising and services.decide on gate results
+"""The keep policy as the loop applies it: keep_policy.promising and .decide on gate results
 judged by a noisy fake judge through ruler.gates.evaluate (issue 16, item 7).
 
 The fake judge scores a case by its difficulty plus the agent's level plus noise, so an A/A
@@ -18,11 +18,10 @@ from git import Repo
 
 from levers.config import load_agent, write_agent
 from orchestrator.loop import run_loop
-from orchestrator.services import decide, promising
 from ruler.calibrate import Calibration, save_calibration
 from ruler.gates import evaluate
 from ruler.judges import get_judge
-from ruler.keep_policy import RECOMMENDED_SCREEN, SIMULATED_ON, ScreenRule
+from ruler.keep_policy import RECOMMENDED_SCREEN, SIMULATED_ON, ScreenRule, decide, promising
 from ruler.loader import load_ruler
 from ruler.records import DIMENSIONS, Case, GateResult, Verdict
 from runlog.comparable import baseline_for
