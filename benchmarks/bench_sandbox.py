@@ -88,6 +88,7 @@ def main() -> None:
             seconds, kind = gate_seconds(args.model, args.gate, on)
             rows[name].append(seconds)
             kinds[name] = kind
+    os.environ.pop(UNSANDBOXED_ENV, None)
     on, off = statistics.median(rows["sandboxed"]), statistics.median(rows["unsandboxed"])
     parts = {"policy_s": policy_seconds(), **apply_seconds()}
     found = {
