@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -30,6 +31,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
 from levers.validate import ValidationReport
+from orchestrator.lever_check import validate_and_repair
 from orchestrator.researchers.base import (
     LogView,
     Proposal,
@@ -56,9 +58,14 @@ class Services(Protocol):
     def repeat_of(self, proposal: Proposal) -> str | None: ...
     def trainable(self) -> tuple[bool, str]: ...
     def next_experiment_id(self) -> str: ...
-    def write_lever(self, exp_id: str, proposal: Proposal) -> str | None: ...
+    def write_lever(
+        self, exp_id: str, proposal: Proposal, agent_dir: Path | None = None
+    ) -> str | None: ...
     def validate_lever(
-        self, path: str, agent_patch: dict[str, Any] | None = None
+        self,
+        path: str,
+        agent_patch: dict[str, Any] | None = None,
+        parent: dict[str, Any] | None = None,
     ) -> ValidationReport: ...
     def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None) -> Outcome: ...
     def record(self, state: LoopState) -> str: ...
@@ -249,21 +256,15 @@ def write_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, An
 
 
 def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Validate the written lever module; a failure gets the researcher's one repair."""
-    services = runtime.context.services
-    path, proposal = state.get("lever_path"), _proposal(state)
+    """Validate the written lever module inside the proposed agent; a failure gets the
+    researcher's one repair (`lever_check.validate_and_repair`, as the parallel pool's)."""
+    path = state.get("lever_path")
     if not path:
         return {"validation": None}
-    report = services.validate_lever(path, proposal.agent_patch)
-    if report.ok or not proposal.lever_code:
-        return {"validation": report}
-    repaired = services.researcher.repair(proposal, report.message)
-    if repaired is None or not repaired.lever_code:
-        return {"validation": report}
-    repaired = repaired.model_copy(update={"lever_filename": proposal.lever_filename})
-    path = services.write_lever(state["exp_id"], repaired)
-    report = services.validate_lever(path or "", repaired.agent_patch)
-    return {"validation": report, "lever_path": path, "proposal": repaired}
+    checked = validate_and_repair(runtime.context.services, state["exp_id"], _proposal(state), path)
+    if checked.repaired is None:
+        return {"validation": checked.report}
+    return {"validation": checked.report, "lever_path": checked.path, "proposal": checked.repaired}
 
 
 def run_gate(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Gate workers on Ray: one actor per worker keeps the candidate model loaded between jobs.
 
-Only `orchestrator.parallel` imports this module, and only for `autoresearch run --parallel`;
-Ray itself is imported when the pool starts (`connect`), so the default loop never loads it.
+Only the parallel pool (`orchestrator.parallel`, `orchestrator.pool`) imports this module, and
+only for `autoresearch run --parallel`; Ray itself is imported when the pool starts (`connect`),
+so the default loop never loads it. `run_gate_job` is also the local pool's job runner.
 
 A `GateJob` names an experiment's prepared agent folder (written by the driver under the
 workspace's `.autoresearch/parallel/`) and a gate; the worker evaluates it with the workspace's
@@ -24,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from levers.config import read_agent
 from models import AutoresearchError
+from orchestrator.gates import evaluation_cost, one_line
 from ruler.records import GateResult
 from runlog.evaluate import (
     Boundary,
-    EvalResult,
     evaluate_config,
     generate,
     resolve_judge,
@@ -86,13 +87,6 @@ def require_ray() -> Any:
     return ray
 
 
-def evaluation_cost(run: EvalResult) -> float:
-    """Judging plus the model calls this evaluation generated (cached cases cost nothing)."""
-    cached = set(run.extra.get("cached", ()))
-    model = sum(n.cost_usd for r in run.runs if r.case_id not in cached for n in r.trace)
-    return run.result.judge_cost_usd + model
-
-
 def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
     """Evaluate the job's agent on its gate with the workspace's ruler, judge and caches."""
     started = time.perf_counter()
@@ -115,8 +109,7 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
             **workspace_caches(ws),
         )
     except (AutoresearchError, ValueError) as exc:
-        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-        return GateRun(exp_id=job.exp_id, gate=job.gate, worker=worker, failure=failure[:500])
+        return GateRun(exp_id=job.exp_id, gate=job.gate, worker=worker, failure=one_line(exc))
     return GateRun(
         exp_id=job.exp_id,
         gate=job.gate,

@@ -1,0 +1,102 @@
+"""Recording an experiment: its record committed to the workspace's git, counted against the
+run's budget, the dashboard rewritten, and the best re-measured when due."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from levers.lever import EXPERIMENT_CLASSES
+from levers.sandbox import describe as describe_sandbox
+from levers.sandbox import unsandboxed_allowed
+from models import AutoresearchError
+from orchestrator.change import describe_change
+from orchestrator.graph import Budget
+from orchestrator.researchers.base import (
+    Proposal,
+    apply_patch,
+)
+from orchestrator.state import LoopState, Outcome
+from runlog.records import ExperimentRecord
+from runlog.report import write_dashboard
+from runlog.workspace import Workspace
+
+UNSANDBOXED_NOTE = " [lever code ran without an OS sandbox: --unsandboxed]"
+
+
+class Recorder:
+    """The services' records (mixed into `WorkspaceServices`)."""
+
+    ws: Workspace
+    budget: Budget
+    node_seconds: dict[str, float]
+    dashboard: Path | None
+
+    def _lever_class(self, proposal: Proposal, outcome: Outcome) -> str:
+        """The record's class: the proposal's, an adapter's by its training kind, else other."""
+        lever_class = proposal.lever_class
+        if lever_class == "adapter" and outcome.adapter_hash:
+            kind = next(
+                (a["kind"] for a in self._adapters() if a["hash"].startswith(outcome.adapter_hash)),
+                "sft",
+            )
+            lever_class = f"adapter-{kind}"
+        return lever_class if lever_class in EXPERIMENT_CLASSES else "other"
+
+    def _method(self, state: LoopState, proposal: Proposal, outcome: Outcome) -> str:
+        """The actual change (an experiment that failed before its gates never changes the best,
+        so the change is computed against the best now), then the researcher's own words."""
+        change = outcome.method or describe_change(
+            parent := self._parent_config(),
+            apply_patch(parent, proposal.agent_patch),
+            state.get("lever_path"),
+        )
+        return "\n".join(part for part in (change, proposal.method.strip()) if part)
+
+    def record(self, state: LoopState) -> str:
+        """Commit the experiment, count it against the budget, and rewrite the dashboard."""
+        proposal, outcome = state["proposal"], state["outcome"]
+        if proposal is None or outcome is None:
+            raise AutoresearchError("record reached without a proposal and its outcome")
+        timing = {
+            **self.node_seconds,
+            "model": outcome.model_seconds,
+            "judge": outcome.judge_seconds,
+        }
+        record = ExperimentRecord(
+            id=state["exp_id"],
+            hypothesis=proposal.hypothesis,
+            method=self._method(state, proposal, outcome),
+            lever_class=self._lever_class(proposal, outcome),  # type: ignore[arg-type]
+            agent=outcome.agent,
+            gates=outcome.gates,
+            trace=outcome.trace,
+            cost_usd=outcome.cost_usd + proposal.research_cost_usd,
+            predicted_delta=proposal.predicted_delta,
+            wall_seconds=outcome.seconds,
+            node_seconds={k: round(v, 3) for k, v in timing.items()},
+            status=outcome.status,
+            failure=outcome.failure,
+            decision=outcome.decision + (UNSANDBOXED_NOTE if unsandboxed_allowed() else ""),
+            notes_seen=list(state.get("notes_seen") or []),
+            model_ids=outcome.model_ids,
+            ruler_hash=self.ws.config.ruler.lock_hash,
+            adapter_hash=outcome.adapter_hash,
+            sandbox=describe_sandbox(),
+        )
+        info = self.ws.commit_experiment(record, outcome.outputs)
+        if info.created:  # a record node re-run after a crash does not count twice
+            self.budget.count(outcome.model_copy(update={"cost_usd": record.cost_usd}))
+        self.node_seconds = {}
+        if info.created and record.status == "kept":
+            self._recheck_safely()
+        self.dashboard = write_dashboard(self.ws)
+        self.emit(
+            "experiment",
+            experiment=record.id,
+            status=record.status,
+            lever_class=record.lever_class,
+            hypothesis=record.hypothesis,
+            quality=record.quality,
+            commit=info.commit,
+        )
+        return info.commit
