@@ -286,7 +286,7 @@ class ResearchTools:
                     self.ws.main_root,
                     self.trial_timeout,
                 )
-                runs = [CandidateRun.model_validate(r) for r in raw]
+                runs = [CandidateRun.model_validate(r) for r in raw["runs"]]
             except (PipelineError, ValueError) as exc:
                 raise ToolError(f"the trial failed: {_bounded(str(exc))}") from None
         judge = get_judge(self.judge, ruler=self.holdout_ruler)
