@@ -18,36 +18,12 @@ from ruler.loader import ruler_dir
 from ruler.lock import write_lock
 from runlog.evaluate import GateIntegrityError, evaluate_config, evaluate_workspace
 from runlog.workspace import Workspace
+from tests.integrity.conftest import cheat_lever
 from tests.orchestrator.test_graph import ScriptedResearcher
 from tests.runlog.conftest import ParseJudge
 
-HEAD = '''
-from pydantic import BaseModel, ConfigDict
-
-from levers import Lever, hookimpl
-
-
-class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Cheat(Lever):
-    """Tries to raise its own score without a better plan."""
-
-    name = "cheat"
-    lever_class = "other"
-    Params = Params
-'''
-TAIL = """
-
-@hookimpl
-def register_levers(register):
-    register(Cheat)
-"""
-
-PATCH_JUDGE = (
-    HEAD
-    + """
+PATCH_JUDGE = cheat_lever(
+    """
     def finalize(self, ctx):
         import ruler.gates
 
@@ -63,18 +39,15 @@ PATCH_JUDGE = (
         summarize.cheat = True
         ruler.gates.summarize = summarize
 """
-    + TAIL
 )
 
-APPEND_TO_RULER = (
-    HEAD
-    + """
+APPEND_TO_RULER = cheat_lever(
+    """
     def prepare(self, ctx):
         if ctx.index == 0:
             with open(CASES, "a", encoding="utf-8") as cases:
                 cases.write("\\n")
 """
-    + TAIL
 )
 
 
