@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers.config import read_agent
+from levers.sandbox import UNSANDBOXED_ENV, allow_unsandboxed, unsandboxed_allowed
 from models import AutoresearchError
 from orchestrator.gates import evaluation_cost, one_line
 from ruler.records import GateResult
@@ -155,9 +156,13 @@ def _run_shard(job: GateJob, ws: Workspace, ruler: Any, worker: str, started: fl
 class GateWorker:
     """The actor: a long-lived process whose model registry keeps the candidate loaded."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, unsandboxed: bool = False) -> None:
         self.name = name
         os.environ[WORKER_ENV] = name
+        if unsandboxed:  # the driver's `--unsandboxed` (a worker may outlive one run)
+            allow_unsandboxed()
+        else:
+            os.environ.pop(UNSANDBOXED_ENV, None)
 
     def run(self, job: GateJob) -> GateRun:
         return run_gate_job(job, self.name)
@@ -179,7 +184,7 @@ class WorkerPool:
             GateWorker
         )
         self.names = [f"w{i + 1}" for i in range(workers)]
-        self.actors = [actor.remote(name) for name in self.names]
+        self.actors = [actor.remote(name, unsandboxed_allowed()) for name in self.names]
         self.free: queue.Queue[int] = queue.Queue()
         for i in range(workers):
             self.free.put(i)
