@@ -389,6 +389,7 @@ def sandboxed_command(
         "PYTHONDONTWRITEBYTECODE": "1",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        "JOBLIB_MULTIPROCESSING": "0",  # no /dev/shm semaphores here: serial, without a warning
     }
     kind = sandbox_kind()
     if kind == "none":
