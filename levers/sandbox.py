@@ -267,6 +267,7 @@ def policy_for(
             *weights,
             *adapters,
             *SYSTEM_FILES,
+            *_entry_point_sources(),
             agent_dir,  # the child adds its own /proc entry when it applies the policy
         ]
     )
@@ -288,6 +289,27 @@ def _installed_paths(prefixes: list[str | Path]) -> list[str]:
     first = sys.path[:1]
     keep_first = [p for p in first if p and any(r in Path(p).resolve().parents for r in roots)]
     return [*keep_first, *sys.path[1:]]
+
+
+def _entry_point_sources() -> list[Path]:
+    """Where installed lever packages live (an editable install maps its modules to a source
+    folder through an import hook, not the import path): each top-level module's file or
+    folder, found without importing it."""
+    from importlib.metadata import entry_points
+    from importlib.util import find_spec
+
+    found: list[Path] = []
+    for point in entry_points(group="autoresearch"):
+        try:
+            spec = find_spec(point.module.split(".")[0])
+        except (ImportError, ValueError):
+            continue
+        if spec is None:
+            continue
+        found += [Path(p) for p in spec.submodule_search_locations or []]
+        if spec.origin and not spec.submodule_search_locations:
+            found.append(Path(spec.origin))
+    return found
 
 
 def _holds_project(path: Path) -> bool:

@@ -148,3 +148,18 @@ def test_bubblewrap_and_seatbelt_get_the_same_lists(tmp_path):
     assert not any(str(DATA_DIR / "planner" / "cases.jsonl") == a for a in args)
     profile = sandbox.seatbelt_profile(policy)
     assert "(deny default)" in profile and f'(deny file-read* (subpath "{DATA_DIR}")' in profile
+
+
+def test_an_editable_lever_package_is_readable_where_its_import_hook_points(tmp_path, monkeypatch):
+    import importlib.machinery
+    import importlib.metadata
+    import importlib.util
+
+    source = tmp_path / "src" / "my_levers.py"  # not on the import path: an editable mapping
+    source.parent.mkdir()
+    source.write_text("")
+    point = importlib.metadata.EntryPoint("mine", "my_levers", "autoresearch")
+    spec = importlib.machinery.ModuleSpec("my_levers", None, origin=str(source))
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [point])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert policy_for(tmp_path / "scratch").readable(source)
