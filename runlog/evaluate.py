@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 Progress = Callable[[str, int, int], None]  # (stage "run" | "judge", done, total)
+# a gate's pipeline past this is killed and its experiment failed (a lever that hangs or spins);
+# SmolLM2 runs full-30 in 2-3 minutes here
+GATE_TIMEOUT = float(os.environ.get("AUTORESEARCH_GATE_TIMEOUT", 3600))
 
 
 @dataclass
@@ -193,6 +197,7 @@ class Pipeline:
             reply = self.worker.request(
                 "run",
                 on_progress=progress,
+                timeout=GATE_TIMEOUT,
                 cases=[Task.of(c).model_dump(mode="json") for c in cases],  # never the gold
             )
             runs = [CandidateRun.model_validate(r) for r in reply["runs"]]

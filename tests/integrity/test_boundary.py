@@ -128,3 +128,22 @@ def test_a_cheating_experiment_is_recorded_failed_with_the_reason(ws, own_ruler)
     assert "rebound the judge's code" in cheat.failure and "summarize" in cheat.failure
     assert reopened.current_best().id == "001"
     assert cases.read_text() == (ruler_dir("planner") / "cases.jsonl").read_text()
+
+
+HANG = cheat_lever(
+    """
+    def generate(self, ctx):
+        import time
+
+        time.sleep(600)
+"""
+)
+
+
+def test_a_lever_that_hangs_is_killed_and_its_gate_fails(ws, monkeypatch):
+    import runlog.evaluate
+
+    monkeypatch.setattr(runlog.evaluate, "GATE_TIMEOUT", 3.0)
+    install_cheat(ws, HANG)
+    with pytest.raises(PipelineError, match="took over 3s"):
+        evaluate_workspace(ws, gate="dev-10", judge=ParseJudge())
