@@ -64,6 +64,7 @@ def test_the_example_package_installs_as_documented(venv: Path) -> None:
         assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
         outputs.append(done.stdout)
     assert re.search(r"tidy_questions +other +entry", outputs[1]), outputs[1]
+    assert "ok (tidy_questions)" in outputs[2], outputs[2]  # validated in its sandbox
     listed = subprocess.run(
         [str(venv / "bin" / "python"), "-c", CLI, "levers", "--json"],
         cwd=ROOT,
