@@ -56,11 +56,12 @@ def policy_seconds(repeat: int = 20) -> float:
 APPLY = """
 import json, sys, time
 from pathlib import Path
-from levers.sandbox import policy_for, restrict_self
+from levers.landlock import restrict_self
+from levers.sandbox import policy_for
 policy = policy_for(Path(sys.argv[1]))
 rules = len(policy.landlock_rules())
 started = time.perf_counter()
-restrict_self(policy)
+restrict_self(policy.landlock_rules())
 print(json.dumps({"seconds": time.perf_counter() - started, "rules": rules}))
 """
 
