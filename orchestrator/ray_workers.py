@@ -28,8 +28,8 @@ from levers.sandbox import UNSANDBOXED_ENV, allow_unsandboxed, unsandboxed_allow
 from models import AutoresearchError
 from orchestrator.gates import evaluation_cost, one_line
 from ruler.records import GateResult
+from runlog.boundary import Boundary
 from runlog.evaluate import (
-    Boundary,
     evaluate_config,
     generate,
     resolve_judge,

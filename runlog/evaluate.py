@@ -28,13 +28,12 @@ from levers.registry import load_lever_files
 from levers.runner import CandidateRun, Task, run_agent
 from levers.sources import lever_sources, project_version, weights_id
 from levers.trace import TraceNode
-from models.base import AutoresearchError
 from ruler.cache import PinnedVerdicts, VerdictCache
 from ruler.gates import evaluate as evaluate_gate
 from ruler.judges import get_judge
 from ruler.loader import Ruler, load_ruler
-from ruler.lock import RulerLockError, changed_code, code_hash, loaded_code
 from ruler.records import Case, GateResult, JudgeMode
+from runlog.boundary import Boundary, GateIntegrityError
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
 from runlog.folder import WorkspaceFolder
@@ -45,6 +44,7 @@ from runlog.workspace import Workspace
 __all__ = [
     "CheckError",
     "EvalResult",
+    "GateIntegrityError",
     "check_expression",
     "check_values",
     "evaluate_agent_file",
@@ -113,54 +113,6 @@ def resolve_judge(judge: Any, ruler: Any = None):
 def _inference_calls(runs: list[CandidateRun]) -> int:
     kinds = ("inference", "adapter_inference")
     return sum(1 for run in runs for node in run.trace if node.kind in kinds)
-
-
-class GateIntegrityError(AutoresearchError):
-    """The ruler or the judge's code changed while a gate ran: its result is not trusted."""
-
-
-@dataclass
-class Boundary:
-    """What lever code must not change, taken before a gate and compared after it: the ruler's
-    files, the judge's own source, and the file of every module this process has loaded (the
-    judge fully loaded first, lazy imports included)."""
-
-    ruler: Ruler
-    ruler_hash: str
-    judge_code: str
-    loaded: dict[str, tuple[int, int, int]]
-    taken_ns: int
-
-    @classmethod
-    def take(cls, ruler: Ruler, judge: Any = None) -> Boundary:
-        prepare = getattr(judge, "prepare", None)
-        if callable(prepare):
-            prepare()  # the judge loads everything it will use before any lever runs
-        return cls(ruler, ruler.verify(), code_hash(), loaded_code(), time.time_ns())
-
-    def check(self, gate: str) -> None:
-        """Raise GateIntegrityError naming what changed while `gate` ran."""
-        try:
-            now = self.ruler.verify()
-        except RulerLockError as exc:
-            raise GateIntegrityError(
-                f"gate {gate}: the ruler changed while it ran: {exc}"
-            ) from None
-        if now != self.ruler_hash:
-            raise GateIntegrityError(
-                f"gate {gate}: the ruler was re-frozen while it ran "
-                f"({self.ruler_hash[:12]} -> {now[:12]}); its result is not trusted"
-            )
-        if code_hash() != self.judge_code:
-            raise GateIntegrityError(
-                f"gate {gate}: the judge's source (the ruler package) changed on disk while it "
-                "ran; its result is not trusted"
-            )
-        if changed := changed_code(self.loaded, self.taken_ns):
-            raise GateIntegrityError(
-                f"gate {gate}: code the judge runs changed on disk while it ran "
-                f"({', '.join(changed)}); its result is not trusted"
-            )
 
 
 @dataclass

@@ -260,9 +260,9 @@ def test_a_patched_judge_package_fails_the_gate(ws, lazy_package, unsandboxed):
 def test_with_a_lazy_judge_and_no_code_check_the_patch_wins(
     ws, lazy_package, unsandboxed, monkeypatch
 ):
-    import runlog.evaluate
+    import runlog.boundary
 
-    monkeypatch.setattr(runlog.evaluate, "changed_code", lambda before, since: [])
+    monkeypatch.setattr(runlog.boundary, "changed_code", lambda before, since: [])
     install(ws, patch_package_lever(lazy_package))
     run = evaluate(ws, LazyJudge(lazy_package, preload=False))
     assert run.result.quality == 1.0  # the attack works with the protections off
