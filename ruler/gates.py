@@ -14,7 +14,7 @@ from collections.abc import Callable
 from ruler.cache import VerdictCache, verdict_key
 from ruler.loader import Ruler, load_ruler
 from ruler.quality import bootstrap_interval, compare, per_case_quality, quality
-from ruler.records import Case, GateResult, JudgeMode, Verdict, dimensions_for
+from ruler.records import DIMENSIONS, Case, GateResult, JudgeMode, Verdict, dimensions_for
 
 
 def _judge_missing(
@@ -39,7 +39,8 @@ def _judge_missing(
 def summarize(
     verdicts: list[Verdict], gate: str, mode: JudgeMode, judge_id: str, ruler_hash: str
 ) -> GateResult:
-    dims = dimensions_for(mode)
+    names = tuple(verdicts[0].scores) if verdicts else DIMENSIONS  # the ruler's rubric
+    dims = dimensions_for(mode, names)
     n = len(verdicts)
     means = {d: sum(v.scores[d] for v in verdicts) / n if n else 0.0 for d in dims}
     counts = {o: sum(v.outcome == o for v in verdicts) for o in "WTL"}

@@ -9,11 +9,21 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from models.base import AutoresearchError
+from ruler.feature import (
+    FEATURE_FILE,
+    Feature,
+    FeatureError,
+    FeatureFolder,
+    planner_feature,
+    read_feature_folder,
+)
 from ruler.lock import LOCK_NAME, RulerLockError, read_lock, verify_lock
+from ruler.plan import Plan
 from ruler.records import Case
-from ruler.rubric import Rubric, load_rubric
+from ruler.rubric import Dimension, Rubric, load_rubric
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+GENERIC_PROMPTS = Path(__file__).resolve().parent / "judges" / "prompts"
 DEFAULT_RULER = "planner"
 POOL_DIR = "pool"  # apart from the cases: the one folder of a ruler lever code may read
 TRAINING_POOL = f"{POOL_DIR}/train.jsonl"
@@ -58,7 +68,14 @@ class Ruler:
     cases: dict[str, Case]
     splits: dict[str, list[str]]
     rubric: Rubric
+    feature: Feature
+    degraded: list[dict] = field(default_factory=list, repr=False)  # the feature's sanity suite
     _lock_hash: str | None = field(default=None, repr=False)
+
+    @property
+    def is_planner(self) -> bool:
+        """A ruler of the discovery planner (its own contract and judge), not a feature folder."""
+        return self.feature.is_planner
 
     @property
     def lock_hash(self) -> str:
@@ -73,7 +90,11 @@ class Ruler:
         return self._lock_hash
 
     def prompt(self, name: str) -> str:
+        """A judge prompt template: the ruler's own (prompts/NAME), else, for a feature folder,
+        the generic one shipped with the LLM judge (ruler/judges/prompts/NAME)."""
         path = self.path / "prompts" / name
+        if not path.is_file() and not self.is_planner:
+            path = GENERIC_PROMPTS / name
         if not path.is_file():
             raise RulerError(f"{path}: missing judge prompt template")
         return path.read_text(encoding="utf-8")
@@ -116,7 +137,14 @@ def load_ruler(name_or_path: str | Path = DEFAULT_RULER) -> Ruler:
 
 
 def _load(path: Path) -> Ruler:
+    if (path / FEATURE_FILE).is_file():
+        return _load_feature(path)
     cases = read_cases(path / "cases.jsonl")
+    if bad := next((c for c in cases if not isinstance(c.gold, Plan)), None):
+        raise RulerError(
+            f"{path / 'cases.jsonl'}: case {bad.id!r}: gold is not a plan (title, questions);"
+            f" a ruler of another feature needs a {FEATURE_FILE}"
+        )
     by_id = {c.id: c for c in cases}
     if len(by_id) != len(cases):
         raise RulerError(f"{path / 'cases.jsonl'}: duplicate case ids")
@@ -131,7 +159,52 @@ def _load(path: Path) -> Ruler:
                 f"{path / 'splits.json'}: gate {gate!r} names unknown case {unknown[0]!r}"
             )
     rubric = load_rubric(path / "rubric.toml")
-    return Ruler(name=path.name, path=path, cases=by_id, splits=splits, rubric=rubric)
+    return Ruler(
+        name=path.name,
+        path=path,
+        cases=by_id,
+        splits=splits,
+        rubric=rubric,
+        feature=planner_feature(rubric),
+    )
+
+
+def _load_feature(path: Path) -> Ruler:
+    """A feature folder's ruler (validated by ruler.feature: errors name file:line)."""
+    try:
+        folder = read_feature_folder(path)
+    except FeatureError as exc:
+        raise RulerError(str(exc)) from None
+    cases = {row["id"]: feature_case(row) for row in folder.cases}
+    return Ruler(
+        name=path.name,
+        path=path,
+        cases=cases,
+        splits=folder.splits,
+        rubric=feature_rubric(folder),
+        feature=folder.feature,
+        degraded=folder.degraded,
+    )
+
+
+def feature_case(row: dict) -> Case:
+    return Case(id=row["id"], task=row["input"], gold=row["gold"], notes=row.get("notes", ""))
+
+
+def feature_rubric(folder: FeatureFolder) -> Rubric:
+    """The feature's rubric in the shape the planner's rubric.toml loads into."""
+    return Rubric(
+        dimensions={
+            d.name: Dimension(
+                title=d.name.replace("_", " ").capitalize(),
+                question=d.description,
+                score_1=d.score_1,
+                score_3=d.score_3,
+                score_5=d.score_5,
+            )
+            for d in folder.feature.rubric
+        }
+    )
 
 
 __all__ = [

@@ -19,12 +19,23 @@ from models.files import atomic_write_text
 
 QUALITY_FORMULA_VERSION = 1
 LOCK_NAME = "ruler.lock"
-LOCKED_FILES = ("cases.jsonl", "splits.json", "rubric.toml")
+LOCKED_FILES = ("cases.jsonl", "splits.json", "rubric.toml")  # a planner-style ruler's
+FEATURE_FILE = "feature.toml"
+FEATURE_LOCKED = ("cases.jsonl", FEATURE_FILE)  # a feature folder's, plus FEATURE_OPTIONAL present
+FEATURE_OPTIONAL = ("splits.json", "degraded.jsonl", "rubric.toml")
 PROMPTS_DIR = "prompts"
 
 
 class RulerLockError(AutoresearchError):
     """The ruler changed since it was frozen (or was never frozen)."""
+
+
+def data_files(ruler_dir: Path) -> tuple[str, ...]:
+    """The data files a lock covers: a feature folder's feature.toml, cases and whichever of
+    its optional files exist (splits default from the cases); else the planner's three."""
+    if not (ruler_dir / FEATURE_FILE).is_file():
+        return LOCKED_FILES
+    return FEATURE_LOCKED + tuple(f for f in FEATURE_OPTIONAL if (ruler_dir / f).is_file())
 
 
 def locked_paths(ruler_dir: Path) -> list[str]:
@@ -35,7 +46,7 @@ def locked_paths(ruler_dir: Path) -> list[str]:
         if prompts.is_dir()
         else []
     )
-    return [*LOCKED_FILES, *templates]
+    return [*data_files(ruler_dir), *templates]
 
 
 def file_sha256(path: Path) -> str:
@@ -53,7 +64,7 @@ def compute_lock(ruler_dir: Path) -> dict:
     for rel in locked_paths(ruler_dir):
         if not (ruler_dir / rel).is_file():
             raise RulerLockError(
-                f"{ruler_dir / rel}: missing; a ruler needs {', '.join(LOCKED_FILES)}"
+                f"{ruler_dir / rel}: missing; a ruler needs {', '.join(data_files(ruler_dir))}"
             )
         files[rel] = file_sha256(ruler_dir / rel)
     version = QUALITY_FORMULA_VERSION

@@ -1,7 +1,8 @@
 """The quality figure (0-1), per-case quality, paired bootstrap intervals and the sign test.
 
 quality = 0.5 * (mean of the mode's dimension means - 1) / 4 + 0.5 * (W + T/2) / N
-(standard mode: all five dimensions; coverage-blind: the four without coverage). The lock
+(standard mode: every rubric dimension, the planner's five or a feature's; coverage-blind:
+the same without a dimension named coverage). The lock
 records QUALITY_FORMULA_VERSION, so changing this formula invalidates frozen rulers.
 """
 
@@ -17,7 +18,9 @@ OUTCOME_CREDIT = {"W": 1.0, "T": 0.5, "L": 0.0}
 
 
 def rubric_part(means: dict[str, float], mode: JudgeMode) -> float:
-    dims = dimensions_for(mode)
+    """The rubric half of quality: the mean of the mode's dimensions, over 1-5, as 0-1. The
+    dimensions are the rubric's whose means are given (the planner's five, or a feature's)."""
+    dims = dimensions_for(mode, tuple(means))
     return (sum(means[d] for d in dims) / len(dims) - 1.0) / 4.0
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ruler.plan import Plan
 
@@ -19,19 +19,36 @@ JudgeMode = Literal["standard", "coverage-blind"]
 Outcome = Literal["W", "T", "L"]
 
 
-def dimensions_for(mode: JudgeMode) -> tuple[str, ...]:
-    return tuple(d for d in DIMENSIONS if mode == "standard" or d != "coverage")
+def dimensions_for(mode: JudgeMode, names: tuple[str, ...] = DIMENSIONS) -> tuple[str, ...]:
+    """The dimensions a mode scores, of the planner's (default) or of a feature's rubric: the
+    coverage-blind mode leaves out a dimension named "coverage"."""
+    return tuple(d for d in names if mode == "standard" or d != "coverage")
 
 
 class Case(BaseModel):
+    """One ruler case. `task` is the case input (a feature folder's "input" is read into it);
+    `gold` is a Plan for the planner and the feature's JSON answer (a dict) otherwise."""
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
     task: str
-    gold: Plan
+    gold: Plan | dict[str, Any] | list[Any] = Field(union_mode="left_to_right")
     critical: str = ""
     critical_question: int | None = None
     notes: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _input_is_task(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "input" in data and "task" not in data:
+            data = {("task" if k == "input" else k): v for k, v in data.items()}
+        return data
+
+    @property
+    def gold_data(self) -> Any:
+        """The gold answer as plain JSON data, whichever feature it belongs to."""
+        return self.gold.model_dump() if isinstance(self.gold, Plan) else self.gold
 
 
 class Verdict(BaseModel):

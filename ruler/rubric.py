@@ -33,7 +33,7 @@ class Rubric(BaseModel):
     def render(self, mode: JudgeMode) -> str:
         """The rubric as judge-prompt text, limited to the dimensions of `mode`."""
         blocks = []
-        for name in dimensions_for(mode):
+        for name in dimensions_for(mode, tuple(self.dimensions)):
             d = self.dimensions[name]
             blocks.append(
                 f"- {name} ({d.title}): {d.question}\n"
