@@ -34,17 +34,24 @@ class RulerError(AutoresearchError):
 
 
 def ruler_dir(name_or_path: str | Path) -> Path:
-    """A shipped ruler by name (`planner`) or any directory holding cases.jsonl."""
+    """A ruler by path (any directory holding cases.jsonl), by shipped name (`planner`), or by
+    the name it was imported under (`autoresearch ruler import`; see ruler.store)."""
+    from ruler.store import find_imported, stores
+
     candidate = Path(name_or_path)
     if (candidate / "cases.jsonl").is_file():
         return candidate.resolve()
     shipped = DATA_DIR / str(name_or_path)
     if (shipped / "cases.jsonl").is_file():
         return shipped
+    if imported := find_imported(str(name_or_path)):
+        return imported
     known = ", ".join(sorted(p.name for p in DATA_DIR.iterdir() if (p / "cases.jsonl").is_file()))
+    where = ", ".join(str(s) for s in stores())
     raise RulerError(
-        f"no ruler {str(name_or_path)!r}: not a directory with cases.jsonl"
-        f" nor a shipped ruler ({known})"
+        f"no ruler {str(name_or_path)!r}: not a directory with cases.jsonl, nor a shipped ruler"
+        f" ({known}), nor imported in {where}; import a feature folder with"
+        " `autoresearch ruler import DIR`"
     )
 
 
@@ -98,6 +105,13 @@ class Ruler:
         if not path.is_file():
             raise RulerError(f"{path}: missing judge prompt template")
         return path.read_text(encoding="utf-8")
+
+    def default_gates(self) -> tuple[str, str]:
+        """(keep gate, confirm gate) for a new workspace: the smallest split screens, the
+        largest confirms ('' when the ruler has one split). The planner's: dev-10, full-30."""
+        by_size = sorted(self.splits, key=lambda gate: len(self.splits[gate]))
+        screen, confirm = by_size[0], by_size[-1]
+        return screen, confirm if confirm != screen else ""
 
     def splits_of(self, case_id: str) -> list[str]:
         """The gates (splits) a case belongs to, in the order splits.json lists them."""

@@ -15,7 +15,8 @@ from git import Repo
 
 from levers.config import BASELINE_AGENT, dump_agent
 from models.files import atomic_write_text
-from ruler.loader import load_ruler
+from ruler.loader import DATA_DIR, Ruler, load_ruler, ruler_dir
+from ruler.store import WORKSPACE_STORE, copy_ruler, import_folder, register_store
 from runlog import gitstore
 from runlog.folder import WorkspaceFolder
 from runlog.records import ExperimentRecord, OutputRow
@@ -26,6 +27,7 @@ from runlog.settings import (
     TEMP_PATTERN,
     CandidateSection,
     JudgeSection,
+    KeepSection,
     ResearcherSection,
     RulerSection,
     WorkspaceConfig,
@@ -47,6 +49,7 @@ class Workspace(WorkspaceFolder):
     def open(cls, path: str | Path = ".", *, repair: bool = True) -> Workspace:
         """Open the workspace containing `path`; finish any experiment a crash left uncommitted."""
         ws = cls(find_root(Path(path)))
+        register_store(ws.root / WORKSPACE_STORE)  # the rulers this workspace carries
         if repair and ws.is_main_checkout():
             sweep_temporaries(ws)
             gitstore.repair(ws)
@@ -70,13 +73,15 @@ class Workspace(WorkspaceFolder):
             raise WorkspaceError(
                 f"{path}: not empty and not a workspace; choose a new or empty folder"
             )
-        loaded = load_ruler(ruler)
+        ruler, loaded = workspace_ruler(ruler, path)
+        gate, confirm_gate = loaded.default_gates()
         agent = BASELINE_AGENT.model_copy(update={"model": model}) if model else BASELINE_AGENT
         config = WorkspaceConfig(
             candidate=CandidateSection(model=agent.model),
             judge=JudgeSection(spec=judge or "embedding"),
             researcher=ResearcherSection(spec=researcher or "auto"),
             ruler=RulerSection(name=ruler, lock_hash=loaded.verify()),
+            keep=KeepSection(gate=gate, confirm_gate=confirm_gate),
         )
         files = {
             CONFIG_NAME: dump_config(config),
@@ -104,6 +109,25 @@ class Workspace(WorkspaceFolder):
         self, record: ExperimentRecord, outputs: list[OutputRow] | None = None
     ) -> gitstore.CommitInfo:
         return gitstore.commit_experiment(self, record, outputs)
+
+
+def workspace_ruler(ruler: str, root: Path) -> tuple[str, Ruler]:
+    """The ruler a new workspace at `root` pins, by the name its settings will record. A shipped
+    ruler is named; a feature folder (imported or not yet) is copied into the workspace's
+    `rulers/` store (an unlocked one is validated and locked on the way, as `ruler import`
+    does), so the workspace carries its ruler; a planner-style ruler folder stays a path."""
+    source = ruler_dir(ruler)
+    if source.parent == DATA_DIR or not (source / "feature.toml").is_file():
+        return ruler, load_ruler(ruler)
+    store = root / WORKSPACE_STORE
+    if (source / "ruler.lock").is_file():
+        load_ruler(source).verify()  # a changed ruler is refused before it is copied
+        name = source.name
+        copy_ruler(source, store, name)
+    else:
+        name = import_folder(source, store).name
+    register_store(store)
+    return name, load_ruler(store / name)
 
 
 def sweep_temporaries(ws: Workspace, older_than: float = 60.0) -> list[Path]:

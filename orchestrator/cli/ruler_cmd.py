@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from models import get_model
-from orchestrator.cli import cli
+from orchestrator.cli import cli, workspace_option
 from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
@@ -21,6 +22,7 @@ from ruler.lock import write_lock
 from ruler.plan import Plan, parse_plan
 from ruler.records import Case, dimensions_for
 from ruler.sanity import run_sanity
+from ruler.store import WORKSPACE_STORE, import_folder, register_store, user_store
 
 MODE = click.Choice(["standard", "coverage-blind"])
 
@@ -42,7 +44,17 @@ def judge_run_options(command: Callable[..., None]) -> Callable[..., None]:
 
 @cli.group()
 def ruler() -> None:
-    """The frozen ruler: show it, verify its lock, check a judge, build and freeze new ones."""
+    """The frozen ruler: show it, verify its lock, check a judge, build and freeze new ones;
+    import a feature folder as a ruler."""
+    register_workspace_store()
+
+
+def register_workspace_store(directory: str = ".") -> None:
+    """Inside a workspace, its imported rulers are found by name too."""
+    from runlog.settings import WorkspaceError, find_root
+
+    with contextlib.suppress(WorkspaceError):
+        register_store(find_root(Path(directory)) / WORKSPACE_STORE)
 
 
 @ruler.command("show")
@@ -161,6 +173,32 @@ def ruler_build(tasks_file: Path, gold_model: str, out: Path, template: str) -> 
     click.echo(
         f"wrote {len(cases)} cases to {out}; review them, then: autoresearch ruler freeze {out}"
     )
+
+
+@ruler.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Store it under NAME (default: feature.toml's name).")
+@click.option(
+    "--user",
+    is_flag=True,
+    help="Into the user-level store (default: the workspace's, when run inside one).",
+)
+@workspace_option
+def ruler_import(folder: Path, name: str | None, user: bool, directory: str) -> None:
+    """Validate a feature folder, copy it into a ruler store and hash-lock it (no cloud model:
+    the folder's gold is imported as is). Then: autoresearch init DIR --ruler NAME."""
+    from runlog.settings import WorkspaceError, find_root
+
+    store = user_store()
+    if not user:
+        with contextlib.suppress(WorkspaceError):  # outside a workspace: the user-level store
+            store = find_root(Path(directory)) / WORKSPACE_STORE
+    done = import_folder(folder, store, name)
+    gates = ", ".join(f"{gate} ({n} cases)" for gate, n in done.gates.items())
+    verb = "already imported" if done.unchanged else "imported"
+    click.echo(f"{verb} {done.name}: {done.cases} cases, pool {done.pool}, gates {gates}")
+    click.echo(f"  {done.path}  lock {done.hash}")
+    click.echo(f"next: autoresearch init DIR --ruler {done.name}")
 
 
 @ruler.command("freeze")
