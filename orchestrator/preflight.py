@@ -98,7 +98,8 @@ def ruler_problem(ws: Workspace) -> str:
 
     pinned = ws.config.ruler.lock_hash
     try:
-        now = load_ruler(ws.config.ruler.name).verify()
+        ruler = load_ruler(ws.config.ruler.name)
+        now = ruler.verify()
     except AutoresearchError as exc:
         return f"ruler {ws.config.ruler.name!r}: {exc}"
     if now != pinned:
@@ -106,6 +107,18 @@ def ruler_problem(ws: Workspace) -> str:
             f"{ws.root / CONFIG_NAME}: ruler.lock_hash {pinned[:12]} is not the ruler "
             f"{ws.config.ruler.name!r} here ({now[:12]}); results would not compare"
         )
+    return gate_problem(ws, ruler.splits)
+
+
+def gate_problem(ws: Workspace, splits: dict[str, list[str]]) -> str:
+    """A keep or confirm gate the workspace names that its ruler does not have."""
+    keep = ws.config.keep
+    for key, gate in (("keep.gate", keep.gate), ("keep.confirm_gate", keep.confirm_gate)):
+        if gate and gate not in splits:
+            return (
+                f"{ws.root / CONFIG_NAME}: {key} {gate!r} is not a gate of ruler "
+                f"{ws.config.ruler.name!r} ({', '.join(splits)}); set it to one of those"
+            )
     return ""
 
 
