@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from levers.adapters import adapter_kind
 from levers.batching import CallBatcher, CallRequest
+from levers.feature import PLANNER, FeatureSpec
 from levers.pool import Example
 from levers.trace import TraceNode
 from models.base import Completion, GenerationOptions, Message
@@ -30,6 +31,7 @@ class Context:
     batcher: CallBatcher
     index: int = 0
     workspace: Path | None = None
+    feature: FeatureSpec = PLANNER
     examples: list[Example] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     draft: str = ""

@@ -27,11 +27,15 @@ class Lever:
     `prepare(self, ctx)`, `build_messages(self, ctx)`, `generate(self, ctx)`, `refine(self, ctx)`,
     `finalize(self, ctx)` (see `levers.hookspecs`), optionally marked `@hookimpl`. One instance
     serves every case of a run: keep per-case state on `ctx`.
+
+    `features` names the features the lever serves (e.g. `("planner",)` for a lever that
+    assumes seven questions); empty, it serves any feature and reads `ctx.feature`.
     """
 
     name: ClassVar[str] = ""
     lever_class: ClassVar[str] = "other"
     Params: ClassVar[type[BaseModel]] = NoParams
+    features: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: BaseModel | None = None) -> None:
         self.params = params if params is not None else self.Params()

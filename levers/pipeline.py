@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from levers.adapters import adapter_store
+from levers.forkserver import ForkedProcess, fork_worker
+from levers.feature import FeatureSpec
 from levers.sandbox import SandboxError, sandboxed_command
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.registry import get_model, injected_models, parse_spec
@@ -70,6 +72,19 @@ def third_party_code(agent_dir: Path | None) -> bool:
     return any(True for _ in entry_points(group="autoresearch"))
 
 
+def feature_rulers(feature: FeatureSpec | None) -> list[Path]:
+    """The ruler folder of a feature's pool when it lies outside the shipped rulers (an imported
+    feature): the sandbox hides that folder and opens only its pool."""
+    if feature is None or not feature.pool:
+        return []
+    return [Path(feature.pool).resolve().parent.parent]
+
+
+def feature_payload(feature: FeatureSpec | None) -> dict[str, Any] | None:
+    """The `feature` field of a `prepare` request (None: the planner)."""
+    return feature.model_dump(mode="json") if feature is not None else None
+
+
 def prepare_weights(config: dict[str, Any]) -> list[Path]:
     """Make the candidate's weight files ready here (a GGUF is converted once, which writes),
     so the sandboxed worker only reads them; returns extra folders it must read."""
@@ -89,6 +104,8 @@ class PipelineWorker:
         agent_dir: Path | None = None,
         workspace: Path | None = None,
         model_paths: list[Path] | None = None,
+        feature: FeatureSpec | None = None,
+        model: str = "",
     ) -> None:
         if workspace is not None:  # readable from the start: a worker outlives a training
             adapter_store(workspace).mkdir(parents=True, exist_ok=True)
@@ -99,13 +116,18 @@ class PipelineWorker:
                 agent_dir=agent_dir,
                 workspace=workspace,
                 model_paths=model_paths,
+                rulers=feature_rulers(feature),
                 third_party=third_party_code(agent_dir),
             )
         except SandboxError as exc:
             raise PipelineError(str(exc)) from None
         self.sandboxed = sandboxed
         self.workspace = workspace
-        self.process = subprocess.Popen(
+        self.pool = feature.pool if feature is not None else ""  # its sandbox reads this pool
+        # forked from the server that holds `model` loaded (levers.forkserver), else spawned
+        self.process: subprocess.Popen | ForkedProcess = fork_worker(
+            sandboxed, model
+        ) or subprocess.Popen(
             sandboxed.argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -114,6 +136,7 @@ class PipelineWorker:
             text=True,
             encoding="utf-8",
         )
+        self.forked = isinstance(self.process, ForkedProcess)  # never serves another agent
         self.lock = threading.Lock()
         self.users = 0  # gates holding this worker (see pipeline_for / release)
         self.prepared: dict[str, Any] = {}
@@ -246,8 +269,16 @@ def sources_unchanged(sources: dict[str, str]) -> bool:
     return True
 
 
-def agent_key(config: dict[str, Any], agent_dir: Path | None, workspace: Path | None) -> str:
-    payload = json.dumps([config, str(agent_dir or ""), str(workspace or "")], sort_keys=True)
+def agent_key(
+    config: dict[str, Any],
+    agent_dir: Path | None,
+    workspace: Path | None,
+    feature: FeatureSpec | None = None,
+) -> str:
+    parts: list[Any] = [config, str(agent_dir or ""), str(workspace or "")]
+    if feature is not None:
+        parts.append(feature_payload(feature))
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -257,7 +288,7 @@ def runs_installed_code_only(agent_dir: Path | None) -> bool:
 
 
 def _reusable(
-    key: str, installed_only: bool, workspace: Path | None
+    key: str, installed_only: bool, workspace: Path | None, pool: str = ""
 ) -> tuple[PipelineWorker | None, bool]:
     """The warm worker of this agent when it is alive and its code unchanged (True: prepared);
     else, for an agent that runs installed code only, an idle worker that never ran anything
@@ -272,8 +303,9 @@ def _reusable(
         if idle.users and idle.alive:
             continue
         del _workers[other]
-        fit = installed_only and idle.installed_only and idle.alive
+        fit = installed_only and idle.installed_only and idle.alive and not idle.forked
         fit = fit and idle.workspace == workspace  # its sandbox was drawn for that workspace
+        fit = fit and idle.pool == pool  # and for that feature's pool
         if spare is None and fit and sources_unchanged(idle.sources):
             spare = idle
             continue
@@ -285,31 +317,36 @@ def _reusable(
 
 
 def pipeline_for(
-    config: dict[str, Any], agent_dir: Path | None, workspace: Path | None
+    config: dict[str, Any],
+    agent_dir: Path | None,
+    workspace: Path | None,
+    feature: FeatureSpec | None = None,
 ) -> PipelineWorker:
     """A prepared worker for this agent: the warm one when it ran this very agent and its code
     is unchanged (or, for an agent of installed code only, one that only ever ran such agents),
     else a fresh process. Give it back with `release` when the gate is done."""
-    key = agent_key(config, agent_dir, workspace)
+    key = agent_key(config, agent_dir, workspace, feature)
     installed_only = runs_installed_code_only(agent_dir)
     if installed_only:
         agent_dir = None  # nothing of the folder runs: any spare worker may serve the agent
     with _lock:
-        worker, prepared = _reusable(key, installed_only, workspace)
+        pool = feature.pool if feature is not None else ""
+        worker, prepared = _reusable(key, installed_only, workspace, pool)
     if prepared:
         return worker  # type: ignore[return-value]
     if worker is not None:
         try:
-            return _prepare(worker, config, agent_dir, workspace)
+            return _prepare(worker, config, agent_dir, workspace, feature)
         except PipelineError:  # e.g. a lever package installed since it started: start afresh
             pass
-    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config))
+    model = str(config.get("model") or "")
+    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config), feature, model)
     worker.users = 1
     worker.installed_only = installed_only
     with _lock:
         if key not in _workers:  # another gate may hold this agent's worker: this one is spare
             _workers[key] = worker
-    return _prepare(worker, config, agent_dir, workspace)
+    return _prepare(worker, config, agent_dir, workspace, feature)
 
 
 def _prepare(
@@ -317,6 +354,7 @@ def _prepare(
     config: dict[str, Any],
     agent_dir: Path | None,
     workspace: Path | None,
+    feature: FeatureSpec | None = None,
 ) -> PipelineWorker:
     worker.remote = set(remote_specs(config))
     try:
@@ -326,6 +364,7 @@ def _prepare(
             agent_dir=str(agent_dir) if agent_dir else None,
             workspace=str(workspace) if workspace else None,
             remote=sorted(worker.remote),
+            feature=feature_payload(feature),
         )
     except PipelineError:
         discard(worker)
@@ -372,11 +411,14 @@ def run_once(
     timeout: float | None,
     ops: tuple[str, ...] = ("run",),
     on_progress: Callable[[int, int], None] | None = None,
+    feature: FeatureSpec | None = None,
 ) -> dict[str, Any]:
     """An agent on `tasks` ({id, task}) in a fresh sandboxed worker that serves nothing else (a
     trial of a draft, the training track's prompts and drafts): each of `ops` ("run",
-    "prompts") answered, merged into one reply."""
-    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config))
+    "prompts") answered, merged into one reply; `feature` is what the levers serve (None: the
+    planner)."""
+    model = str(config.get("model") or "")
+    worker = PipelineWorker(agent_dir, workspace, prepare_weights(config), feature, model)
     worker.remote = set(remote_specs(config))
     found: dict[str, Any] = {}
     try:
@@ -387,6 +429,7 @@ def run_once(
             agent_dir=str(agent_dir) if agent_dir else None,
             workspace=str(workspace) if workspace else None,
             remote=sorted(worker.remote),
+            feature=feature_payload(feature),
         )
         for op in ops:
             found.update(worker.request(op, on_progress, timeout=timeout, cases=tasks))

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from levers import hookspecs
 from levers.allowlist import check_allow_list, file_allowed
+from levers.feature import FeatureSpec, fits, lever_features
 from levers.lever import LEVER_CLASSES, Lever
 from levers.trace import STAGES
 from models.base import AutoresearchError
@@ -57,6 +58,29 @@ class LeverInfo:
 
     def schema(self) -> dict:
         return self.Params.model_json_schema()
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The features the lever serves (empty: any)."""
+        return lever_features(self.cls)
+
+
+def levers_for(feature: FeatureSpec | str, infos: dict[str, LeverInfo]) -> dict[str, LeverInfo]:
+    """The levers of `infos` that serve `feature`, in their order."""
+    return {name: info for name, info in infos.items() if fits(info.features, feature)}
+
+
+def check_fits(names: list[str], feature: FeatureSpec | str, source: str = "agent") -> None:
+    """Refuse an agent that enables a lever made for other features, with a one-line error."""
+    known = lever_classes()
+    name = feature if isinstance(feature, str) else feature.name
+    for lever in names:
+        info = known.get(lever)
+        if info is not None and not fits(info.features, name):
+            raise LeverError(
+                f"{source}: lever {lever!r} serves only the {', '.join(info.features)} feature(s), "
+                f"not {name!r}; remove it from the agent (see: autoresearch levers)"
+            )
 
 
 def ensure_levers() -> None:

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pluggy
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,8 +17,9 @@ from levers import hookspecs
 from levers.batching import CallBatcher
 from levers.config import AgentConfig, validate_agent
 from levers.context import Context
+from levers.feature import PLANNER, FeatureSpec, json_answer
 from levers.lever import Lever
-from levers.registry import lever_classes
+from levers.registry import check_fits, lever_classes
 from levers.trace import STAGES, TraceNode
 from models.base import Completion, Message
 from ruler.plan import ParsedPlan, parse_plan
@@ -47,6 +49,8 @@ class CandidateRun(BaseModel):
     case_id: str
     text: str
     parsed: ParsedPlan
+    feature: str = PLANNER.name  # the feature it answers; `parsed` is the planner's reading
+    answer: Any = None  # another feature's answer: the JSON value in the text (None: none)
     trace: list[TraceNode] = Field(default_factory=list)
     failed: bool = False
     error: str = ""
@@ -72,9 +76,13 @@ def stage_manager(levers: list[Lever]) -> pluggy.PluginManager:
     return manager
 
 
-def instantiate(config: AgentConfig, workspace: Path | None) -> list[Lever]:
-    """The enabled levers of an agent, built from their validated params and checked."""
+def instantiate(
+    config: AgentConfig, workspace: Path | None, feature: FeatureSpec = PLANNER
+) -> list[Lever]:
+    """The enabled levers of an agent, built from their validated params and checked (a lever
+    made for another feature is refused)."""
     known = lever_classes()
+    check_fits([spec.name for spec in config.enabled_levers()], feature)
     levers = []
     for spec in config.enabled_levers():
         info = known[spec.name]
@@ -128,6 +136,8 @@ def _run_case(ctx: Context, manager: pluggy.PluginManager) -> CandidateRun:
         case_id=ctx.case_id,
         text=text,
         parsed=parse_plan(text),
+        feature=ctx.feature.name,
+        answer=None if ctx.feature.planner else json_answer(text),
         trace=ctx.trace,
         failed=failed,
         error=error,
@@ -142,10 +152,12 @@ def run_agent(
     workspace: Path | None = None,
     progress: Progress | None = None,
     max_batch: int = 32,
+    feature: FeatureSpec = PLANNER,
 ) -> list[CandidateRun]:
-    """Run the agent's pipeline on every case; a case whose lever raises is marked failed."""
+    """Run the agent's pipeline on every case for `feature`; a case whose lever raises is
+    marked failed."""
     config = validate_agent(config)
-    manager = stage_manager(instantiate(config, workspace))
+    manager = stage_manager(instantiate(config, workspace, feature))
     base_options = config.decoding.options()
     batcher = CallBatcher(active=len(cases), max_batch=max_batch)
     contexts = [
@@ -155,6 +167,7 @@ def run_agent(
             config=config,
             index=i,
             workspace=workspace,
+            feature=feature,
             options=base_options.model_copy(),
             batcher=batcher,
         )

@@ -13,8 +13,9 @@ answers `call` messages for it over the same pipe. Case inputs come over the pip
 task only), so this process never reads the ruler.
 
 Requests: `prepare` (load the agent's lever files, validate the agent, report the hashes of the
-code that will run; `remote` names the models the parent holds), `run` (the prepared agent on
-tasks; progress lines, then the runs), `prompts` (the agent's own prompt for each task, for
+code that will run; `remote` names the models the parent holds; `feature`, the
+`levers.feature.FeatureSpec` the levers serve, the planner when absent), `run` (the prepared
+agent on tasks; progress lines, then the runs), `prompts` (the agent's own prompt for each task, for
 training data) and `describe` (the levers a folder of lever files adds to
 the installed ones). Every reply carries `tamper`: the names in the judge's modules (`ruler.*`)
 that were rebound in this process since it started, and `sandbox`: what confines it. Rebinding
@@ -142,13 +143,15 @@ class Worker:
         self.channel = channel
         self.config: Any = None
         self.workspace: Path | None = None
+        self.feature: Any = None
 
     def send(self, message: dict[str, Any]) -> None:
         self.channel.send(message)
 
     def prepare(self, request: dict[str, Any]) -> dict[str, Any]:
         from levers.config import AgentConfig, validate_agent
-        from levers.registry import load_lever_files
+        from levers.feature import PLANNER, FeatureSpec, activate
+        from levers.registry import check_fits, load_lever_files
         from levers.sources import lever_sources, project_version, weights_id
         from models.registry import use_model
 
@@ -159,7 +162,11 @@ class Worker:
         if agent_dir and (Path(agent_dir) / "levers").is_dir():
             load_lever_files(Path(agent_dir) / "levers")
         config = validate_agent(AgentConfig.model_validate(request["config"]), source)
-        self.config = config
+        given = request.get("feature")
+        feature = FeatureSpec.model_validate(given) if given else PLANNER
+        check_fits([spec.name for spec in config.enabled_levers()], feature, source)
+        activate(feature)
+        self.config, self.feature = config, feature
         self.workspace = Path(request["workspace"]) if request.get("workspace") else None
         return {
             "config": config.model_dump(mode="json"),
@@ -179,6 +186,7 @@ class Worker:
             cases,
             workspace=self.workspace,
             progress=lambda done, total: self.send({"progress": [done, total]}),
+            feature=self.feature,
         )
         return {"runs": [r.model_dump(mode="json") for r in runs]}
 
@@ -190,7 +198,7 @@ class Worker:
 
         if self.config is None:
             raise RuntimeError("prompts before prepare")
-        prompt_for = agent_prompter(self.config, self.workspace)
+        prompt_for = agent_prompter(self.config, self.workspace, self.feature)
         tasks = [Task.model_validate(c) for c in request["cases"]]
         return {"prompts": [prompt_for(t).model_dump(mode="json") for t in tasks]}
 
@@ -204,6 +212,7 @@ class Worker:
                 name: {
                     "lever_class": info.lever_class,
                     "summary": info.cls.summary(),
+                    "features": list(info.features),
                     "params": info.schema(),
                     "source": inspect.getsourcefile(info.cls) or "",
                 }

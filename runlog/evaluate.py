@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent, validate_agent
+from levers.feature import PLANNER, FeatureSpec
 from levers.pipeline import PipelineError, discard, pipeline_for, release
 from levers.registry import load_lever_files
 from levers.runner import CandidateRun, Task, run_agent
@@ -36,6 +37,7 @@ from ruler.records import Case, GateResult, JudgeMode
 from runlog.boundary import Boundary, GateIntegrityError
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
+from runlog.feature_spec import feature_spec
 from runlog.folder import WorkspaceFolder
 from runlog.records import OutputRow, experiment_id
 from runlog.settings import WorkspaceError
@@ -89,8 +91,8 @@ class EvalResult:
             OutputRow(
                 case_id=run.case_id,
                 text=run.text,
-                plan=run.parsed.plan.model_dump(),
-                problems=list(run.parsed.problems),
+                plan=answer_of(run),
+                problems=problems_of(run),
                 failed=run.failed,
                 error=run.error,
                 verdicts=by_case.get(run.case_id, []),
@@ -101,6 +103,24 @@ class EvalResult:
 
     def check(self, expr: str) -> bool:
         return check_expression(expr, self.result)
+
+
+def answer_of(run: CandidateRun) -> dict[str, Any]:
+    """A run's parsed answer for its output row: the planner's plan, or another feature's JSON
+    object (a bare JSON value under `value`; no JSON in the text: empty)."""
+    if run.feature == PLANNER.name:
+        return run.parsed.plan.model_dump()
+    if run.answer is None:
+        return {}
+    return run.answer if isinstance(run.answer, dict) else {"value": run.answer}
+
+
+def problems_of(run: CandidateRun) -> list[str]:
+    """What went wrong parsing a run: the planner parser's problems, or, for another feature,
+    `unparseable` when its text held no JSON."""
+    if run.feature == PLANNER.name:
+        return list(run.parsed.problems)
+    return [] if run.answer is not None else ["unparseable"]
 
 
 def resolve_judge(judge: Any, ruler: Any = None):
@@ -124,12 +144,14 @@ class Pipeline:
     workspace: Path | None
     isolate: bool
     worker: Any = None
+    feature: FeatureSpec = PLANNER
 
     def prepare(self) -> tuple[AgentConfig, dict[str, Any]]:
         """The validated agent and what its outputs depend on (code hashes, weights, version)."""
         if self.isolate:
             raw = self.config.model_dump(mode="json")
-            self.worker = pipeline_for(raw, self.agent_dir, self.workspace)
+            feature = None if self.feature is PLANNER else self.feature
+            self.worker = pipeline_for(raw, self.agent_dir, self.workspace, feature)
             prepared = self.worker.prepared
             return AgentConfig.model_validate(prepared["config"]), prepared
         if self.agent_dir is not None and (self.agent_dir / "levers").is_dir():
@@ -144,7 +166,9 @@ class Pipeline:
 
     def run(self, config: AgentConfig, cases: list[Case], progress: Any) -> list[CandidateRun]:
         if not self.isolate:
-            return run_agent(config, cases, workspace=self.workspace, progress=progress)
+            return run_agent(
+                config, cases, workspace=self.workspace, progress=progress, feature=self.feature
+            )
         try:
             reply = self.worker.request(
                 "run",
@@ -226,10 +250,11 @@ def generate(
     workspace: Path | None,
     isolate: bool,
     progress: Callable[[int, int], None] | None = None,
+    feature: FeatureSpec = PLANNER,
 ) -> Generated:
     """Run the candidate on the cases the cache does not hold (cached only with `tree_hash`),
     in the lever pipeline process unless `isolate` is off; nothing is cached here."""
-    pipeline = Pipeline(config, agent_dir, workspace, isolate)
+    pipeline = Pipeline(config, agent_dir, workspace, isolate, feature=feature)
     try:
         config, deps = pipeline.prepare()
         fingerprint = agent_fingerprint(tree_hash or "", config, deps)
@@ -276,7 +301,16 @@ def evaluate_config(
     verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
     run_progress = (lambda d, t: progress("run", d, t)) if progress else None
     made = generate(
-        config, cases, boundary, tree_hash, cache, agent_dir, workspace, isolate, run_progress
+        config,
+        cases,
+        boundary,
+        tree_hash,
+        cache,
+        agent_dir,
+        workspace,
+        isolate,
+        run_progress,
+        feature_spec(loaded),
     )
     boundary.check(gate)
     made.store(cache)

@@ -67,6 +67,7 @@ class AnswerSimulationLever(Lever):
 
     name = "answer_simulation"
     lever_class = "multi_call"
+    features = ("planner",)  # it picks seven questions: the planner's contract
     Params = AnswerSimulationParams
 
     @hookimpl

@@ -7,6 +7,9 @@ joins the first cluster whose first member it matches above `cluster_similarity`
 cluster's votes (how many samples have a question in it) and keeps the seven best-voted
 clusters, each represented by its member closest to the cluster's centre; ties go to the
 cluster seen first. The title is the most common one.
+
+Another feature's samples are whole JSON answers: the merge keeps the medoid, the sample that
+keeps the contract and is most like the others (self-consistency over MiniLM embeddings).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers import retrieval
+from levers.builtin.answers import medoid
 from levers.builtin.selection import candidates, exactly_seven, plan_text
 from levers.hookspecs import hookimpl
 from levers.lever import Lever
@@ -30,6 +34,13 @@ VARIANTS = (
     "Each question must ask exactly one thing and be specific to this task.",
     "Make the questions short and friendly.",
     "Ask about budget, time, people and constraints where they matter.",
+)
+FEATURE_VARIANTS = (
+    "",
+    "Put the most important item first.",
+    "Use only what the input says; invent nothing.",
+    "Keep every part short and exact.",
+    "Never repeat the same point twice.",
 )
 
 
@@ -90,16 +101,20 @@ class EnsembleLever(Lever):
             update = {"temperature": p.temperature, "seed": (ctx.options.seed or 0) + i}
         elif p.vary == "temperature":
             update = {"temperature": round(p.temperature * i / (p.k - 1), 3), "seed": i}
-        elif VARIANTS[i % len(VARIANTS)]:
-            last = messages[-1]
-            text = f"{last.content} {VARIANTS[i % len(VARIANTS)]}"
-            messages[-1] = Message(role=last.role, content=text)
+        else:
+            variants = VARIANTS if ctx.feature.planner else FEATURE_VARIANTS
+            if variant := variants[i % len(variants)]:
+                last = messages[-1]
+                messages[-1] = Message(role=last.role, content=f"{last.content} {variant}")
         options = ctx.options.model_copy(update=update)
         return ctx.call(None, messages, options, label=f"sample {i + 1}/{p.k}").text
 
     @hookimpl
     def generate(self, ctx) -> str:
         texts = [self.sample(ctx, i) for i in range(self.params.k)]
+        if not ctx.feature.planner:
+            with ctx.step(f"medoid of {len(texts)} answers"):
+                return medoid(ctx.feature, texts)
         parsed = [candidates(text) for text in texts]
         samples = [questions for _, questions in parsed]
         with ctx.step(f"cluster and vote over {sum(map(len, samples))}"):

@@ -60,6 +60,7 @@ class InfoGainLever(Lever):
 
     name = "info_gain"
     lever_class = "multi_call"
+    features = ("planner",)  # it picks seven questions: the planner's contract
     Params = InfoGainParams
 
     @hookimpl

@@ -1,9 +1,12 @@
 """Prompt lever: system text, output format, instruction variant, few-shot examples.
 
-SmolLM2-135M follows a short user message with a numbered list far better than a system
-prompt or a JSON instruction, so the default puts everything in the user message and asks for
-"a one-line title, then the questions numbered 1 to 7". Few-shot examples come from the
-training pool (never the ruler) and are shown as earlier chat turns.
+For the planner, SmolLM2-135M follows a short user message with a numbered list far better
+than a system prompt or a JSON instruction, so the default puts everything in the user message
+and asks for "a one-line title, then the questions numbered 1 to 7". For any other feature the
+user message is the feature's own instruction with the case's input in it (`ctx.feature`), the
+variants are written from its rubric and contract, and examples are its JSON answers. Few-shot
+examples come from the feature's training pool (never the ruler) and are shown as earlier chat
+turns.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from levers.feature import FeatureSpec
 from levers.hookspecs import hookimpl
 from levers.lever import Lever
-from levers.pool import as_example, training_pool
+from levers.pool import Example, as_example, training_pool
 from models.base import Message
 from ruler.plan import Plan, parse_plan, render_plan
 
@@ -28,6 +32,8 @@ SYSTEM_VARIANTS = {
     ),
     "concise": "You are a helpful assistant. Follow the requested format exactly and be brief.",
 }
+# another feature: the persona is written from its description ("planner" and "feature" alike)
+FEATURE_PERSONA = "You are an expert at one job. {description} Do it carefully and exactly."
 
 INSTRUCTION_VARIANTS = {
     "plain": "",
@@ -45,12 +51,23 @@ FORMATS = {
     "numbered": "Start with a one-line title, then list the questions numbered 1 to 7.",
     "json": 'Answer as JSON: {"title": "...", "questions": ["...", "..."]} with seven questions.',
 }
+# another feature: its instruction already states the format; "json" adds the contract itself
+FEATURE_INSTRUCTIONS = {
+    "plain": "",
+    "rubric": "Before you answer, make sure your answer meets each of these:\n{rubric}",
+    "critical-first": "Put the most important item first.",
+}
+FEATURE_JSON = "Answer with one JSON value only, matching this JSON Schema: {schema}"
 
 
 class PromptParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    system: str = Field("none", description="none | planner | concise | any custom system text")
+    system: str = Field(
+        "none",
+        description="none | planner | feature | concise | any custom system text "
+        "(planner and feature: a persona written from the feature)",
+    )
     output_format: Literal["numbered", "json"] = "numbered"
     instructions: Literal["plain", "rubric", "critical-first"] = "plain"
     few_shot: int = Field(0, ge=0, le=5, description="examples drawn from the training pool")
@@ -64,6 +81,7 @@ class PromptParams(BaseModel):
 
 
 def render_example(plan: Plan, output_format: str) -> str:
+    """A planner example's answer, as the chosen format asks for it."""
     if output_format == "json":
         return json.dumps({"title": plan.title, "questions": plan.questions}, ensure_ascii=False)
     lines = [f"Title: {plan.title}"] + [f"{i}. {q}" for i, q in enumerate(plan.questions, 1)]
@@ -84,6 +102,7 @@ class PromptLever(Lever):
     Params = PromptParams
 
     def user_text(self, task: str) -> str:
+        """The planner's request for one task (subclasses rephrase it)."""
         p = self.params
         parts = [
             f"I want to {task_phrase(task)}. Before you make a plan, what seven questions "
@@ -93,25 +112,47 @@ class PromptLever(Lever):
         ]
         return " ".join(part for part in parts if part)
 
-    def messages_for(self, ctx) -> list[Message]:
+    def feature_text(self, feature: FeatureSpec, text: str) -> str:
+        """Another feature's request for one input: its instruction, then the chosen variant."""
         p = self.params
-        system = SYSTEM_VARIANTS.get(p.system, p.system)
+        extra = [FEATURE_INSTRUCTIONS[p.instructions].format(rubric=feature.rubric_text())]
+        if p.output_format == "json":
+            extra.append(FEATURE_JSON.format(schema=feature.schema_text()))
+        return "\n\n".join(part for part in [feature.render(text), *extra] if part)
+
+    def request(self, ctx, text: str) -> str:
+        """The user turn for one input, for the feature of `ctx`."""
+        feature = ctx.feature
+        return self.user_text(text) if feature.planner else self.feature_text(feature, text)
+
+    def system_text(self, feature: FeatureSpec) -> str:
+        system = self.params.system
+        if system == "feature" or (system == "planner" and not feature.planner):
+            return FEATURE_PERSONA.format(description=feature.description.strip()).strip()
+        return SYSTEM_VARIANTS.get(system, system)
+
+    def example_text(self, ctx, example: Example) -> str:
+        if ctx.feature.planner and example.plan is not None:
+            return render_example(example.plan, self.params.output_format)
+        return ctx.feature.answer_text(example.value())
+
+    def messages_for(self, ctx) -> list[Message]:
+        system = self.system_text(ctx.feature)
         messages = [Message(role="system", content=system)] if system else []
         for example in ctx.examples:
-            messages.append(Message(role="user", content=self.user_text(example.task)))
-            messages.append(
-                Message(role="assistant", content=render_example(example.plan, p.output_format))
-            )
-        messages.append(Message(role="user", content=self.user_text(ctx.task)))
+            messages.append(Message(role="user", content=self.request(ctx, example.task)))
+            messages.append(Message(role="assistant", content=self.example_text(ctx, example)))
+        messages.append(Message(role="user", content=self.request(ctx, ctx.task)))
         return messages
 
     @hookimpl
     def prepare(self, ctx) -> None:
-        if self.params.output_format == "numbered" and self.params.stop_after_seven:
+        numbered = ctx.feature.planner and self.params.output_format == "numbered"
+        if numbered and self.params.stop_after_seven:
             stop = list(dict.fromkeys([*ctx.options.stop, "\n8."]))
             ctx.options = ctx.options.model_copy(update={"stop": stop})
         if self.params.few_shot:
-            pool = list(training_pool())
+            pool = list(training_pool(ctx.feature))
             random.Random(self.params.few_shot_seed).shuffle(pool)
             shots = [as_example(case, "few_shot") for case in pool[: self.params.few_shot]]
             ctx.examples[:0] = shots
@@ -122,7 +163,7 @@ class PromptLever(Lever):
 
     @hookimpl
     def finalize(self, ctx) -> None:
-        if not self.params.fill_title:
+        if not self.params.fill_title or not ctx.feature.planner:
             return
         parsed = parse_plan(ctx.draft)
         if parsed.plan.questions and not parsed.plan.title.strip():

@@ -6,6 +6,12 @@ reads like a question, no near-duplicate) and/or by one small yes/no model call 
 and dimension. Only the failing questions are rewritten (one call each, told which checks
 failed), then re-checked once; a rewrite is kept when it fails fewer checks than the original.
 Model calls build on the context earlier levers set.
+
+Another feature's answer is one JSON value, checked whole: by rules (it keeps the feature's
+contract, `levers.builtin.answers.contract_problems`; no two items of an array repeat each
+other above `redundancy`) and/or by one yes/no model call per dimension of the feature's rubric.
+When a check fails, one call rewrites the answer, told what failed; the rewrite is kept when it
+fails fewer checks than the draft.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers import retrieval
+from levers.builtin.answers import contract_problems, redundancy, request_text
 from levers.builtin.multi_call import first_question
 from levers.builtin.selection import candidates, exactly_seven, plan_text
+from levers.feature import json_answer
 from levers.hookspecs import hookimpl
 from levers.lever import Lever
 
@@ -30,6 +38,13 @@ CHECKS = {
 }
 MODEL_CHECKS = ("atomicity", "specificity", "naturalness")
 CHECK_PROMPT = "Task: {task}\nQuestion: {question}\nDoes this question {check}? Answer yes or no."
+FEATURE_CHECK_PROMPT = (
+    "{label}:\n{input}\n\nAnswer:\n{answer}\n\n{dimension}: {question} Answer yes or no."
+)
+FEATURE_REWRITE_PROMPT = (
+    "{request}\n\nA draft answer:\n{answer}\n\nIt has these problems:\n{problems}\n\n"
+    "Rewrite the answer to fix them. Reply with the JSON answer only."
+)
 REWRITE_PROMPT = (
     "I want to {task}. Rewrite this question so that it {fixes}: {question} "
     "Reply with the question only."
@@ -106,8 +121,64 @@ class VerifyLever(Lever):
             found = [f | a for f, a in zip(found, asked, strict=True)]
         return found
 
+    def answer_failures(self, ctx, text: str, label: str) -> list[str]:
+        """Another feature: what an answer fails, by rules (contract, repeats) and/or by one
+        yes/no model call per rubric dimension."""
+        value = json_answer(text)
+        failed: list[str] = []
+        if self.params.checker in ("rules", "both"):
+            with ctx.step(f"{label} (rules)"):
+                failed += contract_problems(value, ctx.feature.output_schema)
+                if value is not None and redundancy(value) > self.params.redundancy:
+                    failed.append("two items of a list say the same thing")
+        if self.params.checker in ("model", "both") and ctx.feature.rubric:
+            failed += self.rubric_failures(ctx, text, f"{label} (model)")
+        return failed
+
+    def rubric_failures(self, ctx, text: str, label: str) -> list[str]:
+        feature = ctx.feature
+        prompts = [
+            ctx.with_instruction(
+                FEATURE_CHECK_PROMPT.format(
+                    label=feature.input_label.capitalize(),
+                    input=ctx.task.strip(),
+                    answer=text.strip(),
+                    dimension=name,
+                    question=question,
+                )
+            )
+            for name, question in feature.rubric
+        ]
+        options = ctx.options.model_copy(
+            update={"max_tokens": 3, "stop": ["\n"], "json_schema": None}
+        )
+        answers = ctx.call_many(None, prompts, options, label=label)
+        return [
+            f"{name}: {question}"
+            for (name, question), a in zip(feature.rubric, answers, strict=True)
+            if not a.text.strip().lower().startswith("yes")
+        ]
+
+    def refine_answer(self, ctx) -> None:
+        """Another feature: check the whole answer; rewrite it once when a check fails."""
+        failed = self.answer_failures(ctx, ctx.draft, "check answer")
+        if not failed:
+            return
+        prompt = FEATURE_REWRITE_PROMPT.format(
+            request=request_text(ctx),
+            answer=ctx.draft.strip(),
+            problems="\n".join(f"- {problem}" for problem in failed),
+        )
+        options = ctx.options.model_copy(update={"stop": [], "json_schema": None})
+        rewrite = ctx.call(None, ctx.with_instruction(prompt), options, label="rewrite answer")
+        if len(self.answer_failures(ctx, rewrite.text, "re-check answer")) < len(failed):
+            ctx.draft = rewrite.text
+
     @hookimpl
     def refine(self, ctx) -> None:
+        if not ctx.feature.planner:
+            self.refine_answer(ctx)
+            return
         title, questions = candidates(ctx.draft)
         if not questions:
             return

@@ -1,0 +1,33 @@
+"""The bridge from the ruler's feature to what lever code may know of it (`FeatureSpec`).
+
+`runlog` may import both `ruler` and `levers`; `levers` never imports the ruler. So the
+feature's instruction, output contract and rubric (names and questions, no anchors, no cases,
+no gold) are copied here into a `levers.feature.FeatureSpec`, with the path of the training
+pool, and that spec is what reaches the sandboxed pipeline process and every lever.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from levers.feature import PLANNER, PLANNER_NAME, FeatureSpec
+from ruler.loader import TRAINING_POOL
+
+
+def feature_spec(ruler: Any) -> FeatureSpec:
+    """The spec of a loaded ruler's feature; the planner's (as levers have always known it)
+    for the planner or a ruler that carries no feature."""
+    feature = getattr(ruler, "feature", None)
+    if feature is None or getattr(feature, "name", PLANNER_NAME) == PLANNER_NAME:
+        return PLANNER
+    pool = Path(ruler.path) / TRAINING_POOL
+    return FeatureSpec(
+        name=feature.name,
+        description=getattr(feature, "description", "") or "",
+        instruction=feature.instruction,
+        input_label=getattr(feature, "input_label", None) or "input",
+        output_schema=dict(feature.output_schema),
+        rubric=tuple((dim.name, dim.description) for dim in feature.rubric),
+        pool=str(pool) if pool.is_file() else "",
+    )
