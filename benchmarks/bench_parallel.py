@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orchestrator.loop import run_loop  # noqa: E402
-from orchestrator.parallel import ParallelOptions  # noqa: E402
+from orchestrator.pool.options import PoolOptions  # noqa: E402
 from orchestrator.researchers.base import LogView, Proposal  # noqa: E402
 from runlog.workspace import Workspace  # noqa: E402
 
@@ -63,7 +63,7 @@ def measure(model: str, experiments: int, k: int | None) -> dict[str, float]:
             root,
             experiments=experiments + 1,
             researcher=Sweep(),
-            parallel=ParallelOptions(k) if k else None,
+            parallel=PoolOptions(k, local=False) if k else None,
         )
         wall = time.perf_counter() - started
         records = summary.experiments

@@ -1,25 +1,36 @@
-"""The researcher as a LangGraph state machine.
+"""The driver: one LangGraph state machine runs every experiment, whatever the number of workers.
 
-check_stop → propose → check_proposal → [confirm_experiment] → write_lever → validate_lever →
-run_gate → record → check_stop, ending on budget, a stop, or a researcher whose search space is
-exhausted; check_proposal sends a repeat of an agent already run, or a training request for a
-model that cannot train here, back to propose with the reason (at most MAX_RETRIES times, then
-a failed experiment), and routes a training request to request_training (an `interrupt()` for
-the supervisor) and, on approval, to train.
+check_stop → plan → [confirm_experiment] → run_experiments → record_ready → check_stop, and
+plan → request_training → [train] → check_stop for a training request.
 
-Nodes are module-level functions over `LoopState`; everything they touch (workspace,
-researcher, models, judge) comes from the `Services` in the run's context
-(`graph.stream(..., context=LoopContext(services))`), so tests run the graph with fakes and an
-`InMemorySaver`. Every side effect is idempotent or lives after the interrupt in its node,
-because a node resumed after a crash runs again from its top.
+- **plan** fills the free worker slots: it asks the researcher for that many proposals, seeing
+  the experiments not yet recorded as running ones, and screens them (`pool.plan`: a repeat of
+  an agent already run or in flight, training that cannot run here; a batch refused whole goes
+  back with the reasons). The first experiment of a workspace is always the stock agent.
+- **confirm_experiment** (supervised mode) asks the supervisor to approve each planned
+  experiment before it starts (an `interrupt()`); a denied one is dropped.
+- **run_experiments** starts what is planned, each in a driver thread that borrows a worker
+  (the in-process pool of one slot by default, K slots with `--parallel K`, Ray actors with
+  `--ray`), and waits for the first to finish.
+- **record_ready** commits every finished experiment below the lowest one still in flight, in id
+  order, deciding keep or discard against the best at that moment, so the outcome does not
+  depend on which worker finished first (`ruler.keep_policy` decides, through
+  `orchestrator.gates`).
+- A training request waits until nothing is in flight, then asks the supervisor
+  (request_training) and, on approval, trains.
+
+Nodes are module-level functions over `LoopState`; what they do to the world comes from the
+services in the run's context (`graph.stream(..., context=LoopContext(services))`). The
+experiments in flight and the finished ones waiting for their turn are checkpointed, so a driver
+killed at any point re-runs only those in flight, and record_ready skips what is already
+recorded. Every side effect is idempotent or lives after the interrupt in its node, because a
+node resumed after a crash runs again from its top.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -30,46 +41,20 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
-from levers.validate import ValidationReport
-from orchestrator.lever_check import validate_and_repair
-from orchestrator.researchers.base import (
-    LogView,
-    Proposal,
-    ProposalFailed,
-    Researcher,
-    ResearchKit,
-    SearchExhausted,
-    UsesWorkspace,
-    propose_one,
-)
-from orchestrator.state import STATE_MODELS, LoopState, Outcome
+from orchestrator.pool.plan import PlanServices, plan_batch
+from orchestrator.state import STATE_MODELS, ExperimentRun, LoopState, Planned
 
 
-class Services(Protocol):
-    """What the graph needs from the world (implemented over runlog + levers in services.py)."""
+class Services(PlanServices, Protocol):
+    """What the graph needs from the world (`orchestrator.services.WorkspaceServices`)."""
 
-    researcher: Researcher
     supervised: bool
 
     def poll(self, state: LoopState, node: str) -> dict[str, Any]: ...
     def stop_reason(self, state: LoopState) -> str: ...
-    def log_view(self, feedback: list[str] | None = None) -> LogView: ...
-    def research_kit(self, log: LogView) -> ResearchKit: ...
-    def repeat_of(self, proposal: Proposal) -> str | None: ...
-    def trainable(self) -> tuple[bool, str]: ...
-    def next_experiment_id(self) -> str: ...
-    def write_lever(
-        self, exp_id: str, proposal: Proposal, agent_dir: Path | None = None
-    ) -> str | None: ...
-    def validate_lever(
-        self,
-        path: str,
-        agent_patch: dict[str, Any] | None = None,
-        parent: dict[str, Any] | None = None,
-    ) -> ValidationReport: ...
-    def run_gate(self, exp_id: str, proposal: Proposal, lever_path: str | None) -> Outcome: ...
-    def record(self, state: LoopState) -> str: ...
-    def record_event(self, kind: str, /, **payload: Any) -> None: ...
+    def free_slots(self, planned: int, running: int) -> int: ...
+    def start_and_await_first(self, flying: list[Planned]) -> dict[str, ExperimentRun]: ...
+    def record_planned(self, planned: Planned, run: ExperimentRun) -> str: ...
     def train(self, request: dict[str, Any], exp_id: str) -> str: ...
     def training_estimate(self, request: dict[str, Any]) -> dict[str, Any]: ...
 
@@ -79,36 +64,6 @@ class LoopContext:
     """The run's context: the services every node reaches through `runtime.context`."""
 
     services: Services
-
-
-@dataclass
-class Budget:
-    """A run's budget: experiments, wall-clock minutes, USD (None: no limit).
-
-    It belongs to one invocation of the loop: `autoresearch run --experiments 5` runs five
-    experiments now, counting one that a resumed run finishes.
-    """
-
-    experiments: int | None = None
-    minutes: float | None = None
-    usd: float | None = None
-    started_at: float = field(default_factory=time.time)
-    done: int = 0
-    cost_usd: float = 0.0
-
-    def spent(self) -> str:
-        """Why the run should stop now, or '' to go on."""
-        if self.experiments is not None and self.done >= self.experiments:
-            return f"ran {self.done} experiments (budget {self.experiments})"
-        if self.minutes is not None and (time.time() - self.started_at) / 60 >= self.minutes:
-            return f"wall-clock budget of {self.minutes:g} minutes spent"
-        if self.usd is not None and self.cost_usd >= self.usd:
-            return f"cost budget of ${self.usd:.2f} spent"
-        return ""
-
-    def count(self, outcome: Outcome) -> None:
-        self.done += 1
-        self.cost_usd += outcome.cost_usd
 
 
 class Answer(BaseModel):
@@ -145,147 +100,129 @@ def ask_supervisor(payload: dict[str, Any], state: LoopState) -> tuple[Answer, d
     }
 
 
+# -- what the state says --------------------------------------------------------------------
+def waiting_training(state: LoopState) -> bool:
+    """A training request is proposed and waits for the experiments in flight to finish."""
+    proposal = state.get("proposal")
+    return proposal is not None and proposal.training_request is not None
+
+
+def in_flight(state: LoopState) -> list[Planned]:
+    """The experiments planned and not finished, in id order."""
+    finished = state.get("finished") or {}
+    return [p for exp, p in sorted((state.get("planned") or {}).items()) if exp not in finished]
+
+
+def unapproved(state: LoopState, supervised: bool) -> list[Planned]:
+    """The planned experiments the supervisor has yet to approve (supervised mode only; an
+    experiment that already failed at its proposal is recorded without asking)."""
+    if not supervised:
+        return []
+    return [p for p in in_flight(state) if not p.approved and not p.proposal_error]
+
+
 # -- nodes ----------------------------------------------------------------------------------
 def check_stop(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Why the run ends here (a stop or a spent budget), or '' to go on."""
-    return {"stop_reason": runtime.context.services.stop_reason(state)}
-
-
-EXHAUSTED = "search space exhausted"  # the stop reason of a researcher with nothing left
-
-
-def bound_log(services: Services, feedback: list[str] | None = None) -> LogView:
-    """The log view for a research turn; a researcher using the workspace is bound to its
-    research kit over that view first."""
-    log = services.log_view(feedback)
-    if isinstance(services.researcher, UsesWorkspace):
-        services.researcher.bind(services.research_kit(log))
-    return log
-
-
-def researcher_error(exc: Exception) -> tuple[str, Proposal]:
-    """A researcher's failure to propose: the experiment's failure, and its stand-in proposal
-    (carrying what the failed research turn cost)."""
-    cost = exc.cost_usd if isinstance(exc, ProposalFailed) else 0.0
-    stand_in = Proposal(
-        hypothesis="(no proposal: researcher error)", lever_class="other", research_cost_usd=cost
-    )
-    return f"the researcher could not propose: {type(exc).__name__}: {exc}", stand_in
-
-
-def propose(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Why the run ends here (a stop or a spent budget), or '' to go on; a run that ends drops
+    the experiments the supervisor has not approved (they never started)."""
     services = runtime.context.services
+    reason = services.stop_reason(state)
+    asked = {p.exp_id for p in unapproved(state, services.supervised)}
+    if not reason or not asked:
+        return {"stop_reason": reason}
+    planned = {e: p for e, p in (state.get("planned") or {}).items() if e not in asked}
+    return {"stop_reason": reason, "planned": planned}
+
+
+def plan(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Proposals until every free slot has one, with consecutive ids after every id taken. A
+    training request waits until nothing is in flight (it is kept aside when it comes first,
+    else asked for again later); a researcher with nothing left to try ends the run once the
+    experiments in flight are recorded."""
+    services = runtime.context.services
+    if waiting_training(state):
+        return {}
+    planned = dict(state.get("planned") or {})
+    finished = state.get("finished") or {}
     notes = list(state.get("notes") or [])
-    feedback = list(state.get("feedback") or [])
-    error, stop = "", ""
-    try:
-        proposal = propose_one(services.researcher, bound_log(services, feedback), notes)
-    except SearchExhausted:
-        stop = EXHAUSTED
-        proposal = Proposal(hypothesis=f"(no proposal: {EXHAUSTED})", lever_class="other")
-    except Exception as exc:  # a researcher's failure is a failed experiment, not a crash
-        error, proposal = researcher_error(exc)
-    return {
-        "stop_reason": stop,
-        "feedback": [],
-        "proposal_error": error,
-        "exp_id": services.next_experiment_id(),
-        "proposal": proposal,
-        # a proposal sent back keeps the notes its first try saw
-        "notes_seen": [*(state.get("notes_seen") or []), *notes] if feedback else notes,
-        "notes": [],
-        "lever_path": None,
-        "validation": None,
-        "outcome": None,
-    }
-
-
-MAX_RETRIES = 2  # proposals check_proposal sends back before the experiment is a failure
-
-
-def refusal(services: Services, proposal: Proposal, exp_id: str) -> str:
-    """Why `proposal` may not run as experiment `exp_id` (a repeat of an agent already run, or
-    training a model that cannot train here; the latter is logged), or '' when it may."""
-    if proposal.training_request:
-        ok, why = services.trainable()
-        if ok:
-            return ""
-        services.record_event("refused", request=exp_id, note=why)
-        return f"training request refused: {why}"
-    if earlier := services.repeat_of(proposal):
-        return f"refused: this agent is the one experiment {earlier} already ran; change it"
-    return ""
-
-
-def refused_too_often(times: int, reason: str) -> str:
-    return f"proposal refused {times} times; {reason}"
-
-
-def check_proposal(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Refuse a repeat of an agent already run, or training a model that cannot train here:
-    back to the researcher with the reason, or, after MAX_RETRIES, a failed experiment."""
-    if state.get("proposal_error"):
-        return {"retries": 0}
-    reason = refusal(runtime.context.services, _proposal(state), state["exp_id"])
-    if not reason:
-        return {"retries": 0}
-    retries = state.get("retries", 0) + 1
-    if retries > MAX_RETRIES:
-        return {"retries": 0, "proposal_error": refused_too_often(retries, reason)}
-    return {"retries": retries, "feedback": [reason]}
+    update: dict[str, Any] = {"notes": []}
+    added = False
+    while slots := services.free_slots(len(planned), len(planned.keys() - finished.keys())):
+        batch = plan_batch(services, notes, slots, planned)
+        if batch.stop:
+            return (
+                {**update, "planned": planned} if added else {**update, "stop_reason": batch.stop}
+            )
+        new = [
+            Planned(
+                exp_id=f"{batch.first + i:03d}",
+                proposal=p,
+                proposal_error=batch.error,
+                notes_seen=notes,
+            )
+            for i, p in enumerate(batch.proposals)
+        ]
+        training = next(
+            (p for p in new if p.proposal.training_request and not p.proposal_error), None
+        )
+        if training is not None:
+            if added:
+                break
+            return {**update, "exp_id": training.exp_id, "proposal": training.proposal}
+        planned.update((p.exp_id, p) for p in new)
+        added = True
+        if batch.error:  # one failed experiment; the researcher is asked again later
+            break
+    return {**update, "planned": planned}
 
 
 def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Supervised mode: the supervisor approves or denies the proposed experiment."""
-    payload = {
-        "type": "experiment",
-        "id": state["exp_id"],
-        "hypothesis": _proposal(state).hypothesis,
-    }
-    answer, update = ask_supervisor(payload, state)
-    if not answer.approved:
-        runtime.context.services.record_event(
-            decision_kind(answer), request=state["exp_id"], note=answer.note, command=answer.command
-        )
-    return update
-
-
-def write_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    proposal = _proposal(state)
-    return {"lever_path": runtime.context.services.write_lever(state["exp_id"], proposal)}
-
-
-def validate_lever(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Validate the written lever module inside the proposed agent; a failure gets the
-    researcher's one repair (`lever_check.validate_and_repair`, as the parallel pool's)."""
-    path = state.get("lever_path")
-    if not path:
-        return {"validation": None}
-    checked = validate_and_repair(runtime.context.services, state["exp_id"], _proposal(state), path)
-    if checked.repaired is None:
-        return {"validation": checked.report}
-    return {"validation": checked.report, "lever_path": checked.path, "proposal": checked.repaired}
-
-
-def run_gate(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Evaluate the proposed agent on the gates, unless the proposal or its lever failed."""
-    if state.get("proposal_error"):
-        return {"outcome": Outcome.failed(state["proposal_error"])}
-    validation = state.get("validation")
-    if validation is not None and not validation.ok:
-        why = f"lever validation failed at {validation.stage}: {validation.message}"
-        return {"outcome": Outcome.failed(why)}
+    """Supervised mode: the supervisor approves or denies the next planned experiment; a denied
+    one is dropped (its id is free again)."""
     services = runtime.context.services
-    outcome = services.run_gate(state["exp_id"], _proposal(state), state.get("lever_path"))
-    return {"outcome": outcome}
+    waiting = unapproved(state, services.supervised)
+    if not waiting:
+        return {}
+    asked = waiting[0]
+    payload = {"type": "experiment", "id": asked.exp_id, "hypothesis": asked.proposal.hypothesis}
+    answer, update = ask_supervisor(payload, state)
+    planned = dict(state.get("planned") or {})
+    if answer.approved:
+        planned[asked.exp_id] = asked.model_copy(update={"approved": True})
+    else:
+        del planned[asked.exp_id]
+        services.record_event(
+            decision_kind(answer), request=asked.exp_id, note=answer.note, command=answer.command
+        )
+    return {**update, "planned": planned}
 
 
-def record(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    return {"commit": runtime.context.services.record(state)}
+def run_experiments(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Start the planned experiments; wait for the first to finish."""
+    flying = in_flight(state)
+    if not flying:
+        return {}
+    done = runtime.context.services.start_and_await_first(flying)
+    return {"finished": {**(state.get("finished") or {}), **done}}
+
+
+def record_ready(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+    """Commit, in id order, every finished experiment below the lowest one still in flight."""
+    services = runtime.context.services
+    planned = dict(state.get("planned") or {})
+    finished = dict(state.get("finished") or {})
+    lowest = next((p.exp_id for p in in_flight(state)), None)
+    commit = ""
+    for exp in sorted(finished):
+        if lowest is not None and exp > lowest:
+            break
+        commit = services.record_planned(planned.pop(exp), finished.pop(exp)) or commit
+    return {"planned": planned, "finished": finished, "commit": commit}
 
 
 def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Ask the supervisor to approve the researcher's training request (with an estimate)."""
+    """Ask the supervisor to approve the researcher's training request (with an estimate); a
+    denied request is settled (the researcher goes on)."""
     services = runtime.context.services
     request = _training_request(state)
     payload = {
@@ -302,49 +239,53 @@ def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[st
         training=request,
         command=answer.command,
     )
-    return {**update, "decision_note": answer.note}
+    settled = {} if answer.approved else {"proposal": None}
+    return {**update, **settled, "decision_note": answer.note}
 
 
 def train(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    return {"adapter": runtime.context.services.train(_training_request(state), state["exp_id"])}
-
-
-def _proposal(state: LoopState) -> Proposal:
-    """The experiment's proposal (propose always leaves one before the nodes that read it)."""
-    proposal = state.get("proposal")
-    if proposal is None:
-        raise RuntimeError(f"experiment {state.get('exp_id', '?')}: no proposal in the state")
-    return proposal
+    adapter = runtime.context.services.train(_training_request(state), state["exp_id"])
+    return {"adapter": adapter, "proposal": None}
 
 
 def _training_request(state: LoopState) -> dict[str, Any]:
-    request = _proposal(state).training_request
-    return request.model_dump() if request else {}
+    proposal = state.get("proposal")
+    if proposal is None or proposal.training_request is None:
+        raise RuntimeError(f"experiment {state.get('exp_id', '?')}: no training request")
+    return proposal.training_request.model_dump()
 
 
 # -- routers --------------------------------------------------------------------------------
-def after_check_stop(state: LoopState) -> Literal["propose", "__end__"]:
-    return END if state.get("stop_reason") else "propose"
+Next = Literal["plan", "confirm_experiment", "run_experiments", "request_training", "__end__"]
 
 
-def after_propose(state: LoopState) -> Literal["check_proposal", "__end__"]:
-    return END if state.get("stop_reason") else "check_proposal"
+def after_check_stop(state: LoopState) -> Next:
+    """On, or (stopping) first the experiments not yet recorded, then the end."""
+    if state.get("stop_reason"):
+        return "run_experiments" if state.get("planned") else END
+    return "plan"
 
 
-def after_check(
-    state: LoopState, runtime: Runtime[LoopContext]
-) -> Literal["propose", "run_gate", "request_training", "confirm_experiment", "write_lever"]:
-    if state.get("feedback"):
-        return "propose"
-    if state.get("proposal_error"):
-        return "run_gate"
-    if _proposal(state).training_request:
+def after_plan(state: LoopState, runtime: Runtime[LoopContext]) -> Next:
+    """To the experiments (each approved first in supervised mode); to a training request once
+    nothing else is in flight."""
+    if state.get("stop_reason"):
+        return after_check_stop(state)
+    if waiting_training(state) and not state.get("planned"):
         return "request_training"
-    return "confirm_experiment" if runtime.context.services.supervised else "write_lever"
+    if unapproved(state, runtime.context.services.supervised):
+        return "confirm_experiment"
+    return "run_experiments"
 
 
-def after_confirm(state: LoopState) -> Literal["write_lever", "check_stop"]:
-    return "write_lever" if state.get("approved") else "check_stop"
+def after_confirm(
+    state: LoopState, runtime: Runtime[LoopContext]
+) -> Literal["confirm_experiment", "run_experiments", "check_stop"]:
+    if state.get("stop_requested"):
+        return "check_stop"
+    if unapproved(state, runtime.context.services.supervised):
+        return "confirm_experiment"
+    return "run_experiments" if in_flight(state) else "check_stop"
 
 
 def after_request(state: LoopState) -> Literal["train", "check_stop"]:
@@ -367,13 +308,10 @@ NODES: dict[str, Node] = {
     fn.__name__: fn
     for fn in (
         check_stop,
-        propose,
-        check_proposal,
+        plan,
         confirm_experiment,
-        write_lever,
-        validate_lever,
-        run_gate,
-        record,
+        run_experiments,
+        record_ready,
         request_training,
         train,
     )
@@ -388,19 +326,16 @@ def checkpoint_serializer() -> JsonPlusSerializer:
 
 
 def build_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
-    """Compile the researcher graph with `checkpointer`; run it with `context=LoopContext(...)`."""
+    """Compile the driver graph with `checkpointer`; run it with `context=LoopContext(...)`."""
     graph = StateGraph(LoopState, context_schema=LoopContext)
     for name, fn in NODES.items():
         graph.add_node(name, polled(name, fn))
     graph.add_edge(START, "check_stop")
     graph.add_conditional_edges("check_stop", after_check_stop)
-    graph.add_conditional_edges("propose", after_propose)
-    graph.add_conditional_edges("check_proposal", after_check)
+    graph.add_conditional_edges("plan", after_plan)
     graph.add_conditional_edges("confirm_experiment", after_confirm)
-    graph.add_edge("write_lever", "validate_lever")
-    graph.add_edge("validate_lever", "run_gate")
-    graph.add_edge("run_gate", "record")
-    graph.add_edge("record", "check_stop")
+    graph.add_edge("run_experiments", "record_ready")
+    graph.add_edge("record_ready", "check_stop")
     graph.add_conditional_edges("request_training", after_request)
     graph.add_edge("train", "check_stop")
     return graph.compile(checkpointer=checkpointer)

@@ -12,17 +12,18 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command, StateSnapshot
 
 from models import AutoresearchError
 from orchestrator import control
-from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
+from orchestrator.budget import Budget
+from orchestrator.graph import LoopContext, build_graph, checkpoint_serializer
+from orchestrator.pool.options import PoolOptions, workers
 from orchestrator.recovery import CHECKPOINTS, RESET_HINT, StateFileError
 from orchestrator.researchers import make_researcher
 from orchestrator.researchers.base import Researcher
@@ -30,9 +31,6 @@ from orchestrator.services import WorkspaceServices
 from orchestrator.state import GRAPH_VERSION
 from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
-
-if TYPE_CHECKING:
-    from orchestrator.parallel import ParallelOptions
 
 THREAD = "loop"
 OnRequest = Literal["wait", "deny", "approve"]
@@ -47,9 +45,9 @@ class LoopSummary:
     waiting_for: dict[str, Any] | None = None
 
 
-def _checkpointer(ws: Workspace, serde: Any = None) -> SqliteSaver:
+def _checkpointer(ws: Workspace) -> SqliteSaver:
     conn = sqlite3.connect(ws.state_dir / CHECKPOINTS, check_same_thread=False)
-    return SqliteSaver(conn, serde=serde or checkpoint_serializer())
+    return SqliteSaver(conn, serde=checkpoint_serializer())
 
 
 def _decided_by(services: WorkspaceServices) -> dict[str, str]:
@@ -179,7 +177,7 @@ def run_loop(
     preflight: bool = True,
     on_progress: Callable[[str, dict[str, Any]], None] | None = None,
     ask: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
-    parallel: ParallelOptions | None = None,
+    parallel: PoolOptions | None = None,
 ) -> LoopSummary:
     """Run (or resume) the workspace's loop until its budget, a stop, or an unanswered request.
 
@@ -188,7 +186,8 @@ def run_loop(
     it has no answer `on_request` settles it: wait (unless `wait_for_approval` is False: then
     the run ends waiting), or approve / deny unattended. `preflight` refuses a workspace whose
     configuration cannot work before anything runs (`PreflightError`). `parallel` runs up to K
-    experiments at once on Ray workers (orchestrator.parallel); without it Ray is never imported.
+    experiments at once, in this process or on Ray workers (`orchestrator.pool`); without it the
+    experiments run one at a time in this process, and Ray is never imported.
     """
     started = time.time()
     ws = Workspace.open(workspace)
@@ -206,27 +205,20 @@ def run_loop(
         b = ws.config.budget
         experiments, usd = b.max_experiments, b.max_usd
         minutes = b.max_hours * 60 if b.max_hours else None
-    fanout = None
-    if parallel is not None:
-        from orchestrator import parallel as fanout
-
-        parallel.check(supervised)
-    services = (fanout.ParallelServices if fanout else WorkspaceServices)(
+    options = parallel or PoolOptions()
+    options.check()
+    services = WorkspaceServices(
         ws,
         chosen,
         Budget(experiments, minutes, usd),
         supervised=supervised,
         on_progress=on_progress,
+        options=options,
     )
-    if fanout and parallel:
-        services.options = parallel  # type: ignore[attr-defined]
-    pool = fanout.workers(services, parallel) if fanout and parallel else nullcontext()
-    with control.LoopLock(ws.main_root), pool:
-        saver = _checkpointer(ws, fanout.parallel_serializer() if fanout else None)
-        graph = fanout.build_parallel_graph(saver) if fanout else build_graph(saver)
-        config: dict[str, Any] = {
-            "configurable": {"thread_id": fanout.THREAD if fanout else THREAD}
-        }
+    with control.LoopLock(ws.main_root), workers(services, options):
+        saver = _checkpointer(ws)
+        graph = build_graph(saver)
+        config: dict[str, Any] = {"configurable": {"thread_id": THREAD}}
         waiting: dict[str, Any] | None = None
         try:
             waiting, stop_reason = _drive(

@@ -21,60 +21,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from levers.config import read_agent
 from levers.sandbox import UNSANDBOXED_ENV, allow_unsandboxed, unsandboxed_allowed
 from models import AutoresearchError
 from orchestrator.gates import evaluation_cost, one_line
-from ruler.records import GateResult
+from orchestrator.pool.jobs import GateJob, GateRun
 from runlog.boundary import Boundary
 from runlog.evaluate import (
+    Progress,
     evaluate_config,
     generate,
     resolve_judge,
     workspace_caches,
     workspace_ruler,
 )
-from runlog.records import OutputRow
 from runlog.workspace import Workspace
 
 WORKER_ENV = "AUTORESEARCH_WORKER"  # set in every worker process to the worker's name
 SCALE_EXTRA = "pip install 'autoresearch[scale]'"
-
-
-class GateJob(BaseModel):
-    """One gate of one experiment (or, with `cases`, one shard of its candidate runs)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    exp_id: str
-    root: str  # the workspace's main root
-    agent_dir: str  # the experiment's prepared agent/ folder
-    tree_hash: str  # git tree hash of that folder as `agent/` (the output cache's key)
-    gate: str
-    cases: list[str] | None = None  # a shard: run (and cache) only these cases, judge none
-
-
-class GateRun(BaseModel):
-    """What a worker answers: the gate's result with its per-case rows, or why it failed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    exp_id: str
-    gate: str
-    worker: str = ""
-    failure: str = ""
-    result: GateResult | None = None
-    outputs: list[OutputRow] = Field(default_factory=list)
-    trace: list[dict[str, Any]] = Field(default_factory=list)
-    cost_usd: float = 0.0
-    model_seconds: float = 0.0
-    judge_seconds: float = 0.0
-    model_id: str = ""
-    judge_id: str = ""
-    cached_cases: int = 0  # cases whose outputs came from the output cache
-    seconds: float = 0.0
 
 
 def require_ray() -> Any:
@@ -88,8 +52,9 @@ def require_ray() -> Any:
     return ray
 
 
-def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
-    """Evaluate the job's agent on its gate with the workspace's ruler, judge and caches."""
+def run_gate_job(job: GateJob, worker: str = "", progress: Progress | None = None) -> GateRun:
+    """Evaluate the job's agent on its gate with the workspace's ruler, judge and caches
+    (`progress` hears each case generated and judged, in a worker of this process)."""
     started = time.perf_counter()
     ws = Workspace.open(job.root, repair=False)
     try:
@@ -107,6 +72,7 @@ def run_gate_job(job: GateJob, worker: str = "") -> GateRun:
             ruler=ruler,
             tree_hash=job.tree_hash,
             agent_dir=agent_dir,
+            progress=progress,
             **workspace_caches(ws),
         )
     except (AutoresearchError, ValueError) as exc:
@@ -235,7 +201,8 @@ class WorkerPool:
                     ) from exc
         return [done[ref] for ref in refs]
 
-    def run(self, index: int, job: GateJob) -> GateRun:
+    def run(self, index: int, job: GateJob, progress: Progress | None = None) -> GateRun:
+        """The job on worker `index` (an actor reports no progress until the gate ends)."""
         return self.wait([self.submit(index, job)], [self.names[index]])[0]
 
     def run_sharded(self, index: int, job: GateJob, case_ids: list[str]) -> GateRun:

@@ -8,14 +8,13 @@ from pathlib import Path
 from levers.lever import EXPERIMENT_CLASSES
 from levers.sandbox import describe as describe_sandbox
 from levers.sandbox import unsandboxed_allowed
-from models import AutoresearchError
+from orchestrator.budget import Budget
 from orchestrator.change import describe_change
-from orchestrator.graph import Budget
 from orchestrator.researchers.base import (
     Proposal,
     apply_patch,
 )
-from orchestrator.state import LoopState, Outcome
+from orchestrator.state import Outcome
 from runlog.records import ExperimentRecord
 from runlog.report import write_dashboard
 from runlog.workspace import Workspace
@@ -42,30 +41,34 @@ class Recorder:
             lever_class = f"adapter-{kind}"
         return lever_class if lever_class in EXPERIMENT_CLASSES else "other"
 
-    def _method(self, state: LoopState, proposal: Proposal, outcome: Outcome) -> str:
+    def _method(self, proposal: Proposal, outcome: Outcome, lever_path: str | None) -> str:
         """The actual change (an experiment that failed before its gates never changes the best,
         so the change is computed against the best now), then the researcher's own words."""
         change = outcome.method or describe_change(
             parent := self._parent_config(),
             apply_patch(parent, proposal.agent_patch),
-            state.get("lever_path"),
+            lever_path,
         )
         return "\n".join(part for part in (change, proposal.method.strip()) if part)
 
-    def record(self, state: LoopState) -> str:
+    def record(
+        self,
+        exp_id: str,
+        proposal: Proposal,
+        outcome: Outcome,
+        lever_path: str | None = None,
+        notes_seen: list[str] | None = None,
+    ) -> str:
         """Commit the experiment, count it against the budget, and rewrite the dashboard."""
-        proposal, outcome = state["proposal"], state["outcome"]
-        if proposal is None or outcome is None:
-            raise AutoresearchError("record reached without a proposal and its outcome")
         timing = {
             **self.node_seconds,
             "model": outcome.model_seconds,
             "judge": outcome.judge_seconds,
         }
         record = ExperimentRecord(
-            id=state["exp_id"],
+            id=exp_id,
             hypothesis=proposal.hypothesis,
-            method=self._method(state, proposal, outcome),
+            method=self._method(proposal, outcome, lever_path),
             lever_class=self._lever_class(proposal, outcome),  # type: ignore[arg-type]
             agent=outcome.agent,
             gates=outcome.gates,
@@ -77,7 +80,7 @@ class Recorder:
             status=outcome.status,
             failure=outcome.failure,
             decision=outcome.decision + (UNSANDBOXED_NOTE if unsandboxed_allowed() else ""),
-            notes_seen=list(state.get("notes_seen") or []),
+            notes_seen=list(notes_seen or []),
             model_ids=outcome.model_ids,
             ruler_hash=self.ws.config.ruler.lock_hash,
             adapter_hash=outcome.adapter_hash,

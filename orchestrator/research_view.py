@@ -10,7 +10,7 @@ from typing import Any
 from levers.adapters import adapter_store
 from levers.config import read_agent
 from levers.pipeline import describe_levers
-from orchestrator.graph import Budget
+from orchestrator.budget import Budget
 from orchestrator.research.holdout import Holdout
 from orchestrator.research.tools import ResearchTools
 from orchestrator.researchers.base import (

@@ -3,7 +3,8 @@
 - `steering`: the control channel (notes, pause, stop), events, live status and progress;
 - `research_view`: what the researcher sees (the log view, research tools, repeats refused);
 - `lever_check`: a proposal's lever module written and validated inside the proposed agent;
-- `gates`: the keep gate, the confirm gate when promising, the comparison with the best;
+- `pool.experiments`: each experiment prepared and run on a worker, then its outcome decided
+  (`gates`: the keep gate, the confirm gate when promising, the comparison with the best);
 - `record`: the experiment committed, counted and shown on the dashboard;
 - `recheck`: the new best re-measured with a fresh seed (winner's curse);
 - `training`: adapter training on the supervisor's approval.
@@ -16,18 +17,25 @@ is above `min_delta`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.gates import GateRunner, every_case_failed
-from orchestrator.graph import Budget
+from orchestrator.budget import Budget
+from orchestrator.gates import every_case_failed
 from orchestrator.lever_check import LeverCheck
+from orchestrator.pool.experiments import Experiments
+from orchestrator.pool.local import LocalPool
+from orchestrator.pool.options import PoolOptions
+from orchestrator.ray_workers import WorkerPool
 from orchestrator.recheck import Recheck, judge_flip_rate, stochastic
 from orchestrator.record import UNSANDBOXED_NOTE, Recorder
 from orchestrator.research_view import ResearchView
 from orchestrator.researchers.base import Researcher
+from orchestrator.state import ExperimentRun
 from orchestrator.steering import Steering
 from orchestrator.training import Training
 from runlog.workspace import Workspace
@@ -43,9 +51,10 @@ __all__ = [
 
 @dataclass
 class WorkspaceServices(
-    Steering, ResearchView, LeverCheck, GateRunner, Recorder, Recheck, Training
+    Steering, ResearchView, LeverCheck, Experiments, Recorder, Recheck, Training
 ):
-    """Everything the graph's nodes do to the world, over one workspace and one researcher."""
+    """Everything the graph's nodes do to the world, over one workspace and one researcher;
+    the pool and the experiments' threads are set for one run (`pool.options.workers`)."""
 
     ws: Workspace
     researcher: Researcher
@@ -55,4 +64,16 @@ class WorkspaceServices(
     poll_seconds: float = 0.5
     node_seconds: dict[str, float] = field(default_factory=dict)
     dashboard: Path | None = None  # rewritten after every recorded experiment
+    options: PoolOptions = field(default_factory=PoolOptions)
+    pool: WorkerPool | LocalPool | None = None
+    threads: ThreadPoolExecutor | None = None
+    running: dict[str, Future[ExperimentRun]] = field(default_factory=dict)
+    in_flight: dict[str, str] = field(default_factory=dict)  # experiment id → worker
     _node: tuple[str, float] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _tree: threading.Lock = field(default_factory=threading.Lock)  # agent/ and the best
+
+    def publish_status(self, state: str, **fields: Any) -> None:
+        with self._lock:
+            flying = dict(self.in_flight)
+        super().publish_status(state, in_flight=flying, **fields)

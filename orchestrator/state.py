@@ -1,6 +1,6 @@
-"""What crosses the researcher graph's nodes: `LoopState`, with typed `Proposal`,
-`ValidationReport` and `Outcome` values that the checkpointer stores and loads back as models.
-"""
+"""What crosses the driver graph's nodes: `LoopState`, with the experiments planned and run as
+typed models (`Planned`, `ExperimentRun`, `Outcome`) that the checkpointer stores and loads
+back as models."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers.validate import ValidationReport
+from orchestrator.pool.jobs import GateRun
 from orchestrator.researchers.base import Proposal
 from ruler.records import GateResult
 from runlog.records import OutputRow, Status
@@ -39,6 +40,35 @@ class Outcome(BaseModel):
         return cls(status="failed", failure=failure, **fields)
 
 
+class Planned(BaseModel):
+    """One experiment, as proposed (and, in supervised mode, approved before it starts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    proposal: Proposal
+    proposal_error: str = ""
+    notes_seen: list[str] = Field(default_factory=list)
+    approved: bool = False  # the supervisor said yes (only asked for in supervised mode)
+
+
+class ExperimentRun(BaseModel):
+    """One experiment's gates as run by a worker (its decision waits for record_ready)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exp_id: str
+    worker: str = ""
+    failure: str = ""
+    method: str = ""
+    agent: dict[str, Any] = Field(default_factory=dict)
+    lever_path: str | None = None
+    proposal: Proposal | None = None  # the researcher's repair of a lever that failed validation
+    adapter_hash: str | None = None
+    runs: list[GateRun] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
 class LoopState(TypedDict, total=False):
     """The graph's checkpointed state (one thread per workspace)."""
 
@@ -46,23 +76,26 @@ class LoopState(TypedDict, total=False):
     control_offset: int
     notes: list[str]
     stop_requested: bool
-    exp_id: str
-    proposal: Proposal | None
-    proposal_error: str
-    notes_seen: list[str]
-    lever_path: str | None
-    validation: ValidationReport | None
-    outcome: Outcome | None
+    planned: dict[str, Planned]  # every experiment proposed and not yet recorded, by id
+    finished: dict[str, ExperimentRun]  # those run, waiting for the ids below to be recorded
+    exp_id: str  # the training request's id, while one waits for its approval
+    proposal: Proposal | None  # that training request
     approved: bool | None
     decision_note: str
     adapter: str | None
     commit: str
     stop_reason: str
-    feedback: list[str]  # why check_proposal sent the last proposal back to the researcher
-    retries: int  # proposals sent back for this experiment so far
 
 
-GRAPH_VERSION = 4  # bump when the state's shape or the node names change
+GRAPH_VERSION = 5  # bump when the state's shape or the node names change
 
-# the model classes the checkpoint may hold, for the serializer's allow-list
-STATE_MODELS: tuple[type[BaseModel], ...] = (Proposal, ValidationReport, Outcome)
+# the model classes the checkpoint may hold, for the serializer's allow-list (ValidationReport
+# and Outcome: what a run left by an earlier version holds, loaded only to be refused)
+STATE_MODELS: tuple[type[BaseModel], ...] = (
+    Proposal,
+    Planned,
+    ExperimentRun,
+    GateRun,
+    Outcome,
+    ValidationReport,
+)

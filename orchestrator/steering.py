@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import control
-from orchestrator.graph import Budget
+from orchestrator.budget import Budget
 from orchestrator.researchers.base import (
     Researcher,
 )

@@ -182,17 +182,17 @@ def waiting_line(request: dict[str, Any], directory: str) -> str:
 @click.option(
     "--parallel",
     type=click.IntRange(min=1),
-    help="Run K experiments at a time on Ray workers (needs the [scale] extra).",
+    help="Run K experiments at a time (default 1), in this process; with --ray, on Ray actors.",
 )
 @click.option(
     "--ray",
     "ray_address",
     metavar="ADDRESS",
-    help="With --parallel: join this Ray cluster ('auto' finds a local head); default a "
-    "local Ray for the run.",
+    help="Run the experiments on Ray actors (needs the [scale] extra): join this cluster, or "
+    "'local' to start a Ray for the run ('auto' finds a running local head).",
 )
 @click.option(
-    "--shard-cases", is_flag=True, help="With --parallel: spread each gate's cases over workers."
+    "--shard-cases", is_flag=True, help="Spread each gate's cases over the workers."
 )
 @click.option(
     "--worker-cpus",
@@ -224,13 +224,15 @@ def run_command(
     from orchestrator.loop import run_loop
     from orchestrator.preflight import PreflightError
 
-    options = None
-    if parallel is not None:
-        from orchestrator.parallel import ParallelOptions
+    from orchestrator.pool.options import PoolOptions
 
-        options = ParallelOptions(parallel, ray_address, shard_cases, worker_cpus)
-    elif ray_address or shard_cases:
-        raise click.UsageError("--ray and --shard-cases go with --parallel K")
+    options = PoolOptions(
+        workers=parallel or 1,
+        address=None if ray_address in (None, "local") else ray_address,
+        shard_cases=shard_cases,
+        cpus_per_worker=worker_cpus,
+        local=ray_address is None,
+    )
     if reset_state:
         _reset_state(directory)
     view = LoopProgress(directory)

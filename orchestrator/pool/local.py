@@ -1,7 +1,7 @@
 """A worker pool in this process: each experiment's gate jobs run in its own driver thread
 (the lever pipeline still runs in its sandboxed process), with no Ray. It has the Ray pool's
-shape (`names`, `borrow`, `run`, `run_sharded`), so the parallel graph runs unchanged on it;
-`ParallelOptions(local=True)` chooses it."""
+shape (`names`, `borrow`, `run`, `run_sharded`), so the driver runs unchanged on either; the
+plain `run` is this pool with one slot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from orchestrator.ray_workers import GateJob, GateRun, run_gate_job
+from orchestrator.pool.jobs import GateJob, GateRun
+from orchestrator.ray_workers import run_gate_job
+from runlog.evaluate import Progress
 
 
 class LocalPool:
@@ -30,8 +32,8 @@ class LocalPool:
         finally:
             self.free.put(index)
 
-    def run(self, index: int, job: GateJob) -> GateRun:
-        return run_gate_job(job, self.names[index])
+    def run(self, index: int, job: GateJob, progress: Progress | None = None) -> GateRun:
+        return run_gate_job(job, self.names[index], progress)
 
     def run_sharded(self, index: int, job: GateJob, case_ids: list[str]) -> GateRun:
         """The gate's cases spread over every slot's thread, then judged (all cached) here."""

@@ -1,27 +1,78 @@
-"""Proposals for the free worker slots: the researcher asked for a batch, which the graph's
-checks screen (a repeat of an agent already run or in flight, training that cannot run here);
-a batch refused whole goes back with the reasons."""
+"""Proposals for the free worker slots: the researcher asked for a batch, which is screened
+(a repeat of an agent already run or in flight, training that cannot run here); a batch refused
+whole goes back to the researcher with the reasons, at most MAX_RETRIES times."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from orchestrator.graph import (
-    EXHAUSTED,
-    MAX_RETRIES,
-    bound_log,
-    refusal,
-    refused_too_often,
-    researcher_error,
-)
-from orchestrator.pool.services import ParallelServices
-from orchestrator.pool.state import Planned
 from orchestrator.researchers.base import (
+    LogView,
     Proposal,
+    ProposalFailed,
+    Researcher,
+    ResearchKit,
     SearchExhausted,
+    UsesWorkspace,
     propose_batch,
     with_running,
 )
+from orchestrator.state import Planned
+
+EXHAUSTED = "search space exhausted"  # the stop reason of a researcher with nothing left
+MAX_RETRIES = 2  # batches refused whole and sent back before the experiment is a failure
+
+
+class PlanServices(Protocol):
+    """What planning needs of the workspace (`WorkspaceServices` over a real one)."""
+
+    researcher: Researcher
+
+    def log_view(self, feedback: list[str] | None = None) -> LogView: ...
+    def research_kit(self, log: LogView) -> ResearchKit: ...
+    def repeat_of(self, proposal: Proposal) -> str | None: ...
+    def trainable(self) -> tuple[bool, str]: ...
+    def agent_key(self, proposal: Proposal) -> Any: ...
+    def first_free_id(self, planned: dict[str, Planned]) -> int: ...
+    def record_event(self, kind: str, /, **payload: Any) -> None: ...
+
+
+def research_view(services: PlanServices, feedback: list[str] | None = None) -> LogView:
+    """The log view for a research turn; a researcher using the workspace is bound to its
+    research kit over that view first."""
+    log = services.log_view(feedback)
+    if isinstance(services.researcher, UsesWorkspace):
+        services.researcher.bind(services.research_kit(log))
+    return log
+
+
+def researcher_error(exc: Exception) -> tuple[str, Proposal]:
+    """A researcher's failure to propose: the experiment's failure, and its stand-in proposal
+    (carrying what the failed research turn cost)."""
+    cost = exc.cost_usd if isinstance(exc, ProposalFailed) else 0.0
+    stand_in = Proposal(
+        hypothesis="(no proposal: researcher error)", lever_class="other", research_cost_usd=cost
+    )
+    return f"the researcher could not propose: {type(exc).__name__}: {exc}", stand_in
+
+
+def refusal(services: PlanServices, proposal: Proposal, exp_id: str) -> str:
+    """Why `proposal` may not run as experiment `exp_id` (a repeat of an agent already run, or
+    training a model that cannot train here; the latter is logged), or '' when it may."""
+    if proposal.training_request:
+        ok, why = services.trainable()
+        if ok:
+            return ""
+        services.record_event("refused", request=exp_id, note=why)
+        return f"training request refused: {why}"
+    if earlier := services.repeat_of(proposal):
+        return f"refused: this agent is the one experiment {earlier} already ran; change it"
+    return ""
+
+
+def refused_too_often(times: int, reason: str) -> str:
+    return f"proposal refused {times} times; {reason}"
 
 
 @dataclass
@@ -37,12 +88,12 @@ class BatchPlan:
 
 
 def drop_refused(
-    services: ParallelServices,
+    services: PlanServices,
     batch: list[Proposal],
     first: int,
     flying: list[Proposal] | tuple[Proposal, ...] = (),
 ) -> BatchPlan:
-    """The batch less what check_proposal would refuse (a repeat of an experiment already
+    """The batch less what `refusal` refuses (a repeat of an experiment already
     run, training that cannot run here) and less repeats of the experiments in flight or of the
     batch's own earlier proposals; the reasons for what was dropped are the plan's `refused`,
     its cost the plan's `dropped_usd`."""
@@ -63,7 +114,7 @@ def drop_refused(
 
 
 def plan_batch(
-    services: ParallelServices,
+    services: PlanServices,
     notes: list[str],
     slots: int = 1,
     planned: dict[str, Planned] | None = None,
@@ -79,7 +130,7 @@ def plan_batch(
     cost = 0.0
     for _ in range(MAX_RETRIES + 1):
         try:
-            log = with_running(bound_log(services, feedback), running)
+            log = with_running(research_view(services, feedback), running)
             batch = propose_batch(services.researcher, log, notes, slots)
         except SearchExhausted:
             return BatchPlan([], stop=EXHAUSTED, first=first)

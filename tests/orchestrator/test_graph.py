@@ -11,9 +11,11 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
 from levers.validate import ValidationReport
-from orchestrator.graph import Budget, LoopContext, build_graph, checkpoint_serializer
+from orchestrator.budget import Budget
+from orchestrator.graph import LoopContext, build_graph, checkpoint_serializer
+from orchestrator.lever_check import validate_and_repair
 from orchestrator.researchers.base import ExperimentSummary, LogView, Proposal, TrainingRequest
-from orchestrator.state import Outcome
+from orchestrator.state import ExperimentRun, Outcome, Planned
 
 BASELINE_DONE = ExperimentSummary(id="000", status="kept", lever_class="baseline", hypothesis="b")
 
@@ -37,6 +39,9 @@ class ScriptedResearcher:
 
 
 class FakeServices:
+    """The graph's services with one worker slot, run synchronously: a proposal's lever is
+    "written" and validated by `lever_check.validate_and_repair`, the one used for real."""
+
     supervised = False
 
     def __init__(self, researcher: ScriptedResearcher, valid: bool = True, experiments: int = 1):
@@ -72,30 +77,51 @@ class FakeServices:
     def repeat_of(self, proposal):
         return self.repeats.get(proposal.hypothesis)
 
+    def agent_key(self, proposal):
+        return proposal.hypothesis
+
     def trainable(self):
         return self.can_train
 
-    def next_experiment_id(self) -> str:
-        return f"{len(self.recorded) + 1:03d}"
+    def first_free_id(self, planned) -> int:
+        return max([len(self.recorded) + 1, *(int(i) + 1 for i in planned)])
 
-    def write_lever(self, exp_id, proposal):
+    def free_slots(self, planned: int, running: int) -> int:
+        free = 1 - running
+        if self.budget.experiments is not None:
+            free = min(free, self.budget.experiments - self.budget.done - planned)
+        return max(free, 0)
+
+    def write_lever(self, exp_id, proposal, agent_dir=None):
         return f"agent/levers/{proposal.lever_filename}" if proposal.lever_code else None
 
-    def validate_lever(self, path, agent_patch=None):
+    def validate_lever(self, path, agent_patch=None, parent=None):
         ok = self.valid or "fixed" in path
         return ValidationReport(path=path, ok=ok, stage="import", message="" if ok else "boom")
 
-    def run_gate(self, exp_id, proposal, lever_path):
-        return Outcome(status="kept", cost_usd=0.5)
+    def start_and_await_first(self, flying: list[Planned]) -> dict[str, ExperimentRun]:
+        planned = flying[0]
+        run = ExperimentRun(exp_id=planned.exp_id, failure=planned.proposal_error)
+        path = self.write_lever(planned.exp_id, planned.proposal)
+        if path and not run.failure:
+            checked = validate_and_repair(self, planned.exp_id, planned.proposal, path)
+            run.proposal = checked.repaired
+            if not checked.report.ok:
+                run.failure = f"lever validation failed at {checked.report.stage}: boom"
+        return {planned.exp_id: run}
 
-    def record(self, state):
-        self.budget.count(state["outcome"])
+    def record_planned(self, planned: Planned, run: ExperimentRun) -> str:
+        if run.failure:
+            outcome = Outcome.failed(run.failure)
+        else:
+            outcome = Outcome(status="kept", cost_usd=0.5)
+        self.budget.count(outcome)
         self.recorded.append(
             {
-                "id": state["exp_id"],
-                "outcome": state["outcome"],
-                "notes": state.get("notes_seen"),
-                "proposal": state["proposal"],
+                "id": planned.exp_id,
+                "outcome": outcome,
+                "notes": planned.notes_seen,
+                "proposal": run.proposal or planned.proposal,
             }
         )
         return "sha"
@@ -138,7 +164,7 @@ def test_runs_until_the_experiment_budget_is_spent():
 def test_a_stop_command_ends_the_run_after_the_current_experiment():
     services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]), experiments=5)
     services.poll = lambda state, node: {
-        "stop_requested": bool(state.get("stop_requested")) or node == "run_gate"
+        "stop_requested": bool(state.get("stop_requested")) or node == "run_experiments"
     }
     run(build_graph(InMemorySaver()), {}, config(), services)
     assert len(services.recorded) == 1
@@ -213,11 +239,12 @@ def test_broken_lever_gets_one_repair_and_a_failure_is_recorded():
     assert "validation failed at import" in services.recorded[0]["outcome"].failure
 
     services = FakeServices(ScriptedResearcher([broken], repaired=repaired), valid=False)
-    services.write_lever = lambda exp_id, p: (
+    services.write_lever = lambda exp_id, p, agent_dir=None: (
         f"agent/levers/{'fixed' if p.lever_code == 'x = 1' else 'mine'}.py"
     )
     run(build_graph(InMemorySaver()), {}, config(), services)
     assert services.recorded[0]["outcome"].status == "kept"
+    assert services.recorded[0]["proposal"].lever_code == "x = 1"  # the repair is recorded
 
 
 def test_a_researcher_error_is_a_failed_experiment_not_a_crash():
@@ -235,8 +262,22 @@ def test_supervised_mode_asks_before_every_experiment():
     assert chunks[-1]["__interrupt__"][0].value["hypothesis"] == "a"
     chunks = run(graph, Command(resume={"approved": False}), config(), services)
     assert not services.recorded and chunks[-1]["__interrupt__"][0].value["hypothesis"] == "b"
+    assert chunks[-1]["__interrupt__"][0].value["id"] == "001"  # a denied id is free again
+    assert services.events[0][0] == "denied"
     run(graph, Command(resume={"approved": True}), config(), services)
     assert [r["proposal"].hypothesis for r in services.recorded] == ["b"]
+
+
+def test_a_stop_while_waiting_for_approval_drops_the_unapproved_experiment():
+    services = FakeServices(ScriptedResearcher([proposal("a")]))
+    services.supervised = True
+    graph = build_graph(InMemorySaver())
+    run(graph, {}, config(), services)
+    run(graph, Command(resume={"approved": False, "stop": True}), config(), services)
+    state = graph.get_state(config())
+    assert not state.next and not services.recorded and not state.values["planned"]
+    assert state.values["stop_reason"] == "stopped by the supervisor"
+    assert services.events[0][0] == "stop"
 
 
 def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
@@ -251,13 +292,20 @@ def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
 
     conn = sqlite3.connect(path, check_same_thread=False)  # a fresh process's view
     graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
+    graph.interrupt_before_nodes = ["record_ready"]  # stands in for a kill before recording
     with caplog.at_level(logging.WARNING):
         values = graph.get_state(config()).values
         assert isinstance(values["proposal"], Proposal)
         assert values["proposal"].training_request == request
         run(graph, Command(resume={"approved": True}), config(), services)
-        outcome = graph.get_state(config()).values["outcome"]
+    conn.close()
+    conn = sqlite3.connect(path, check_same_thread=False)
+    with caplog.at_level(logging.WARNING):
+        values = build_graph(SqliteSaver(conn, serde=checkpoint_serializer())).get_state(
+            config()
+        ).values
     conn.close()
     assert services.trained == [request.model_dump()]
-    assert isinstance(outcome, Outcome) and outcome.cost_usd == 0.5
+    assert isinstance(values["planned"]["001"], Planned)
+    assert isinstance(values["finished"]["001"], ExperimentRun)
     assert "unregistered type" not in caplog.text

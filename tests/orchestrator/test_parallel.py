@@ -32,7 +32,8 @@ ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow  # a local Ray, its workers, and a driver killed mid-flight
 
 from orchestrator.loop import run_loop  # noqa: E402
-from orchestrator.parallel import ParallelOptions, ParallelServices, plan_batch  # noqa: E402
+from orchestrator.pool.options import PoolOptions  # noqa: E402
+from orchestrator.pool.plan import plan_batch  # noqa: E402
 from orchestrator.ray_workers import require_ray  # noqa: E402
 
 CLI = [sys.executable, "-c", "from orchestrator.cli import main; main()"]
@@ -114,7 +115,7 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
 
 def test_k_experiments_in_flight_recorded_in_id_order(workspace):
     researcher = HeuristicResearcher(plateau_after=10_000)
-    summary = run_loop(workspace, experiments=5, researcher=researcher, parallel=ParallelOptions(2))
+    summary = run_loop(workspace, experiments=5, researcher=researcher, parallel=PoolOptions(2, local=False))
     assert [r.id for r in summary.experiments] == ["001", "002", "003", "004", "005"]
     found = spans(workspace)
     assert list(found) == ["001", "002", "003", "004", "005"]
@@ -186,7 +187,7 @@ def test_a_crash_fails_its_experiment_not_the_loop(workspace, how, reason, monke
         researcher=PlantingResearcher(
             "A lever that crashes its worker", "prompt_crash", crashing_lever(how)
         ),
-        parallel=ParallelOptions(2),
+        parallel=PoolOptions(2, local=False),
     )
     records = {r.id: r for r in summary.experiments}
     assert list(records) == ["001", "002", "003", "004", "005"]
@@ -224,7 +225,7 @@ def test_a_slow_experiment_holds_its_own_worker_and_the_ids_above_it_only(worksp
         workspace,
         experiments=5,
         researcher=PlantingResearcher("A lever slower than its neighbours", "prompt_slow", code),
-        parallel=ParallelOptions(2),
+        parallel=PoolOptions(2, local=False),
     )
     found = spans(workspace)
     # 002 waits for 004 to start: the other worker went on from 003 to 004 meanwhile
@@ -247,7 +248,7 @@ def test_a_training_request_waits_for_the_experiments_in_flight_then_the_supervi
         workspace,
         experiments=6,
         researcher=HeuristicResearcher(plateau_after=2),
-        parallel=ParallelOptions(2),
+        parallel=PoolOptions(2, local=False),
         wait_for_approval=False,
     )
     # two discarded in a row: the plateau asks for training, perhaps while others are in
@@ -264,7 +265,7 @@ def test_a_training_request_waits_for_the_experiments_in_flight_then_the_supervi
         workspace,
         experiments=2,
         researcher=HeuristicResearcher(plateau_after=2),
-        parallel=ParallelOptions(2),
+        parallel=PoolOptions(2, local=False),
         wait_for_approval=False,
     )
     # the loop went on from the request's id
@@ -303,7 +304,7 @@ class RepeatingResearcher(HeuristicResearcher):
 
 def test_a_repeat_in_a_batch_of_the_log_or_in_flight_is_not_run(workspace):
     researcher = RepeatingResearcher()
-    summary = run_loop(workspace, experiments=4, researcher=researcher, parallel=ParallelOptions(2))
+    summary = run_loop(workspace, experiments=4, researcher=researcher, parallel=PoolOptions(2, local=False))
     records = summary.experiments
     assert [r.id for r in records] == ["001", "002", "003", "004"]
     hypotheses = [r.hypothesis for r in records]
@@ -334,7 +335,7 @@ def test_search_space_exhausted_stops_a_parallel_run(tmp_path, monkeypatch):
         tmp_path / "ws", model="fake:echo", judge="fake:judge", researcher="heuristic"
     ).main_root
     summary = run_loop(
-        ws, experiments=6, researcher=HeuristicResearcher(), parallel=ParallelOptions(2)
+        ws, experiments=6, researcher=HeuristicResearcher(), parallel=PoolOptions(2, local=False)
     )
     assert [r.id for r in summary.experiments] == ["001", "002"]
     assert summary.stop_reason == "search space exhausted"
@@ -374,7 +375,7 @@ class Training:
 def test_a_batch_refused_whole_goes_back_then_fails_carrying_its_cost(workspace):
     run_loop(workspace, experiments=1, researcher=HeuristicResearcher())  # 001: the stock agent
     researcher = Training()
-    services = ParallelServices(Workspace.open(workspace), researcher)
+    services = WorkspaceServices(Workspace.open(workspace), researcher)
     plan = plan_batch(services, [])
     assert researcher.turns == 3  # the first try and two retries, as check_proposal allows
     assert [kit.tools.exp_id for kit in researcher.kits] == ["002"] * 3  # bound for each turn
@@ -385,7 +386,7 @@ def test_a_batch_refused_whole_goes_back_then_fails_carrying_its_cost(workspace)
     refused = [e for e in Workspace.open(workspace).events() if e.kind == "refused"]
     assert len(refused) == 3 and refused[0].payload["request"] == "002"
     failing = Training(fail_after=1)
-    plan = plan_batch(ParallelServices(Workspace.open(workspace), failing), [])
+    plan = plan_batch(WorkspaceServices(Workspace.open(workspace), failing), [])
     assert plan.error.startswith("the researcher could not propose: ProposalFailed")
     assert [p.research_cost_usd for p in plan.proposals] == [0.75]  # 0.25 refused + 0.5 failed
 
@@ -394,7 +395,7 @@ def test_sharded_cases_merge_in_case_order(workspace):
     run_loop(
         workspace,
         experiments=1,
-        parallel=ParallelOptions(2, shard_cases=True),
+        parallel=PoolOptions(2, shard_cases=True, local=False),
         researcher=HeuristicResearcher(),
     )
     ws = Workspace.open(workspace)
@@ -415,7 +416,7 @@ def test_parallel_without_ray_names_the_extra(monkeypatch, workspace):
     with pytest.raises(AutoresearchError, match=r"autoresearch\[scale\]"):
         require_ray()
     with pytest.raises(AutoresearchError, match=r"autoresearch\[scale\]"):
-        run_loop(workspace, experiments=1, parallel=ParallelOptions(2))
+        run_loop(workspace, experiments=1, parallel=PoolOptions(2, local=False))
     assert not Workspace.open(workspace).record_ids()
 
 
@@ -438,7 +439,7 @@ def test_the_default_loop_never_imports_ray(workspace):
 
 def test_supervised_does_not_combine_with_parallel(workspace):
     with pytest.raises(AutoresearchError, match="--supervised"):
-        run_loop(workspace, experiments=1, supervised=True, parallel=ParallelOptions(2))
+        run_loop(workspace, experiments=1, supervised=True, parallel=PoolOptions(2, local=False))
 
 
 def kill_mid_flight(ws: Path, started: int) -> None:

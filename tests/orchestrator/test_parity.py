@@ -18,7 +18,7 @@ from levers.adapters import AdapterRecord, adapter_store, install_folder, sha256
 from levers.validate import SMOKE_MODEL
 from orchestrator import lever_check
 from orchestrator.loop import run_loop
-from orchestrator.parallel import ParallelOptions
+from orchestrator.pool.options import PoolOptions
 from orchestrator.researchers.base import LogView, Proposal, SearchExhausted, TrainingRequest
 from orchestrator.services import WorkspaceServices
 from runlog.settings import dump_config
@@ -46,13 +46,13 @@ class Script:
 
 
 POOLS = {
-    "local": lambda: ParallelOptions(2, local=True),
-    "ray": lambda: ParallelOptions(2),
+    "local": lambda: PoolOptions(2),
+    "ray": lambda: PoolOptions(2, local=False),
 }
 
 
 @pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.slow)])
-def pool(request) -> ParallelOptions:
+def pool(request) -> PoolOptions:
     if request.param == "ray":
         pytest.importorskip("ray")
     return POOLS[request.param]()
@@ -75,7 +75,7 @@ def commit_config(root: Path, text: str, message: str) -> None:
         repo.index.commit(message)
 
 
-def run(root: Path, parallel: ParallelOptions | None, experiments: int, *steps: Step) -> None:
+def run(root: Path, parallel: PoolOptions | None, experiments: int, *steps: Step) -> None:
     run_loop(
         root,
         experiments=experiments,
@@ -103,7 +103,7 @@ def recorded(root: Path) -> list[dict[str, Any]]:
     ]
 
 
-def both(tmp_path: Path, pool: ParallelOptions, scenario) -> list[dict[str, Any]]:
+def both(tmp_path: Path, pool: PoolOptions, scenario) -> list[dict[str, Any]]:
     """The scenario's records at K = 1 and at K = 2, asserted equal; K = 1's."""
     one = scenario(tmp_path / "k1", None)
     two = scenario(tmp_path / "k2", pool)
@@ -156,7 +156,7 @@ def register_levers(register):
 
 
 def test_a_non_default_keep_screen_is_honoured(tmp_path, pool):
-    def scenario(root: Path, parallel: ParallelOptions | None):
+    def scenario(root: Path, parallel: PoolOptions | None):
         ws = workspace(root, screen="interval")
         run(ws, parallel, 3, decoding(200), decoding(180))
         return recorded(ws)
@@ -175,7 +175,7 @@ def test_a_lever_that_fails_every_case_is_failed(tmp_path, pool):
         message="this lever fails every case",
     )
 
-    def scenario(root: Path, parallel: ParallelOptions | None):
+    def scenario(root: Path, parallel: PoolOptions | None):
         ws = workspace(root)
         run(ws, parallel, 2, with_lever("every_case", code))
         return recorded(ws)
@@ -188,7 +188,7 @@ def test_a_lever_that_fails_every_case_is_failed(tmp_path, pool):
 
 
 def test_a_best_judged_under_another_judge_is_rejudged(tmp_path, pool):
-    def scenario(root: Path, parallel: ParallelOptions | None):
+    def scenario(root: Path, parallel: PoolOptions | None):
         ws = workspace(root)
         run(ws, parallel, 1)  # the stock agent, judged by fake:judge
         config = Workspace.open(ws).config.model_copy(deep=True)
@@ -216,7 +216,7 @@ def test_a_lever_that_fails_only_with_the_real_candidate_fails_validation(
         message="not on this model",
     )
 
-    def scenario(root: Path, parallel: ParallelOptions | None):
+    def scenario(root: Path, parallel: PoolOptions | None):
         ws = workspace(root)
         run(ws, parallel, 2, with_lever("planner_only", code, model="fake:echo"))
         return recorded(ws)
@@ -269,7 +269,7 @@ def test_a_training_request_then_an_adapter_experiment(tmp_path, pool, monkeypat
         training_request=TrainingRequest(rationale="a plateau", steps=3),
     )
 
-    def scenario(root: Path, parallel: ParallelOptions | None):
+    def scenario(root: Path, parallel: PoolOptions | None):
         ws = workspace(root)
         run(ws, parallel, 2, request, use_adapter)
         kinds = [e.kind for e in Workspace.open(ws).events()]

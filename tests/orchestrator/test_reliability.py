@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from orchestrator import control
 from orchestrator.cli import load_commands
-from orchestrator.graph import Budget
+from orchestrator.budget import Budget
 from orchestrator.loop import run_loop
 from orchestrator.researchers.base import LogView
 from orchestrator.researchers.heuristic import HeuristicResearcher

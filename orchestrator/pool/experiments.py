@@ -1,7 +1,8 @@
-"""The parallel pool's services: the workspace services plus the worker pool, a driver thread
-per experiment (prepare its agent folder, validate its lever, run its gates on a worker) and the
-recording of finished experiments in id order, decided as the sequential loop decides
-(`orchestrator.gates`)."""
+"""Experiments run and recorded (mixed into `WorkspaceServices`): each planned experiment in a
+driver thread that prepares its agent folder under `.autoresearch/parallel/<id>/`, validates its
+lever inside the proposed agent, and runs its gates on a borrowed worker; then, in id order,
+its outcome decided against the best at that moment (`orchestrator.gates`, `ruler.keep_policy`)
+and committed. The driver alone touches git and the work tree's `agent/`."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from levers.config import AgentConfig, dump_agent, read_agent
 from models import AutoresearchError
 from models.files import atomic_write_text
+from orchestrator.budget import Budget
 from orchestrator.change import describe_change
 from orchestrator.gates import (
     adapter_of,
@@ -30,22 +30,17 @@ from orchestrator.gates import (
     worth_confirming,
 )
 from orchestrator.lever_check import validate_and_repair
+from orchestrator.pool.jobs import GateJob, GateRun
 from orchestrator.pool.local import LocalPool
-from orchestrator.pool.state import Finished, ParallelOptions, Planned
-from orchestrator.ray_workers import (
-    GateJob,
-    GateRun,
-    WorkerCrash,
-    WorkerPool,
-)
-from orchestrator.researchers.base import (
-    apply_patch,
-)
-from orchestrator.services import WorkspaceServices
-from orchestrator.state import Outcome
+from orchestrator.pool.options import PoolOptions
+from orchestrator.ray_workers import WorkerCrash, WorkerPool
+from orchestrator.researchers.base import apply_patch
+from orchestrator.state import ExperimentRun, Outcome, Planned
 from ruler.quality import compare
 from ruler.records import GateResult
+from runlog.evaluate import Progress, workspace_ruler
 from runlog.records import ExperimentRecord
+from runlog.workspace import Workspace
 
 
 def against(result: GateResult, baseline: GateResult | None) -> GateResult:
@@ -54,23 +49,20 @@ def against(result: GateResult, baseline: GateResult | None) -> GateResult:
     return result.model_copy(update={"comparison": comparison})
 
 
-@dataclass
-class ParallelServices(WorkspaceServices):
-    """The workspace services plus the worker pool, the experiments' threads and folders, and
-    the in-flight status."""
+class Experiments:
+    """The services' experiments (mixed into `WorkspaceServices`): each planned one run in a
+    driver thread on a borrowed worker, then recorded in id order by the driver."""
 
-    options: ParallelOptions = field(default_factory=lambda: ParallelOptions(1))
-    pool: WorkerPool | LocalPool | None = None
-    threads: ThreadPoolExecutor | None = None
-    running: dict[str, Future[Finished]] = field(default_factory=dict)
-    in_flight: dict[str, str] = field(default_factory=dict)  # experiment id → worker
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _tree: threading.Lock = field(default_factory=threading.Lock)  # agent/ and the best
-
-    def publish_status(self, state: str, **fields: Any) -> None:
-        with self._lock:
-            flying = dict(self.in_flight)
-        super().publish_status(state, in_flight=flying, **fields)
+    ws: Workspace
+    budget: Budget
+    options: PoolOptions
+    pool: WorkerPool | LocalPool | None
+    threads: ThreadPoolExecutor | None
+    running: dict[str, Future[ExperimentRun]]
+    in_flight: dict[str, str]  # experiment id → worker
+    node_seconds: dict[str, float]
+    _lock: threading.Lock
+    _tree: threading.Lock  # agent/ and the best
 
     def free_slots(self, planned: int, running: int) -> int:
         """How many more experiments may start now: the idle workers, within the experiment
@@ -86,21 +78,21 @@ class ParallelServices(WorkspaceServices):
         """The next experiment id, above the recorded ones and those not yet recorded."""
         return max([int(self.next_experiment_id()), *(int(i) + 1 for i in planned)])
 
-    # -- collect ---------------------------------------------------------------------------
+    # -- run_experiments -------------------------------------------------------------------
     def start(self, planned: Planned) -> None:
         """Run `planned` in a driver thread, unless it is already running."""
         assert self.threads is not None, "the experiment threads start with the run"
         if planned.exp_id not in self.running:
             self.running[planned.exp_id] = self.threads.submit(self.run_experiment, planned)
 
-    def first_finished(self, flying: list[Planned]) -> dict[str, Finished]:
+    def start_and_await_first(self, flying: list[Planned]) -> dict[str, ExperimentRun]:
         """Start whatever in `flying` is not running (just planned, or left by a killed
         driver); wait for the first to finish; every finished one."""
         for planned in flying:
             self.start(planned)
         futures = {self.running[p.exp_id]: p.exp_id for p in flying}
         done, _ = wait(futures, return_when=FIRST_COMPLETED)
-        finished: dict[str, Finished] = {}
+        finished: dict[str, ExperimentRun] = {}
         for future in done:
             exp = futures[future]
             del self.running[exp]
@@ -108,16 +100,16 @@ class ParallelServices(WorkspaceServices):
                 finished[exp] = future.result()
             except Exception as exc:  # the driver thread failed: the experiment, not the loop
                 failure = f"{type(exc).__name__}: {exc}"[:500]
-                finished[exp] = Finished(exp_id=exp, failure=failure)
+                finished[exp] = ExperimentRun(exp_id=exp, failure=failure)
         return finished
 
     def experiment_dir(self, exp_id: str) -> Path:
         return self.ws.state_dir / "parallel" / exp_id
 
     # -- run_experiment (a driver thread per experiment) -----------------------------------
-    def prepare(self, planned: Planned) -> tuple[Finished, str | None]:
+    def prepare(self, planned: Planned) -> tuple[ExperimentRun, str | None]:
         """Write the experiment's agent folder (the best's, patched, with its lever module);
-        its tree hash, or None with the failure in `Finished`."""
+        its tree hash, or None with the failure in `ExperimentRun`."""
         proposal, exp = planned.proposal, planned.exp_id
         root = self.experiment_dir(exp)
         shutil.rmtree(root, ignore_errors=True)
@@ -128,7 +120,7 @@ class ParallelServices(WorkspaceServices):
         shutil.copy2(self.ws.main_root / ".gitignore", root / ".gitignore")
         agent = apply_patch(parent, proposal.agent_patch)
         lever = self.write_lever(exp, proposal, root / "agent")
-        finished = Finished(exp_id=exp, agent=agent, lever_path=lever)
+        finished = ExperimentRun(exp_id=exp, agent=agent, lever_path=lever)
         finished.method = describe_change(parent, agent, lever)
         if planned.proposal_error:
             finished.failure = planned.proposal_error
@@ -167,9 +159,7 @@ class ParallelServices(WorkspaceServices):
     def run_gate_job(self, index: int, job: GateJob) -> GateRun:
         assert self.pool is not None, "the worker pool starts with the run"
         if not self.options.shard_cases:
-            return self.pool.run(index, job)
-        from runlog.evaluate import workspace_ruler
-
+            return self.pool.run(index, job, self._progress(job.exp_id, job.gate))
         cases = [c.id for c in workspace_ruler(self.ws).gate_cases(job.gate)]
         run = self.pool.run_sharded(index, job, cases)
         self.emit(
@@ -182,7 +172,7 @@ class ParallelServices(WorkspaceServices):
         )
         return run
 
-    def run_experiment(self, planned: Planned) -> Finished:
+    def run_experiment(self, planned: Planned) -> ExperimentRun:
         started = time.perf_counter()
         finished, tree_hash = self.prepare(planned)
         if tree_hash is None:
@@ -211,6 +201,25 @@ class ParallelServices(WorkspaceServices):
         finished.seconds = time.perf_counter() - started
         return finished
 
+    def _progress(self, exp_id: str, gate: str) -> Progress:
+        """Gate progress for the live status and the progress stream (a local pool reports it;
+        Ray's workers run elsewhere and report the gate when it ends)."""
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.publish_status(
+                "running",
+                node="run_gate",
+                experiment=exp_id,
+                gate=gate,
+                progress=(done, total),
+                message=stage,
+            )
+            self.emit(
+                "gate_progress", experiment=exp_id, gate=gate, stage=stage, done=done, total=total
+            )
+
+        return progress
+
     def _promising(self, record: ExperimentRecord | None, dev: GateResult) -> bool:
         """Worth the confirm gate against the best at dispatch (record_ready decides again)."""
         baseline = comparable_baseline(self.ws, record, self.ws.config.keep.gate, [])
@@ -226,7 +235,7 @@ class ParallelServices(WorkspaceServices):
         self.emit("node", node="run_experiment", experiment=exp_id, worker=worker or "")
 
     # -- record_ready (the driver alone, in id order) --------------------------------------
-    def outcome(self, finished: Finished) -> Outcome:
+    def outcome(self, finished: ExperimentRun) -> Outcome:
         """The experiment's outcome, decided against the best now (`orchestrator.gates`: the
         same comparable best, screen rule and keep decision as the sequential loop's)."""
         base = {"method": finished.method, "agent": finished.agent, "seconds": finished.seconds}
@@ -267,7 +276,7 @@ class ParallelServices(WorkspaceServices):
             **base,
         )
 
-    def _confirm_now(self, finished: Finished, gate: str) -> GateRun:
+    def _confirm_now(self, finished: ExperimentRun, gate: str) -> GateRun:
         assert self.pool is not None, "the worker pool starts with the run"
         root = self.experiment_dir(finished.exp_id)
         job = self.job(finished.exp_id, gate, agent_tree_hash(self.ws.root, root))
@@ -279,24 +288,23 @@ class ParallelServices(WorkspaceServices):
         finished.runs.append(run)
         return run
 
-    def record_planned(self, planned: Planned, finished: Finished) -> str:
+    def record_planned(self, planned: Planned, finished: ExperimentRun) -> str:
         """Commit one experiment (a second call for the same id changes nothing)."""
         if self.ws.record_path(planned.exp_id).is_file():
             return ""
         outcome = self.outcome(finished)
         folder = self.experiment_dir(planned.exp_id) / "agent"
         self.node_seconds = {"run_experiment": finished.seconds}
-        state = {
-            "exp_id": planned.exp_id,
-            "proposal": finished.proposal or planned.proposal,
-            "outcome": outcome,
-            "lever_path": finished.lever_path,
-            "notes_seen": planned.notes_seen,
-        }
         with self._tree:
             if folder.is_dir():
                 sync_tree(folder, self.ws.agent_dir)
-            commit = self.record(state)  # type: ignore[arg-type]
+            commit = self.record(
+                planned.exp_id,
+                finished.proposal or planned.proposal,
+                outcome,
+                lever_path=finished.lever_path,
+                notes_seen=planned.notes_seen,
+            )
         shutil.rmtree(self.experiment_dir(planned.exp_id), ignore_errors=True)
         return commit
 
