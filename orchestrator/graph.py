@@ -1,6 +1,6 @@
 """The driver: one LangGraph state machine runs every experiment, whatever the number of workers.
 
-check_stop → plan → [confirm_experiment] → run_experiments → record_ready → check_stop, and
+check_stop → plan → [confirm_experiment] → run_pool → record_ready → check_stop, and
 plan → request_training → [train] → check_stop for a training request.
 
 - **plan** fills the free worker slots: it asks the researcher for that many proposals, seeing
@@ -9,7 +9,7 @@ plan → request_training → [train] → check_stop for a training request.
   back with the reasons). The first experiment of a workspace is always the stock agent.
 - **confirm_experiment** (supervised mode) asks the supervisor to approve each planned
   experiment before it starts (an `interrupt()`); a denied one is dropped.
-- **run_experiments** starts what is planned, each in a driver thread that borrows a worker
+- **run_pool** starts what is planned, each in a driver thread that borrows a worker
   (the in-process pool of one slot by default, K slots with `--parallel K`, Ray actors with
   `--ray`), and waits for the first to finish.
 - **record_ready** commits every finished experiment below the lowest one still in flight, in id
@@ -197,7 +197,7 @@ def confirm_experiment(state: LoopState, runtime: Runtime[LoopContext]) -> dict[
     return {**update, "planned": planned}
 
 
-def run_experiments(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
+def run_pool(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
     """Start the planned experiments; wait for the first to finish."""
     flying = in_flight(state)
     if not flying:
@@ -256,13 +256,13 @@ def _training_request(state: LoopState) -> dict[str, Any]:
 
 
 # -- routers --------------------------------------------------------------------------------
-Next = Literal["plan", "confirm_experiment", "run_experiments", "request_training", "__end__"]
+Next = Literal["plan", "confirm_experiment", "run_pool", "request_training", "__end__"]
 
 
 def after_check_stop(state: LoopState) -> Next:
     """On, or (stopping) first the experiments not yet recorded, then the end."""
     if state.get("stop_reason"):
-        return "run_experiments" if state.get("planned") else END
+        return "run_pool" if state.get("planned") else END
     return "plan"
 
 
@@ -275,17 +275,17 @@ def after_plan(state: LoopState, runtime: Runtime[LoopContext]) -> Next:
         return "request_training"
     if unapproved(state, runtime.context.services.supervised):
         return "confirm_experiment"
-    return "run_experiments"
+    return "run_pool"
 
 
 def after_confirm(
     state: LoopState, runtime: Runtime[LoopContext]
-) -> Literal["confirm_experiment", "run_experiments", "check_stop"]:
+) -> Literal["confirm_experiment", "run_pool", "check_stop"]:
     if state.get("stop_requested"):
         return "check_stop"
     if unapproved(state, runtime.context.services.supervised):
         return "confirm_experiment"
-    return "run_experiments" if in_flight(state) else "check_stop"
+    return "run_pool" if in_flight(state) else "check_stop"
 
 
 def after_request(state: LoopState) -> Literal["train", "check_stop"]:
@@ -310,7 +310,7 @@ NODES: dict[str, Node] = {
         check_stop,
         plan,
         confirm_experiment,
-        run_experiments,
+        run_pool,
         record_ready,
         request_training,
         train,
@@ -334,7 +334,7 @@ def build_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
     graph.add_conditional_edges("check_stop", after_check_stop)
     graph.add_conditional_edges("plan", after_plan)
     graph.add_conditional_edges("confirm_experiment", after_confirm)
-    graph.add_edge("run_experiments", "record_ready")
+    graph.add_edge("run_pool", "record_ready")
     graph.add_edge("record_ready", "check_stop")
     graph.add_conditional_edges("request_training", after_request)
     graph.add_edge("train", "check_stop")

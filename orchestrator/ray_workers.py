@@ -1,8 +1,8 @@
-"""Gate workers on Ray: one actor per worker keeps the candidate model loaded between jobs.
+"""Gate workers on Ray, and the gate job every worker runs.
 
-Only the parallel pool (`orchestrator.parallel`, `orchestrator.pool`) imports this module, and
-only for `autoresearch run --parallel`; Ray itself is imported when the pool starts (`connect`),
-so the default loop never loads it. `run_gate_job` is also the local pool's job runner.
+`run_gate_job` is the job itself (the in-process pool runs it in a thread); `WorkerPool` puts
+the workers on Ray actors for `autoresearch run --ray ADDRESS`. Ray itself is imported when
+that pool starts (`require_ray`, `connect`), so a run without `--ray` never loads it.
 
 A `GateJob` names an experiment's prepared agent folder (written by the driver under the
 workspace's `.autoresearch/parallel/`) and a gate; the worker evaluates it with the workspace's

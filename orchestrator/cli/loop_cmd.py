@@ -191,9 +191,7 @@ def waiting_line(request: dict[str, Any], directory: str) -> str:
     help="Run the experiments on Ray actors (needs the [scale] extra): join this cluster, or "
     "'local' to start a Ray for the run ('auto' finds a running local head).",
 )
-@click.option(
-    "--shard-cases", is_flag=True, help="Spread each gate's cases over the workers."
-)
+@click.option("--shard-cases", is_flag=True, help="Spread each gate's cases over the workers.")
 @click.option(
     "--worker-cpus",
     type=click.FloatRange(min=0, min_open=True),
@@ -222,9 +220,8 @@ def run_command(
     3 stopped to wait for an approval (--no-wait).
     """
     from orchestrator.loop import run_loop
-    from orchestrator.preflight import PreflightError
-
     from orchestrator.pool.options import PoolOptions
+    from orchestrator.preflight import PreflightError
 
     options = PoolOptions(
         workers=parallel or 1,

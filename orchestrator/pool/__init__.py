@@ -1,4 +1,4 @@
-"""The parallel pool behind `autoresearch run --parallel K`: its checkpointed state, the batch
-of proposals for the free slots, the services that run and record experiments, and the local
-(in-process) worker pool; the graph is `orchestrator.parallel`, the Ray workers
-`orchestrator.ray_workers`."""
+"""The driver's experiments: the batch planned for the free worker slots (`plan`), each
+experiment prepared, run on a worker and decided (`experiments`), the gate jobs the workers
+run (`jobs`), the in-process pool (`local`) and the options that choose a pool (`options`);
+the graph is `orchestrator.graph`, the Ray workers `orchestrator.ray_workers`."""

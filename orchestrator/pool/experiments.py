@@ -78,7 +78,7 @@ class Experiments:
         """The next experiment id, above the recorded ones and those not yet recorded."""
         return max([int(self.next_experiment_id()), *(int(i) + 1 for i in planned)])
 
-    # -- run_experiments -------------------------------------------------------------------
+    # -- run_pool ---------------------------------------------------------------------------
     def start(self, planned: Planned) -> None:
         """Run `planned` in a driver thread, unless it is already running."""
         assert self.threads is not None, "the experiment threads start with the run"
@@ -237,7 +237,7 @@ class Experiments:
     # -- record_ready (the driver alone, in id order) --------------------------------------
     def outcome(self, finished: ExperimentRun) -> Outcome:
         """The experiment's outcome, decided against the best now (`orchestrator.gates`: the
-        same comparable best, screen rule and keep decision as the sequential loop's)."""
+        comparable best, the `[keep] screen` rule, the keep decision)."""
         base = {"method": finished.method, "agent": finished.agent, "seconds": finished.seconds}
         if finished.failure or not finished.runs or finished.runs[0].result is None:
             return Outcome.failed(finished.failure or "no gate result", **base)

@@ -164,7 +164,7 @@ def test_runs_until_the_experiment_budget_is_spent():
 def test_a_stop_command_ends_the_run_after_the_current_experiment():
     services = FakeServices(ScriptedResearcher([proposal("a"), proposal("b")]), experiments=5)
     services.poll = lambda state, node: {
-        "stop_requested": bool(state.get("stop_requested")) or node == "run_experiments"
+        "stop_requested": bool(state.get("stop_requested")) or node == "run_pool"
     }
     run(build_graph(InMemorySaver()), {}, config(), services)
     assert len(services.recorded) == 1
@@ -301,9 +301,9 @@ def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
     conn.close()
     conn = sqlite3.connect(path, check_same_thread=False)
     with caplog.at_level(logging.WARNING):
-        values = build_graph(SqliteSaver(conn, serde=checkpoint_serializer())).get_state(
-            config()
-        ).values
+        values = (
+            build_graph(SqliteSaver(conn, serde=checkpoint_serializer())).get_state(config()).values
+        )
     conn.close()
     assert services.trained == [request.model_dump()]
     assert isinstance(values["planned"]["001"], Planned)

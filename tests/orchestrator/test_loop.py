@@ -67,7 +67,7 @@ def test_a_plateau_requests_training_and_waits_for_the_supervisor(workspace, ans
 
 def test_stop_ends_the_run_after_the_current_experiment(workspace):
     def stop_at_first(kind, payload):
-        if kind == "node" and payload["node"] == "run_experiments":
+        if kind == "node" and payload["node"] == "run_pool":
             control.send(workspace, "stop")
 
     summary = run_loop(workspace, experiments=5, on_progress=stop_at_first)
@@ -125,11 +125,11 @@ def test_an_unfinished_run_from_an_earlier_graph_version_is_refused_in_one_line(
     path = Workspace.open(workspace).state_dir / "checkpoints.sqlite"
     conn = sqlite3.connect(path, check_same_thread=False)
     graph = build_graph(SqliteSaver(conn, serde=checkpoint_serializer()))
-    graph.interrupt_before_nodes = ["run_experiments"]  # stands in for a kill before the gates
+    graph.interrupt_before_nodes = ["run_pool"]  # stands in for a kill before the gates
     services = FakeServices(ScriptedResearcher([proposal("a")]))
     config = {"configurable": {"thread_id": THREAD}}
     list(graph.stream({"graph_version": 1}, config, context=LoopContext(services)))
-    assert graph.get_state(config).next == ("run_experiments",)
+    assert graph.get_state(config).next == ("run_pool",)
     conn.close()
     with pytest.raises(AutoresearchError, match="earlier version of autoresearch.*--reset-state"):
         run_loop(workspace, experiments=1)

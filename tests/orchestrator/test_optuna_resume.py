@@ -59,7 +59,7 @@ def kill_at(ws: Path, node: str, occurrence: int) -> None:
 @pytest.mark.parametrize(
     ("node", "occurrence"),
     [
-        ("run_gate", 3),  # the second trial asked and checkpointed, mid-evaluation
+        ("run_experiment", 3),  # the second trial asked and checkpointed, mid-evaluation
         ("propose", 3),  # while the second trial is being asked
     ],
 )

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from git import Repo
@@ -115,7 +116,9 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
 
 def test_k_experiments_in_flight_recorded_in_id_order(workspace):
     researcher = HeuristicResearcher(plateau_after=10_000)
-    summary = run_loop(workspace, experiments=5, researcher=researcher, parallel=PoolOptions(2, local=False))
+    summary = run_loop(
+        workspace, experiments=5, researcher=researcher, parallel=PoolOptions(2, local=False)
+    )
     assert [r.id for r in summary.experiments] == ["001", "002", "003", "004", "005"]
     found = spans(workspace)
     assert list(found) == ["001", "002", "003", "004", "005"]
@@ -304,7 +307,9 @@ class RepeatingResearcher(HeuristicResearcher):
 
 def test_a_repeat_in_a_batch_of_the_log_or_in_flight_is_not_run(workspace):
     researcher = RepeatingResearcher()
-    summary = run_loop(workspace, experiments=4, researcher=researcher, parallel=PoolOptions(2, local=False))
+    summary = run_loop(
+        workspace, experiments=4, researcher=researcher, parallel=PoolOptions(2, local=False)
+    )
     records = summary.experiments
     assert [r.id for r in records] == ["001", "002", "003", "004"]
     hypotheses = [r.hypothesis for r in records]
@@ -434,12 +439,26 @@ def test_the_default_loop_never_imports_ray(workspace):
     assert seen["experiments"] == ["001"], seen
     assert seen["ray"] == [], f"the default loop imported {seen['ray']}"
     assert Workspace.open(workspace).record_ids() == ["001"]
-    assert not any(e.get("worker") for e in live_events(workspace))  # no pool worker ran it
+    # the in-process pool of one slot ran it
+    assert {e["worker"] for e in live_events(workspace) if e.get("worker")} == {"w1"}
 
 
-def test_supervised_does_not_combine_with_parallel(workspace):
-    with pytest.raises(AutoresearchError, match="--supervised"):
-        run_loop(workspace, experiments=1, supervised=True, parallel=PoolOptions(2, local=False))
+def test_supervised_asks_before_each_experiment_on_ray_workers(workspace):
+    def supervised_run() -> Any:
+        return run_loop(
+            workspace,
+            experiments=1,
+            supervised=True,
+            wait_for_approval=False,
+            parallel=PoolOptions(2, local=False),
+        )
+
+    waiting = supervised_run().waiting_for
+    assert waiting is not None and (waiting["type"], waiting["id"]) == ("experiment", "001")
+    assert not Workspace.open(workspace).record_ids()  # nothing starts before the approval
+    control.send(workspace, "approve", request="001")
+    summary = supervised_run()
+    assert [r.id for r in summary.experiments] == ["001"] and summary.waiting_for is None
 
 
 def kill_mid_flight(ws: Path, started: int) -> None:

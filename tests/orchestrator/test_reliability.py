@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from orchestrator import control
-from orchestrator.cli import load_commands
 from orchestrator.budget import Budget
+from orchestrator.cli import load_commands
 from orchestrator.loop import run_loop
 from orchestrator.researchers.base import LogView
 from orchestrator.researchers.heuristic import HeuristicResearcher

@@ -107,10 +107,10 @@ def assert_consistent(ws_path: Path, expected: int) -> None:
 @pytest.mark.parametrize(
     ("node", "occurrence"),
     [
-        ("run_gate", 2),  # mid-evaluation of the second experiment
-        ("record", 2),  # while committing the second experiment
+        ("run_experiment", 2),  # mid-evaluation of the second experiment
+        ("record_ready", 2),  # while committing the second experiment
         ("check_stop", 2),  # after the first commit, before the loop's own bookkeeping
-        ("propose", 3),  # while the researcher proposes the third
+        ("plan", 3),  # while the researcher proposes the third
     ],
 )
 def test_killed_loop_resumes_without_losing_or_repeating(workspace, node, occurrence):
