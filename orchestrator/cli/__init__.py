@@ -98,6 +98,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "orchestrator.cli.ruler_cmd",
     "orchestrator.cli.levers_cmd",
     "orchestrator.cli.runlog_cmd",
+    "orchestrator.cli.status_cmd",
     "orchestrator.cli.loop_cmd",
     "orchestrator.cli.train_cmd",
     "orchestrator.cli.reference_cmd",

@@ -40,6 +40,15 @@ MAX_TRIAL_CASES = 3
 LEVER_FILE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.py")
 SOURCE_LIMIT = 20_000
 TEXT_LIMIT = 1_500  # lever-controlled text (outputs, errors) a tool answer carries
+TOOL_NAMES = (
+    "results",
+    "experiment",
+    "read_source",
+    "notes",
+    "write_lever",
+    "try_agent",
+    "submit",
+)
 
 
 def _bounded(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -221,7 +230,12 @@ class ResearchTools:
             names = _declared_names(path.read_text(encoding="utf-8"))
             agent = self._agent(agent_patch, names)
             (agent_dir / "agent.toml").write_text(_agent_toml(agent), encoding="utf-8")
-            smoke = Smoke(agent=agent, task=self._pool_task(), models=self.smoke_models())
+            smoke = Smoke(
+                agent=agent,
+                task=self._pool_task(),
+                models=self.smoke_models(),
+                feature=None if self.log.feature.planner else self.log.feature.model_dump(),
+            )
             timeout = 25.0 if smoke.models == [SMOKE_MODEL] else 300.0
             report = validate_lever(path, smoke=smoke, timeout=timeout)
         return report.model_copy(update={"path": f"agent/levers/{filename}"})
@@ -258,7 +272,7 @@ class ResearchTools:
     def _pool_task(self) -> str:
         from levers.training.data import load_training_pool
 
-        pool = load_training_pool(limit=1)
+        pool = load_training_pool(limit=1, feature=self.log.feature)
         return pool[0].task if pool else Smoke.model_fields["task"].default
 
     def try_agent(self, agent_patch: dict[str, Any], n: int = 1) -> ToolAnswer:
@@ -274,7 +288,7 @@ class ResearchTools:
         n = max(1, min(int(n), MAX_TRIAL_CASES))
         agent = apply_patch(copy.deepcopy(self.log.best_agent), agent_patch)
         staged = sorted(p.name for p in self.staging.glob("*.py")) if self.staging.is_dir() else []
-        cases = load_training_pool(limit=n)
+        cases = load_training_pool(limit=n, feature=self.log.feature)
         with tempfile.TemporaryDirectory(prefix="autoresearch-trial-") as tmp:
             agent_dir = self._agent_copy(Path(tmp), staged)
             (agent_dir / "agent.toml").write_text(_agent_toml(agent), encoding="utf-8")
@@ -285,6 +299,7 @@ class ResearchTools:
                     agent_dir,
                     self.ws.main_root,
                     self.trial_timeout,
+                    feature=None if self.log.feature.planner else self.log.feature,
                 )
                 runs = [CandidateRun.model_validate(r) for r in raw["runs"]]
             except (PipelineError, ValueError) as exc:
@@ -417,67 +432,3 @@ def _agent_toml(agent: dict[str, Any]) -> str:
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-
-
-TOOL_NAMES = (
-    "results",
-    "experiment",
-    "read_source",
-    "notes",
-    "write_lever",
-    "try_agent",
-    "submit",
-)
-
-_PATCH = {
-    "type": "object",
-    "description": "merged over the best agent: `model`, `decoding` (merged key by key), "
-    "`levers` (replaces the whole list: every lever with its params, in order)",
-}
-_TRAINING = {
-    "type": ["object", "null"],
-    "properties": {
-        "kind": {"type": "string", "enum": ["sft", "orpo"]},
-        "pairs": {"type": ["string", "null"], "enum": ["style", "on-policy", None]},
-        "rationale": {"type": "string"},
-        "steps": {"type": "integer"},
-    },
-    "required": ["kind", "rationale"],
-}
-
-
-def _spec(name: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    doc = " ".join((getattr(ResearchTools, name).__doc__ or "").split())
-    schema = {"type": "object", "properties": properties, "required": required}
-    return {"name": name, "description": doc, "input_schema": schema}
-
-
-TOOL_SPECS: list[dict[str, Any]] = [
-    _spec("results", {}, []),
-    _spec("experiment", {"id": {"type": "string", "description": "e.g. 003"}}, ["id"]),
-    _spec("read_source", {"path": {"type": "string"}}, ["path"]),
-    _spec("notes", {}, []),
-    _spec(
-        "write_lever",
-        {"filename": {"type": "string"}, "code": {"type": "string"}},
-        ["filename", "code"],
-    ),
-    _spec(
-        "try_agent",
-        {"agent_patch": _PATCH, "n": {"type": "integer", "minimum": 1, "maximum": 3}},
-        ["agent_patch"],
-    ),
-    _spec(
-        "submit",
-        {
-            "hypothesis": {"type": "string"},
-            "method": {"type": "string"},
-            "lever_class": {"type": "string"},
-            "agent_patch": _PATCH,
-            "lever_filename": {"type": ["string", "null"]},
-            "predicted_delta": {"type": ["number", "null"]},
-            "training_request": _TRAINING,
-        },
-        ["hypothesis", "method", "lever_class", "agent_patch", "predicted_delta"],
-    ),
-]

@@ -60,7 +60,7 @@ def kill_at(ws: Path, node: str, occurrence: int) -> None:
     ("node", "occurrence"),
     [
         ("run_experiment", 3),  # the second trial asked and checkpointed, mid-evaluation
-        ("propose", 3),  # while the second trial is being asked
+        ("plan", 3),  # while the second trial is being asked
     ],
 )
 def test_killed_optuna_loop_resumes_without_a_lost_or_repeated_trial(workspace, node, occurrence):
