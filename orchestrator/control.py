@@ -32,6 +32,17 @@ CommandKind = Literal["note", "pause", "resume", "stop", "approve", "deny"]
 LiveState = Literal["starting", "running", "paused", "waiting_for_approval", "training", "stopped"]
 
 
+class TrainingGrant(BaseModel):
+    """What an approval of a training request grants: this training and up to `trainings - 1`
+    more the researcher asks for, and/or as many as it asks for within `minutes` (the
+    training track as a search: each is an experiment with its own recipe)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trainings: int | None = Field(None, ge=1)
+    minutes: float | None = Field(None, gt=0)
+
+
 class ControlCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +51,7 @@ class ControlCommand(BaseModel):
     kind: CommandKind
     text: str = ""
     request: str | None = None
+    grant: TrainingGrant | None = None  # approve only: a training budget for later requests
 
 
 class LiveStatus(BaseModel):
@@ -67,10 +79,14 @@ def control_dir(workspace: Path) -> Path:
 
 
 def send(
-    workspace: Path, kind: CommandKind, text: str = "", request: str | None = None
+    workspace: Path,
+    kind: CommandKind,
+    text: str = "",
+    request: str | None = None,
+    grant: TrainingGrant | None = None,
 ) -> ControlCommand:
     """Append a supervisor command for the loop to pick up."""
-    command = ControlCommand(kind=kind, text=text, request=request)
+    command = ControlCommand(kind=kind, text=text, request=request, grant=grant)
     append_jsonl(control_dir(workspace) / "control.jsonl", command.model_dump_json())
     return command
 

@@ -29,6 +29,7 @@ node resumed after a crash runs again from its top.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -41,8 +42,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict
 
+from orchestrator.control import TrainingGrant
 from orchestrator.pool.plan import PlanServices, plan_batch
-from orchestrator.state import STATE_MODELS, ExperimentRun, LoopState, Planned
+from orchestrator.state import STATE_MODELS, ExperimentRun, LoopState, Planned, TrainingBudget
 
 
 class Services(PlanServices, Protocol):
@@ -76,6 +78,23 @@ class Answer(BaseModel):
     stop: bool = False
     offset: int | None = None
     command: str = ""  # the id of the control command that gave this answer
+    grant: TrainingGrant | None = None  # a training budget that comes with an approval
+
+
+def budget_of(answer: Answer) -> TrainingBudget | None:
+    """What an approval's grant leaves for later training requests: up to `trainings - 1`
+    more, within `minutes` when given (None: nothing left, or no grant)."""
+    grant = answer.grant
+    if not answer.approved or grant is None:
+        return None
+    more = None if grant.trainings is None else grant.trainings - 1
+    if more == 0 or (more is None and grant.minutes is None):
+        return None
+    return TrainingBudget(
+        trainings_left=more,
+        until=time.time() + grant.minutes * 60 if grant.minutes else None,
+        granted_by=answer.command,
+    )
 
 
 def decision_kind(answer: Answer) -> str:
@@ -221,10 +240,21 @@ def record_ready(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, A
 
 
 def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:
-    """Ask the supervisor to approve the researcher's training request (with an estimate); a
-    denied request is settled (the researcher goes on)."""
+    """Ask the supervisor to approve the researcher's training request (with an estimate),
+    unless a grant covers it; a denied request is settled (the researcher goes on)."""
     services = runtime.context.services
     request = _training_request(state)
+    budget = state.get("training_budget")
+    if budget is not None and budget.covers(time.time()):
+        left = budget.spend()
+        services.record_event(
+            "approved",
+            request=state["exp_id"],
+            note=f"within the training budget granted by {budget.granted_by} ({_left(left)})",
+            training=request,
+            command=f"{budget.granted_by}/{state['exp_id']}",  # logged once, however resumed
+        )
+        return {"approved": True, "training_budget": left, "decision_note": "within the budget"}
     payload = {
         **request,
         "type": "training",
@@ -240,7 +270,17 @@ def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[st
         command=answer.command,
     )
     settled = {} if answer.approved else {"proposal": None}
-    return {**update, **settled, "decision_note": answer.note}
+    granted = budget_of(answer)
+    return {**update, **settled, "decision_note": answer.note, "training_budget": granted}
+
+
+def _left(budget: TrainingBudget) -> str:
+    parts = []
+    if budget.trainings_left is not None:
+        parts.append(f"{budget.trainings_left} more training(s)")
+    if budget.until is not None:
+        parts.append(f"until {time.strftime('%H:%M', time.localtime(budget.until))}")
+    return " or ".join(parts) + " left"
 
 
 def train(state: LoopState, runtime: Runtime[LoopContext]) -> dict[str, Any]:

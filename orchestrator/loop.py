@@ -129,6 +129,7 @@ def _decision(
         "offset": offset,
         "command": command.id,
         "stop": stop,
+        "grant": command.grant.model_dump() if approved and command.grant else None,
     }
 
 

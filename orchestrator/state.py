@@ -69,6 +69,25 @@ class ExperimentRun(BaseModel):
     seconds: float = 0.0
 
 
+class TrainingBudget(BaseModel):
+    """What is left of a training grant (`approve --trainings N --minutes M`): a training
+    request within it is approved without asking, and logged as approved by the grant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trainings_left: int | None = None  # None: no count limit (a grant of minutes only)
+    until: float | None = None  # a wall-clock deadline (time.time()), None: none
+    granted_by: str = ""  # the approving command's id
+
+    def covers(self, now: float) -> bool:
+        left = self.trainings_left is None or self.trainings_left > 0
+        return left and (self.until is None or now < self.until)
+
+    def spend(self) -> TrainingBudget:
+        left = None if self.trainings_left is None else self.trainings_left - 1
+        return self.model_copy(update={"trainings_left": left})
+
+
 class LoopState(TypedDict, total=False):
     """The graph's checkpointed state (one thread per workspace)."""
 
@@ -81,6 +100,7 @@ class LoopState(TypedDict, total=False):
     exp_id: str  # the training request's id, while one waits for its approval
     proposal: Proposal | None  # that training request
     approved: bool | None
+    training_budget: TrainingBudget | None  # what the supervisor's last grant leaves
     decision_note: str
     adapter: str | None
     commit: str
@@ -97,5 +117,6 @@ STATE_MODELS: tuple[type[BaseModel], ...] = (
     ExperimentRun,
     GateRun,
     Outcome,
+    TrainingBudget,
     ValidationReport,
 )

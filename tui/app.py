@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from orchestrator.control import CommandKind, LiveStatus
+from orchestrator.control import CommandKind, LiveStatus, TrainingGrant
 from tui.screens.approval import ApprovalDecision, ApprovalScreen, Decision
 from tui.screens.bisect import BisectScreen
 from tui.screens.cases import CasesScreen
@@ -187,8 +187,14 @@ class AutoresearchApp(App[None]):
 
     # --- steering ---------------------------------------------------------------------------
 
-    def send(self, kind: CommandKind, text: str = "", request: str | None = None) -> None:
-        self.source.send(kind, text=text, request=request)
+    def send(
+        self,
+        kind: CommandKind,
+        text: str = "",
+        request: str | None = None,
+        grant: TrainingGrant | None = None,
+    ) -> None:
+        self.source.send(kind, text=text, request=request, grant=grant)
 
     def action_note(self) -> None:
         def sent(text: str | None) -> None:
@@ -239,8 +245,10 @@ class AutoresearchApp(App[None]):
                 self.say("training request left pending (a/d to decide)")
                 return
             self._answered.add(decision.request)
-            self.send(decision.kind, text=decision.note, request=decision.request)
-            self.say(f"{decision.kind} sent for {decision.request}")
+            grant = decision.grant
+            self.send(decision.kind, text=decision.note, request=decision.request, grant=grant)
+            budget = f" with a budget of {grant.trainings} trainings" if grant else ""
+            self.say(f"{decision.kind} sent for {decision.request}{budget}")
 
         self.push_screen(ApprovalScreen(request, intent), decided)
 

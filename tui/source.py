@@ -57,9 +57,14 @@ class Source(Protocol):
         ...
 
     def send(
-        self, kind: control.CommandKind, text: str = "", request: str | None = None
+        self,
+        kind: control.CommandKind,
+        text: str = "",
+        request: str | None = None,
+        grant: control.TrainingGrant | None = None,
     ) -> control.ControlCommand:
-        """Write a command to the loop's control channel."""
+        """Write a command to the loop's control channel (`grant`: an approval's training
+        budget)."""
         ...
 
     def write_report(self) -> Path:

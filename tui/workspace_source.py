@@ -118,9 +118,13 @@ class WorkspaceSource:
         return control.read_live(self.workspace, offset)
 
     def send(
-        self, kind: control.CommandKind, text: str = "", request: str | None = None
+        self,
+        kind: control.CommandKind,
+        text: str = "",
+        request: str | None = None,
+        grant: control.TrainingGrant | None = None,
     ) -> control.ControlCommand:
-        return control.send(self.workspace, kind, text=text, request=request)
+        return control.send(self.workspace, kind, text=text, request=request, grant=grant)
 
     def write_report(self) -> Path:
         from runlog.report import write_dashboard

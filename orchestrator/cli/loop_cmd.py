@@ -294,10 +294,14 @@ def _where(directory: str) -> str:
 
 
 def _send(
-    directory: str, kind: control.CommandKind, text: str = "", request: str | None = None
+    directory: str,
+    kind: control.CommandKind,
+    text: str = "",
+    request: str | None = None,
+    grant: control.TrainingGrant | None = None,
 ) -> None:
     ws = Workspace.open(directory, repair=False)
-    command = control.send(ws.main_root, kind, text, request)
+    command = control.send(ws.main_root, kind, text, request, grant)
     running = control.LoopLock(ws.main_root).held_by_other()
     where = "the running loop" if running else "the loop (it picks this up when it next runs)"
     click.echo(f"sent {command.kind} to {where}")
@@ -339,10 +343,28 @@ def stop_command(directory: str) -> None:
 @cli.command("approve")
 @click.argument("request", required=False)
 @click.option("--note", default="", help="A note that goes with the approval.")
+@click.option(
+    "--trainings",
+    type=click.IntRange(min=1),
+    help="A training budget: this training and up to N-1 more the researcher asks for "
+    "(each an experiment with its own recipe), approved without asking.",
+)
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    help="A training budget: the trainings the researcher asks for within M minutes.",
+)
 @workspace_option
-def approve_command(request: str | None, note: str, directory: str) -> None:
+def approve_command(
+    request: str | None,
+    note: str,
+    trainings: int | None,
+    minutes: float | None,
+    directory: str,
+) -> None:
     """Approve the pending request (training, or the next experiment under --supervised)."""
-    _send(directory, "approve", note, request)
+    grant = control.TrainingGrant(trainings=trainings, minutes=minutes)
+    _send(directory, "approve", note, request, grant if trainings or minutes else None)
 
 
 @cli.command("deny")

@@ -309,3 +309,28 @@ def test_typed_state_survives_a_sqlite_checkpoint_and_resumes(tmp_path, caplog):
     assert isinstance(values["planned"]["001"], Planned)
     assert isinstance(values["finished"]["001"], ExperimentRun)
     assert "unregistered type" not in caplog.text
+
+
+def test_a_training_grant_approves_the_next_requests_within_it_then_asks_again():
+    def train(name: str) -> Proposal:
+        request = TrainingRequest(kind="sft", rationale=name, steps=30)
+        return proposal(name, training_request=request)
+
+    researcher = ScriptedResearcher([train("t1"), train("t2"), train("t3"), proposal("x")])
+    services = FakeServices(researcher)
+    graph = build_graph(InMemorySaver())
+    chunks = run(graph, {}, config(), services)
+    assert chunks[-1]["__interrupt__"][0].value["rationale"] == "t1"
+    grant = {"trainings": 2}
+    resume = Command(resume={"approved": True, "command": "c1", "grant": grant})
+    chunks = run(graph, resume, config(), services)
+    # t2 ran within the grant, unasked; t3 is past it and asks
+    assert [r["rationale"] for r in services.trained] == ["t1", "t2"]
+    assert chunks[-1]["__interrupt__"][0].value["rationale"] == "t3"
+    approved = [p for kind, p in services.events if kind == "approved"]
+    assert (
+        "within the training budget granted by c1 (0 more training(s) left)" in approved[1]["note"]
+    )
+    run(graph, Command(resume={"approved": False}), config(), services)
+    assert len(services.trained) == 2 and services.events[-1][0] == "denied"
+    assert [r["proposal"].hypothesis for r in services.recorded] == ["x"]

@@ -177,10 +177,14 @@ class FixedSource:
         return EVENTS[offset:], len(EVENTS)
 
     def send(
-        self, kind: control.CommandKind, text: str = "", request: str | None = None
+        self,
+        kind: control.CommandKind,
+        text: str = "",
+        request: str | None = None,
+        grant: control.TrainingGrant | None = None,
     ) -> ControlCommand:
         command = ControlCommand(
-            id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request
+            id=f"c{len(self.sent)}", time=0.0, kind=kind, text=text, request=request, grant=grant
         )
         self.sent.append(command)
         return command

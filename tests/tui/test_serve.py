@@ -119,6 +119,18 @@ def test_control_needs_the_token_and_lands_once(workspace: Path) -> None:
     assert len(commands(workspace)) == 1
 
 
+def test_an_approval_from_the_page_carries_its_training_budget(workspace: Path) -> None:
+    client = TestClient(create_app(workspace, TOKEN), base_url="http://127.0.0.1:8750")
+    headers = {TOKEN_HEADER: TOKEN}
+    body = {"request": "004", "trainings": 3}
+    assert client.post("/control/approve", headers=headers, json=body).status_code == 200
+    bad = client.post("/control/approve", headers=headers, json={"trainings": 0})
+    assert bad.status_code == 400
+    [command] = commands(workspace)
+    assert (command.kind, command.request) == ("approve", "004")
+    assert command.grant is not None and command.grant.trainings == 3
+
+
 def test_control_is_refused_without_allow_control(workspace: Path) -> None:
     client = TestClient(create_app(workspace, token=None), base_url="http://localhost:8750")
     for kind in ("note", "pause", "resume", "stop", "approve", "deny"):

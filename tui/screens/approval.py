@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from orchestrator.control import TrainingGrant
 from tui.numbers import MISSING, count
 from tui.views import TrainingRequest
 
@@ -25,6 +26,7 @@ class ApprovalDecision:
     kind: Decision
     request: str
     note: str = ""
+    grant: TrainingGrant | None = None  # trainings approved at once (the track as a search)
 
 
 def request_table(request: TrainingRequest) -> Table:
@@ -72,6 +74,7 @@ class ApprovalScreen(ModalScreen[ApprovalDecision | None]):
         Binding("d", "decide('deny')", "Deny"),
         Binding("escape", "later", "Later"),
         Binding("n", "note", "Note"),
+        Binding("t", "trainings", "Trainings"),
     ]
 
     def __init__(self, request: TrainingRequest, intent: Decision = "approve") -> None:
@@ -86,6 +89,13 @@ class ApprovalScreen(ModalScreen[ApprovalDecision | None]):
             yield Static(trainable_line(self.request), id="trainable", classes=trainable)
             yield Static(request_table(self.request), id="request")
             yield Input(placeholder="optional note: n to type, enter when done", id="approval-note")
+            yield Input(
+                value="1",
+                placeholder="trainings to approve (t): this one and the next N-1 asked for",
+                type="integer",
+                id="approval-trainings",
+                tooltip="A training budget: later requests within it are approved unasked",
+            )
             with Horizontal(classes="buttons"):
                 yield Button(
                     "Approve (a)",
@@ -113,12 +123,22 @@ class ApprovalScreen(ModalScreen[ApprovalDecision | None]):
     def action_note(self) -> None:
         self.query_one("#approval-note", Input).focus()
 
+    def action_trainings(self) -> None:
+        self.query_one("#approval-trainings", Input).focus()
+
+    def grant(self) -> TrainingGrant | None:
+        """The training budget typed (more than this one training), or None."""
+        typed = self.query_one("#approval-trainings", Input).value.strip()
+        trainings = int(typed) if typed.isdigit() else 1
+        return TrainingGrant(trainings=trainings) if trainings > 1 else None
+
     def action_decide(self, kind: Decision) -> None:
         if kind == "approve" and not self.request.trainable_here:
             self.notify(f"cannot approve: {self.request.reason or 'not trainable here'}")
             return
         note = self.query_one("#approval-note", Input).value.strip()
-        self.dismiss(ApprovalDecision(kind=kind, request=self.request.id, note=note))
+        grant = self.grant() if kind == "approve" else None
+        self.dismiss(ApprovalDecision(kind=kind, request=self.request.id, note=note, grant=grant))
 
     def action_later(self) -> None:
         self.dismiss(None)

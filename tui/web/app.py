@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -50,6 +50,7 @@ class ControlRequest(BaseModel):
 
     text: str = ""
     request: str | None = None
+    trainings: int | None = Field(None, ge=1)  # approve: a training budget (the page asks)
 
 
 class LivePage:
@@ -118,7 +119,8 @@ class LivePage:
         if kind == "note" and not body.text.strip():
             return JSONResponse({"error": "a note needs text"}, status_code=400)
         try:  # the channel validates the kind (note, pause, resume, stop, approve, deny)
-            sent = control.send(self.ws.main_root, kind, body.text, body.request)
+            grant = control.TrainingGrant(trainings=body.trainings) if body.trainings else None
+            sent = control.send(self.ws.main_root, kind, body.text, body.request, grant)
         except ValidationError:
             return JSONResponse({"error": f"unknown command {kind!r}"}, status_code=404)
         return JSONResponse({"message": f"sent {sent.kind}", "id": sent.id})

@@ -81,6 +81,8 @@ async function sendCommand(kind) {
   const body = { text: "", request: null };
   if (kind === "note") body.text = document.getElementById("note-text").value.trim();
   if (kind === "approve" || kind === "deny") body.request = document.getElementById("pending").dataset.request || null;
+  const trainings = parseInt(document.getElementById("trainings")?.value || "1", 10);
+  if (kind === "approve" && trainings > 1) body.trainings = trainings;
   const response = await fetch(`/control/${kind}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Autoresearch-Token": token },
