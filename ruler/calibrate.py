@@ -105,13 +105,21 @@ def sanity_rate(report: SanityReport) -> float:
 
 
 def calibrate(
-    judge, cases: list[Case], mode: JudgeMode = "standard", *, ruler: str, ruler_hash: str
+    judge,
+    cases: list[Case],
+    mode: JudgeMode = "standard",
+    *,
+    ruler: str,
+    ruler_hash: str,
+    feature=None,
+    degraded: list[dict] | None = None,
 ) -> Calibration:
-    """Judge gold and sanity variants twice and compute the four figures (module docstring)."""
+    """Judge gold and sanity variants twice and compute the four figures (module docstring);
+    for a feature other than the planner, its own sanity suite (ruler.feature_sanity)."""
     started = dt.datetime.now(dt.UTC)
     first, second = RecordingJudge(judge), RecordingJudge(judge)
-    report = run_sanity(first, cases, mode)
-    run_sanity(second, cases, mode)
+    report = run_sanity(first, cases, mode, feature=feature, degraded=degraded)
+    run_sanity(second, cases, mode, feature=feature, degraded=degraded)
     pairs = list(zip(first.seen, second.seen, strict=True))
     verdicts = [v for _, v in first.seen] + [v for _, v in second.seen]
     return Calibration(
@@ -125,7 +133,10 @@ def calibrate(
         aa_flip_rate=sum(differs(a, b) for (_, a), (_, b) in pairs) / len(pairs),
         length_bias=length_bias(first.seen),
         sanity_pass_rate=sanity_rate(report),
-        sanity={r.name: r.rate for r in report.results},
+        sanity={
+            (f"{r.name}:{r.dimension}" if report.lower_rates else r.name): r.rate
+            for r in report.results
+        },
         measured_at=started.isoformat(timespec="seconds"),
         seconds=(dt.datetime.now(dt.UTC) - started).total_seconds(),
     )

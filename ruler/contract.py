@@ -82,6 +82,16 @@ def split_path(path: str) -> list[str]:
     return steps
 
 
+def split_at_items(path: str) -> tuple[list[str], list[str]]:
+    """Where a path enters its last array: 'points[].detail' -> (['points'], ['detail']),
+    'points' -> ([], ['points']) (no '[]': no array parent)."""
+    steps = split_path(path)
+    if "[]" not in steps:
+        return [], steps
+    cut = len(steps) - steps[::-1].index("[]")
+    return steps[: cut - 1], steps[cut:]
+
+
 def select(value: Any, path: str) -> list[Any]:
     """Every value at `path` in an answer (missing keys give nothing): a key of each item for
     '[]' steps, the array itself otherwise."""

@@ -141,6 +141,8 @@ class SanityReport(BaseModel):
     mode: JudgeMode
     results: list[PerturbationResult]
     seconds: float = 0.0
+    # a feature's suite (ruler.feature_sanity): variant kind -> dimension -> share scored lower
+    lower_rates: dict[str, dict[str, float]] = {}
 
 
 def _check(gold: Verdict, variant: Verdict, dimension: str) -> tuple[bool, bool]:
@@ -153,10 +155,22 @@ def run_sanity(
     cases: list[Case],
     mode: JudgeMode = "standard",
     progress: Callable[[int, int], None] | None = None,
+    *,
+    feature=None,
+    degraded: list[dict] | None = None,
 ) -> SanityReport:
-    """Judge gold and its five variants for every case in one batch; pass rates per variant."""
+    """Judge gold and its five variants for every case in one batch; pass rates per variant.
+    For a feature other than the planner (`feature`, a ruler.feature.Feature), its generic
+    variants and hand-made `degraded` answers instead (ruler.feature_sanity)."""
     import time
 
+    if feature is not None and not feature.is_planner:
+        from ruler.feature_sanity import run_feature_sanity
+
+        report = run_feature_sanity(judge, feature, cases, mode, degraded)
+        if progress:
+            progress(1, 1)
+        return report
     started = time.perf_counter()
     names = [n for n, (_, dim) in PERTURBATIONS.items() if mode == "standard" or dim != "coverage"]
     pairs = [(c, render_plan(c.gold)) for c in cases]

@@ -99,7 +99,8 @@ def ruler_sanity(
     r = load_ruler(ruler_name)
     r.verify()
     cases = r.gate_cases(gate) if gate else list(r.cases.values())
-    report = run_sanity(get_judge(judge_spec, ruler=r), cases, mode)  # type: ignore[arg-type]
+    judge = get_judge(judge_spec, ruler=r)
+    report = run_sanity(judge, cases, mode, feature=r.feature, degraded=r.degraded)  # type: ignore[arg-type]
     if as_json:
         click.echo(report.model_dump_json(indent=2))
         return
@@ -119,6 +120,17 @@ def ruler_sanity(
             ", ".join(res.failures) or "-",
         )
     print_table(table)
+    if report.lower_rates:
+        print_lower_rates(report.lower_rates)
+
+
+def print_lower_rates(rates: dict[str, dict[str, float]]) -> None:
+    """Per variant kind, how often each dimension scored lower than the gold's."""
+    dims = list(next(iter(rates.values())))
+    table = Table("variant", *dims, title="share of cases where the dimension scored below gold")
+    for name, per_dim in rates.items():
+        table.add_row(name, *(f"{per_dim.get(d, 0.0):.0%}" for d in dims))
+    print_table(table)
 
 
 @ruler.command("calibrate")
@@ -131,7 +143,15 @@ def ruler_calibrate(
     ruler_hash = r.verify()
     cases = r.gate_cases(gate) if gate else list(r.cases.values())
     judge = get_judge(judge_spec, ruler=r)
-    result = calibrate(judge, cases, mode, ruler=r.name, ruler_hash=ruler_hash)  # type: ignore[arg-type]
+    result = calibrate(
+        judge,
+        cases,
+        mode,  # type: ignore[arg-type]
+        ruler=r.name,
+        ruler_hash=ruler_hash,
+        feature=r.feature,
+        degraded=r.degraded,
+    )
     path = save_calibration(result)
     if as_json:
         click.echo(result.model_dump_json(indent=2))

@@ -6,6 +6,7 @@ from models.base import ChatModel
 from models.registry import get_model, parse_spec
 from ruler.judges.base import Judge, parse_candidate, worst_verdict
 from ruler.judges.embedding import EmbeddingJudge
+from ruler.judges.generic import GenericJudge
 from ruler.judges.llm import LLMJudge
 from ruler.records import JudgeMode
 
@@ -26,10 +27,13 @@ def llm_judge(model: ChatModel, *, ruler=None, concurrency: int = 1) -> LLMJudge
 
 
 def get_judge(spec: str = "embedding", *, ruler=None) -> Judge:
-    """'embedding' (aka 'offline') is the EmbeddingJudge; any model spec is an LLMJudge whose
+    """'embedding' (aka 'offline') is the EmbeddingJudge for the planner and the GenericJudge
+    for any other feature's ruler; any model spec is an LLMJudge whose
     prompts come from `ruler` (default: the shipped planner ruler); remote backends judge
     several candidates at once."""
     if spec in OFFLINE_SPECS or spec.startswith("embedding:"):
+        if ruler is not None and not ruler.is_planner:
+            return GenericJudge(ruler.feature)  # any other feature: its schema and rubric
         return EmbeddingJudge()
     backend, _ = parse_spec(spec)
     return llm_judge(get_model(spec), ruler=ruler, concurrency=REMOTE_BACKENDS.get(backend, 1))
@@ -37,6 +41,7 @@ def get_judge(spec: str = "embedding", *, ruler=None) -> Judge:
 
 __all__ = [
     "EmbeddingJudge",
+    "GenericJudge",
     "Judge",
     "LLMJudge",
     "get_judge",

@@ -2,17 +2,19 @@
 candidate that breaks it.
 
 The contract is part of the ruler: for the planner, an answer is a plan with exactly seven
-non-empty questions. An answer that breaks it (unparseable, 1, 6 or 9 questions, an empty
-question) is a failed case, judged before any judge reads it: 1 on every dimension and a loss,
-the lowest per-case quality there is, so breaking the contract can never raise quality. A
-missing title is not a breach: the rubric scores the questions, and the problem is shown with
-the case (see the README, "The output contract").
+non-empty questions; for any other feature, one JSON value conforming to the feature's `[output]`
+schema (`feature_breach`). An answer that breaks it (unparseable, 1, 6 or 9 questions, an empty
+question, a schema error) is a failed case, judged before any judge reads it: 1 on every
+dimension and a loss, the lowest per-case quality there is, so breaking the contract can never
+raise quality. A planner answer's missing title is not a breach: the rubric scores the
+questions, and the problem is shown with the case (see the README, "The output contract").
 """
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from ruler.contract import breach
 from ruler.plan import QUESTION_COUNT, ParsedPlan, parse_plan
 from ruler.records import Case, JudgeMode, Verdict, dimensions_for
 
@@ -50,16 +52,29 @@ def parse_candidate(candidate_text: str) -> ParsedPlan | None:
     return None if contract_breach(parsed) else parsed
 
 
-def worst_verdict(case: Case, judge_id: str, mode: JudgeMode, why: str = "") -> Verdict:
-    """A candidate that breaks the contract is a failed case: 1 on every dimension and L."""
+def worst_verdict(
+    case: Case,
+    judge_id: str,
+    mode: JudgeMode,
+    why: str = "",
+    dimensions: tuple[str, ...] | None = None,
+) -> Verdict:
+    """A candidate that breaks the contract is a failed case: 1 on every dimension and L.
+    `dimensions`: the mode's dimensions of the ruler's rubric (default: the planner's)."""
     return Verdict(
         case_id=case.id,
         judge_id=judge_id,
         mode=mode,
-        scores={d: 1 for d in dimensions_for(mode)},
+        scores={d: 1 for d in (dimensions or dimensions_for(mode))},
         outcome="L",
         rationale=why or "candidate breaks the output contract: failed case",
     )
+
+
+def feature_breach(candidate_text: str, schema: dict) -> str:
+    """How an answer breaks a feature's JSON-Schema contract ('not JSON', or the first schema
+    error with its JSON pointer), or '' when it holds."""
+    return breach(candidate_text, schema)[1]
 
 
 def breach_verdict(case: Case, candidate_text: str, judge_id: str, mode: JudgeMode) -> Verdict:
