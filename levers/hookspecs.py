@@ -22,7 +22,9 @@ per-case state on `ctx` (`ctx.state`, `ctx.examples`, `ctx.draft`), never on the
 which all cases share. A stage that raises fails only its own case (judged as the worst answer).
 
 What `ctx` offers:
-    ctx.task, ctx.case_id      the one-line task
+    ctx.task, ctx.case_id      the case input (the planner's one-line task)
+    ctx.feature                the feature served (`levers.feature.FeatureSpec`: name,
+                               instruction with {input}, output_schema, rubric, `planner`)
     ctx.options                GenerationOptions for this case; replace it with
                                `ctx.options = ctx.options.model_copy(update={...})`
     ctx.examples               list of `levers.pool.Example(task, plan)` the prompt shows

@@ -32,13 +32,15 @@ MESSAGE_LIMIT = 600  # lever-controlled text that leaves this module is bounded
 
 
 class Smoke(BaseModel):
-    """Smoke-run a lever inside `agent` (an agent.toml as a dict) on `task`, once per model."""
+    """Smoke-run a lever inside `agent` (an agent.toml as a dict) on `task`, once per model,
+    for `feature` (a `FeatureSpec` as a dict; None: the planner)."""
 
     model_config = ConfigDict(extra="forbid")
 
     agent: dict
     task: str = SMOKE_TASK
     models: list[str] = Field(default_factory=lambda: [SMOKE_MODEL])
+    feature: dict | None = None
 
 
 class ValidationReport(BaseModel):
@@ -127,7 +129,8 @@ def _agent_copy(path: Path, dest: Path) -> Path:
 def _run_sandboxed(
     path: Path, expect: list[str] | None, smoke: Smoke | None, timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    from levers.pipeline import child_env, prepare_weights
+    from levers.feature import FeatureSpec
+    from levers.pipeline import child_env, feature_rulers, prepare_weights
 
     cmd = [
         sys.executable,
@@ -141,8 +144,13 @@ def _run_sandboxed(
         w for model in (smoke.models if smoke else []) for w in prepare_weights({"model": model})
     ]
     # the caller's import path: installed levers load, so name clashes show
+    feature = FeatureSpec.model_validate(smoke.feature) if smoke and smoke.feature else None
     sandboxed = sandboxed_command(
-        cmd, child_env(), agent_dir=path.parent.parent, model_paths=weights
+        cmd,
+        child_env(),
+        agent_dir=path.parent.parent,
+        model_paths=weights,
+        rulers=feature_rulers(feature),
     )
     try:
         return subprocess.run(
@@ -227,22 +235,25 @@ def _worker(
     if not enabled & set(names):
         return False, "smoke", f"the agent it was tried in does not enable {names}", names
     for model in smoke.models:
-        result = _smoke(names, {**smoke.agent, "model": model}, smoke.task)
+        result = _smoke(names, {**smoke.agent, "model": model}, smoke.task, smoke.feature)
         if not result[0]:
             return result[0], result[1], f"inside the agent on {model}: {result[2]}", names
     return True, "smoke", "", names
 
 
 def _smoke(
-    names: list[str], agent: dict, task: str = SMOKE_TASK
+    names: list[str], agent: dict, task: str = SMOKE_TASK, feature: dict | None = None
 ) -> tuple[bool, Stage, str, list[str]]:
     from levers.config import AgentConfig
+    from levers.feature import PLANNER, FeatureSpec, activate
     from levers.runner import Task, run_agent
 
     case = Task(id="case-1", task=task)
     try:
+        spec = FeatureSpec.model_validate(feature) if feature else PLANNER
+        activate(spec)
         config = AgentConfig.model_validate(agent)
-        run = run_agent(config, [case])[0]
+        run = run_agent(config, [case], feature=spec)[0]
     except Exception as exc:
         return False, "smoke", _short(exc), names
     if run.failed:

@@ -51,11 +51,18 @@ class LeverCheck:
         if agent_patch is None:
             return validate_lever(Path(path))
         from levers.training.data import load_training_pool
+        from runlog.feature_spec import workspace_feature
 
         agent = apply_patch(parent if parent is not None else self._parent_config(), agent_patch)
         models = smoke_models(str(agent.get("model", "")))
-        pool = load_training_pool(limit=1)
-        smoke = Smoke(agent=agent, models=models, **({"task": pool[0].task} if pool else {}))
+        feature = workspace_feature(self.ws.main_root)
+        pool = load_training_pool(limit=1, feature=feature)
+        smoke = Smoke(
+            agent=agent,
+            models=models,
+            feature=None if feature.planner else feature.model_dump(),
+            **({"task": pool[0].task} if pool else {}),
+        )
         return validate_lever(Path(path), smoke=smoke, timeout=25.0 if len(models) == 1 else 300.0)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from levers.adapters import adapter_store
 from orchestrator.gates import one_line
+from runlog.feature_spec import workspace_feature
 from runlog.workspace import Workspace
 
 
@@ -36,7 +37,7 @@ class Training:
         seconds = estimate_seconds(request.get("kind", "sft"), steps, model, batch) if ok else None
         return {
             "model": model,
-            "data_size": _pool_size(),
+            "data_size": _pool_size(workspace_feature(self.root)),
             "steps": steps,
             "estimated_seconds": seconds,
             "trainable_here": ok,
@@ -80,6 +81,7 @@ class Training:
                 pairs=request.get("pairs") or "style",
                 on_step=on_step,
                 on_draft=on_draft,
+                feature=workspace_feature(self.root),
             )
         except Exception as exc:  # any failure (missing trl/peft, a torch error) is recorded
             self.record_event(
@@ -96,7 +98,7 @@ class Training:
         return adapter.hash
 
 
-def _pool_size() -> int:
+def _pool_size(feature: Any = None) -> int:
     from levers.training.data import load_training_pool
 
-    return len(load_training_pool())
+    return len(load_training_pool(feature=feature))

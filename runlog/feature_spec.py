@@ -31,3 +31,17 @@ def feature_spec(ruler: Any) -> FeatureSpec:
         rubric=tuple((dim.name, dim.description) for dim in feature.rubric),
         pool=str(pool) if pool.is_file() else "",
     )
+
+
+def workspace_feature(root: str | Path) -> FeatureSpec:
+    """The feature of the workspace at `root` (its pinned ruler's); the planner's outside a
+    workspace. The ruler is loaded, not verified: this only says what levers fit."""
+    import tomllib
+
+    from ruler.loader import load_ruler
+
+    settings = Path(root) / "autoresearch.toml"
+    if not settings.is_file():
+        return PLANNER
+    name = tomllib.loads(settings.read_text(encoding="utf-8")).get("ruler", {}).get("name")
+    return feature_spec(load_ruler(name)) if name else PLANNER

@@ -3,6 +3,8 @@
 Three builders: SFT rows (task -> gold plan), ORPO style pairs (gold vs a seeded, style-degraded
 rewrite of it) and ORPO on-policy pairs (gold vs the current agent's own drafts). Every dataset
 carries a recipe (how it was built) and a sha256 of its rows, and is written next to the adapter.
+Another feature's pool (`FeatureSpec.pool`) gives rows the same way, its gold rendered as the
+feature's JSON and degraded generically (`levers.training.answers`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from levers.adapters import dump_json
+from levers.feature import FeatureSpec
+from levers.training.answers import degrade_answer, render_answer
+from levers.training.degrade import degrade_plan
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.files import atomic_write_text
 from ruler.plan import Plan
@@ -131,15 +136,17 @@ def normalize_task(task: str) -> str:
     return " ".join(task.lower().split())
 
 
-def load_training_pool(limit: int | None = None) -> list[Case]:
-    """The planner training pool (train.jsonl), checked to share no case with the ruler."""
-    try:
-        from ruler.loader import load_ruler  # type: ignore[import-not-found]
+def load_training_pool(limit: int | None = None, feature: FeatureSpec | None = None) -> list[Case]:
+    """The feature's training pool (default: the planner's train.jsonl), checked to share no
+    case with its ruler."""
+    if feature is not None and feature.pool:
+        from ruler.loader import load_ruler, read_cases
 
-        pool = list(load_ruler().training_pool())
-    except ImportError:
-        pool = _pool_from_files(RULER_DIR)
-    ids, tasks = _ruler_tasks(RULER_DIR)
+        folder = Path(feature.pool).parent.parent  # <ruler>/pool/train.jsonl
+        pool, ruler = read_cases(Path(feature.pool)), list(load_ruler(folder).cases.values())
+        ids, tasks = {c.id for c in ruler}, {normalize_task(c.task) for c in ruler}
+    else:
+        pool, (ids, tasks) = _planner_pool(), _ruler_tasks(RULER_DIR)
     leaked = [c.id for c in pool if c.id in ids or normalize_task(c.task) in tasks]
     if leaked:
         raise TrainingDataError(
@@ -147,6 +154,15 @@ def load_training_pool(limit: int | None = None) -> list[Case]:
         )
     pool = sorted(pool, key=lambda c: c.id)
     return pool[:limit] if limit else pool
+
+
+def _planner_pool() -> list[Case]:
+    try:
+        from ruler.loader import load_ruler  # type: ignore[import-not-found]
+
+        return list(load_ruler().training_pool())
+    except ImportError:
+        return _pool_from_files(RULER_DIR)
 
 
 def pool_hash(pool: list[Case]) -> str:
@@ -175,15 +191,19 @@ def output_format(prompt: Prompt) -> OutputFormat:
     return "json" if any("json" in m.content.lower() for m in prompt.messages) else "lines"
 
 
-def render_output(plan: Plan, fmt: OutputFormat) -> str:
-    """A plan as the agent is asked to write it."""
+def render_output(plan: Plan | Any, fmt: OutputFormat) -> str:
+    """A gold answer as the agent is asked to write it (another feature's: its JSON)."""
+    if not isinstance(plan, Plan):
+        return render_answer(plan)
     if fmt == "json":
         return json.dumps({"title": plan.title, "questions": plan.questions}, ensure_ascii=False)
     lines = [f"Title: {plan.title}"] + [f"{i}. {q}" for i, q in enumerate(plan.questions, 1)]
     return "\n".join(lines)
 
 
-def agent_prompter(config: Any, workspace: Path | None = None) -> PromptFor:
+def agent_prompter(
+    config: Any, workspace: Path | None = None, feature: FeatureSpec | None = None
+) -> PromptFor:
     """The agent's own prompt for a case: its levers' prepare + build_messages stages.
 
     Training-pool examples equal to the case itself (a RAG lever retrieving the case from the
@@ -192,11 +212,13 @@ def agent_prompter(config: Any, workspace: Path | None = None) -> PromptFor:
     from levers.batching import CallBatcher
     from levers.config import validate_agent
     from levers.context import Context
+    from levers.feature import PLANNER
     from levers.runner import default_messages, instantiate, stage_manager
 
+    feature = feature or PLANNER
     config = validate_agent(config)
-    manager = stage_manager(instantiate(config, workspace))
-    fmt = _lever_format(config)
+    manager = stage_manager(instantiate(config, workspace, feature))
+    fmt = _lever_format(config) if feature.planner else "json"
 
     def prompt_for(case: Case) -> Prompt:
         ctx = Context(
@@ -204,6 +226,7 @@ def agent_prompter(config: Any, workspace: Path | None = None) -> PromptFor:
             task=case.task,
             config=config,
             workspace=workspace,
+            feature=feature,
             options=config.decoding.options(),
             batcher=CallBatcher(active=1),
         )
@@ -241,69 +264,6 @@ def generate_drafts(
     return {run.case_id: run.text for run in runs if not run.failed}
 
 
-# ---- style degradations (rejected side of style pairs) ------------------------------------
-
-GENERIC_QUESTIONS: tuple[str, ...] = (
-    "What is your budget?",
-    "What is your timeline?",
-    "Do you have any other requirements?",
-    "What are your main goals?",
-    "Is there anything else I should know?",
-    "Who else is involved?",
-    "What are your preferences?",
-)
-DEGRADATIONS: tuple[str, ...] = ("fuse", "generic", "duplicate", "stiff")
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
-def _fuse(qs: list[str], rng: random.Random) -> list[str]:
-    i = rng.randrange(len(qs) - 1)
-    fused = qs[i].rstrip(" ?") + " and " + _lower_first(qs[i + 1])
-    generic = rng.choice([g for g in GENERIC_QUESTIONS if g not in qs])
-    return [*qs[:i], fused, *qs[i + 2 :], generic]
-
-
-def _generic(qs: list[str], rng: random.Random) -> list[str]:
-    i = rng.randrange(len(qs))
-    out = list(qs)
-    out[i] = rng.choice([g for g in GENERIC_QUESTIONS if g not in qs])
-    return out
-
-
-def _duplicate(qs: list[str], rng: random.Random) -> list[str]:
-    i, j = rng.sample(range(len(qs)), 2)
-    out = list(qs)
-    out[j] = qs[i]
-    return out
-
-
-def _stiff(qs: list[str], rng: random.Random) -> list[str]:
-    i = rng.randrange(len(qs))
-    out = list(qs)
-    out[i] = "Please specify, in precise terms, " + _lower_first(qs[i].rstrip(" ?")) + "?"
-    return out
-
-
-_OPS: dict[str, Callable[[list[str], random.Random], list[str]]] = {
-    "fuse": _fuse,
-    "generic": _generic,
-    "duplicate": _duplicate,
-    "stiff": _stiff,
-}
-
-
-def degrade_plan(plan: Plan, rng: random.Random, count: int = 2) -> tuple[Plan, list[str]]:
-    """A style-degraded rewrite of a plan (still seven questions) and the operations applied."""
-    ops = rng.sample(DEGRADATIONS, count)
-    questions = list(plan.questions)
-    for op in ops:
-        questions = _OPS[op](questions, rng)
-    return Plan(title=plan.title, questions=questions), ops
-
-
 # ---- builders ---------------------------------------------------------------------------
 
 
@@ -322,7 +282,7 @@ def _recipe(
     first = prompts[0] if prompts else baseline_prompt(pool[0])
     return DataRecipe(
         builder=builder,
-        pool="planner training pool (train.jsonl)",
+        pool=pool_label(pool),
         pool_hash=pool_hash(pool),
         case_ids=[c.id for c in pool],
         prompt_source=prompt_source,
@@ -331,6 +291,12 @@ def _recipe(
         seed=seed,
         details=details,
     )
+
+
+def pool_label(pool: list[Case]) -> str:
+    if all(isinstance(c.gold, Plan) for c in pool):
+        return "planner training pool (train.jsonl)"
+    return "feature training pool (pool/train.jsonl)"
 
 
 def _messages(prompt: Prompt) -> list[dict[str, str]]:
@@ -367,7 +333,8 @@ def build_style_pairs(
     rows, applied = [], {}
     for case, prompt in zip(pool, prompts, strict=True):
         fmt = output_format(prompt)
-        degraded, ops = degrade_plan(case.gold, random.Random(f"{seed}:{case.id}"))
+        degrade = degrade_plan if isinstance(case.gold, Plan) else degrade_answer
+        degraded, ops = degrade(case.gold, random.Random(f"{seed}:{case.id}"))
         applied[case.id] = ops
         rows.append(
             {

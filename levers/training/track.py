@@ -1,6 +1,7 @@
 """The training track end to end: pick the data recipe, build it, train, store the adapter.
 
-`run_training` is what both `autoresearch train` and the loop's `train` node call.
+`run_training` is what both `autoresearch train` and the loop's `train` node call; `feature`
+(the workspace's, which the caller reads from its ruler) says whose pool and answers to train on.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from levers.adapters import AdapterRecord, adapter_store
+from levers.feature import FeatureSpec
 
 from .data import (
     Prompt,
@@ -43,12 +45,14 @@ def build_dataset(
     pool_size: int | None = None,
     seed: int = 0,
     on_draft: Progress | None = None,
+    feature: FeatureSpec | None = None,
 ) -> TrainingData:
-    """The dataset for KIND in AGENT's chat format; on-policy pairs run the agent for drafts.
-    The agent's lever code (its prompts, its drafts) runs in a sandboxed pipeline process."""
-    pool = load_training_pool(limit=pool_size)
+    """The dataset for KIND in AGENT's chat format from `feature`'s pool (None: the planner's);
+    on-policy pairs run the agent for drafts. The agent's lever code (its prompts, its drafts)
+    runs in a sandboxed pipeline process."""
+    pool = load_training_pool(limit=pool_size, feature=feature)
     on_policy = kind == "orpo" and pairs == "on-policy"
-    prompt_for, drafts = sandboxed_prompts(agent, pool, workspace, on_policy, on_draft)
+    prompt_for, drafts = sandboxed_prompts(agent, pool, workspace, on_policy, on_draft, feature)
     source = f"agent {agent.model}: " + ", ".join(s.name for s in agent.enabled_levers())
     if kind == "sft":
         return build_sft(pool, prompt_for, prompt_source=source)
@@ -63,6 +67,7 @@ def sandboxed_prompts(
     workspace: Path | None,
     drafts: bool,
     on_draft: Progress | None = None,
+    feature: FeatureSpec | None = None,
 ) -> tuple[PromptFor, dict[str, str]]:
     """The agent's own prompt for each pool case and (with `drafts`) its final text, from a
     sandboxed pipeline process: no lever module is imported where training runs."""
@@ -78,6 +83,7 @@ def sandboxed_prompts(
         None,
         ops=("prompts", "run") if drafts else ("prompts",),
         on_progress=on_draft,
+        feature=feature,
     )
     prompts = {c.id: Prompt.model_validate(p) for c, p in zip(pool, reply["prompts"], strict=True)}
     runs = [CandidateRun.model_validate(r) for r in reply.get("runs", [])]
@@ -95,6 +101,7 @@ def run_training(
     pool_size: int | None = None,
     on_draft: Progress | None = None,
     on_step: OnStep | None = None,
+    feature: FeatureSpec | None = None,
 ) -> AdapterRecord:
     """Build the data from the training pool, train KIND on the base model, store the adapter.
 
@@ -117,6 +124,7 @@ def run_training(
         pool_size=pool_size,
         seed=config.seed,
         on_draft=on_draft,
+        feature=feature,
     )
     return train_adapter(
         kind,

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from levers.registry import LeverInfo, lever_classes
+from levers.registry import LeverInfo, lever_classes, levers_for
 from orchestrator.cli import cli, workspace_option
 from orchestrator.cli.tables import print_table
+from runlog.feature_spec import workspace_feature
 
 WORKSPACE_AGENT = Path("agent") / "agent.toml"
 
@@ -40,10 +41,12 @@ def workspace_levers(directory: str | Path = ".") -> Path | None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (with each params schema).")
 @click.pass_context
 def levers(ctx: click.Context, directory: str, as_json: bool) -> None:
-    """List installed levers (with the workspace's lever files): name, class, params, source."""
+    """List the installed levers that fit the workspace's feature (with the workspace's lever
+    files): name, class, params, source."""
     if ctx.invoked_subcommand is not None:
         return
-    infos = lever_classes(workspace_levers(directory))
+    feature = workspace_feature(directory)
+    infos = levers_for(feature, lever_classes(workspace_levers(directory)))
     if as_json:
         rows = [
             {
@@ -52,6 +55,7 @@ def levers(ctx: click.Context, directory: str, as_json: bool) -> None:
                 "source": i.source,
                 "plugin": i.plugin,
                 "description": i.cls.summary(),
+                "features": list(i.features),
                 "params_schema": i.schema(),
             }
             for i in infos.values()

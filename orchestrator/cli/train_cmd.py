@@ -75,6 +75,7 @@ def train(
 ) -> None:
     """Train a LoRA adapter (SFT, or ORPO preference pairs) on the training pool."""
     from levers.training.track import agent_for, run_training
+    from runlog.feature_spec import workspace_feature
 
     root = _root(directory)
     config = TrainConfig(
@@ -106,6 +107,7 @@ def train(
             pool_size=pool_size,
             on_draft=bar.stage("drafts"),
             on_step=on_step,
+            feature=workspace_feature(root),
         )
     _print_summary(record, resolve_ref(adapter_store(root), record.hash))
 

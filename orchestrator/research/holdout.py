@@ -4,17 +4,34 @@ The decisive gate's cases outside the keep gate (full-30 minus dev-10: twenty ca
 researcher only as aggregates (quality, dimension means, W/T/L counts). No gold question of any
 ruler case reaches it at all. `Holdout.visible(case_id)` says which cases may be shown one by
 one; `Holdout.seal(text)` is the last guard every tool result passes through: any sealed task
-text and any gold question left in it is replaced by `[sealed]`.
+text and any gold question left in it is replaced by `[sealed]`. For a feature other than the
+planner, every string of every gold answer (its summary, its points' details...) is sealed the
+same way.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ruler.loader import Ruler
+from ruler.plan import Plan
 
 SEALED = "[sealed]"
+
+
+def gold_strings(gold: Any) -> list[str]:
+    """Every string of a gold answer: a plan's title and questions, or any feature's JSON."""
+    if isinstance(gold, Plan):
+        return [gold.title, *gold.questions]
+    if isinstance(gold, str):
+        return [gold]
+    if isinstance(gold, dict):
+        return [s for value in gold.values() for s in gold_strings(value)]
+    if isinstance(gold, list):
+        return [s for value in gold for s in gold_strings(value)]
+    return []
 
 
 def _pattern(phrases: set[str]) -> re.Pattern[str] | None:
@@ -40,9 +57,8 @@ class Holdout:
         visible = frozenset(ruler.splits.get(keep_gate, []))
         every = set(ruler.cases)
         sealed = frozenset(every - visible) if decisive_gate else frozenset()
-        phrases = {q for case in ruler.cases.values() for q in case.gold.questions}
+        phrases = {text for case in ruler.cases.values() for text in gold_strings(case.gold)}
         phrases |= {ruler.cases[cid].task for cid in sealed}
-        phrases |= {ruler.cases[cid].gold.title for cid in every if ruler.cases[cid].gold.title}
         tasks = {cid: ruler.cases[cid].task for cid in visible}
         return cls(visible, sealed, _pattern(phrases), tasks)
 

@@ -8,6 +8,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from levers.feature import PLANNER, FeatureSpec
+
 TrainingKind = Literal["sft", "orpo"]
 
 
@@ -83,6 +85,7 @@ class LogView(BaseModel):
     trainable_here: bool | None = None  # whether the candidate's weights can be trained here
     trainable_reason: str = ""
     feedback: list[str] = Field(default_factory=list)  # why the graph sent a proposal back
+    feature: FeatureSpec = PLANNER  # what the agent is for: its instruction, contract, rubric
 
 
 class Researcher(Protocol):

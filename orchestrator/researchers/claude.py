@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from levers.feature import FeatureSpec
 from models import get_model
 from orchestrator.research.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext
 from orchestrator.researchers.base import LogView, Proposal, ProposalFailed, ResearchKit
@@ -56,6 +57,37 @@ def _hookspec_text() -> str:
         return "(hook specification unavailable)"
 
 
+FEATURE_INTRO = """You are the researcher in an autoresearch loop. A small on-device model runs
+a narrow feature, {name}: {description}
+An input (a {label}) goes in; one JSON answer comes out, and it must keep the output contract,
+this JSON Schema (an answer that breaks it is a failed case, scored as a loss):
+{schema}
+A frozen ruler judges each run against frontier gold answers on {count} dimensions, each scored
+1-5:
+{rubric}
+and pairwise win/tie/loss; quality = 0.5*(mean rubric - 1)/4 + 0.5*(W + T/2)/N.
+Lever code reads the feature as `ctx.feature` (`instruction`, `output_schema`, `rubric`,
+`render(input)`) and the case input as `ctx.task`; the planner's helpers (`parse_plan`, seven
+questions) do not apply to this feature."""
+
+
+def system_for(feature: FeatureSpec) -> str:
+    """The fixed part of the system prompt, written from the workspace's feature: the planner's
+    text as it has always been, another feature's name, contract and rubric in its place."""
+    if feature.planner:
+        return SYSTEM
+    intro = FEATURE_INTRO.format(
+        name=feature.name,
+        description=" ".join(feature.description.split()),
+        label=feature.input_label,
+        schema=feature.schema_text(),
+        count=len(feature.rubric),
+        rubric=feature.rubric_text(),
+    )
+    body = SYSTEM.split("\n\n", 1)[1].replace("per-case plans", "per-case answers")
+    return f"{intro}\n\n{body.replace('training-pool tasks', 'training-pool inputs')}"
+
+
 class ClaudeResearcher:
     """Claude as a tool-using researcher; `bind` gives it the workspace's research kit."""
 
@@ -77,7 +109,8 @@ class ClaudeResearcher:
     def system(self, log: LogView) -> str:
         catalogue = json.dumps(log.levers, indent=1, default=str)
         return (
-            f"{SYSTEM}\n\n## Built-in levers and their params (JSON schema)\n{catalogue}"
+            f"{system_for(log.feature)}\n\n"
+            f"## Built-in levers and their params (JSON schema)\n{catalogue}"
             f"\n\n## The plugin API (levers/hookspecs.py)\n{_hookspec_text()}"
         )
 
@@ -124,4 +157,4 @@ def opening(log: LogView, notes: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-__all__ = ["SYSTEM", "ClaudeResearcher", "opening"]
+__all__ = ["SYSTEM", "ClaudeResearcher", "opening", "system_for"]

@@ -8,6 +8,10 @@ so "write the lever" is a real step. Supervisor notes `focus <lever class>` and
 without a kept one, or the moves run out, it asks for the training track once per plateau (when
 the candidate can train here); a trained adapter not yet tried becomes the next experiment.
 With nothing left to try it raises `SearchExhausted` and the run stops.
+
+The moves are written for the workspace's feature (`LogView.feature`): the planner's below, any
+other feature's from its name, contract and rubric (`feature_moves`); a move that would enable
+a lever not made for the feature is never proposed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from levers.config import AgentConfig, validate_agent
+from levers.feature import FeatureSpec, fits
 from models import AutoresearchError
 from orchestrator.researchers.base import (
     LogView,
@@ -147,8 +152,17 @@ def phrasing_move(slug: str) -> Move:
     )
 
 
+def moves_for(feature: FeatureSpec) -> list[Move]:
+    """Every single-step change for `feature`, most promising first."""
+    if feature.planner:
+        return moves()
+    from orchestrator.researchers.feature_moves import feature_moves
+
+    return feature_moves(feature)
+
+
 def moves() -> list[Move]:
-    """Every single-step change, most promising first."""
+    """Every single-step change for the planner, most promising first."""
     return [
         Move(
             "prompt",
@@ -221,6 +235,19 @@ def moves() -> list[Move]:
     ]
 
 
+def serves(agent: dict[str, Any], feature: FeatureSpec) -> bool:
+    """Whether every lever the agent enables is made for `feature` (unknown names pass: the
+    graph's validation names them)."""
+    from levers.registry import lever_classes
+
+    known = lever_classes()
+    return all(
+        fits(known[spec["name"]].features, feature)
+        for spec in agent.get("levers", [])
+        if spec.get("enabled", True) and spec["name"] in known
+    )
+
+
 def preferences(notes: list[str]) -> tuple[set[str], set[str]]:
     """`focus <class>` / `avoid <class>` notes; a later note about a class overrides an earlier."""
     focus: set[str] = set()
@@ -261,12 +288,12 @@ class HeuristicResearcher:
     def _untried_moves(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         focus, avoid = preferences([*log.notes_history, *notes])
         tried = {canonical(e.agent) for e in log.experiments if e.agent}
-        candidates = [m for m in moves() if m.lever_class not in avoid]
+        candidates = [m for m in moves_for(log.feature) if m.lever_class not in avoid]
         candidates.sort(key=lambda m: m.lever_class not in focus)
         proposals: list[Proposal] = []
         for move in candidates:
             agent = move.apply(copy.deepcopy(log.best_agent))
-            if canonical(agent) in tried:
+            if canonical(agent) in tried or not serves(agent, log.feature):
                 continue
             tried.add(canonical(agent))
             proposals.append(
@@ -302,7 +329,7 @@ class HeuristicResearcher:
         return Proposal(
             hypothesis="Weights, not prompts, are the answer: train a LoRA adapter",
             method=f"Prompt-level levers have plateaued ({why}); imitation of the training pool's "
-            "gold plans is the next lever.",
+            f"gold {'plans' if log.feature.planner else 'answers'} is the next lever.",
             lever_class=f"adapter-{self.training_kind}",
             training_request=TrainingRequest(
                 kind=self.training_kind,  # type: ignore[arg-type]

@@ -194,6 +194,7 @@ class OptunaResearcher(SearchesLeverSpace):
     def propose(self, log: LogView, notes: list[str]) -> Proposal:
         if not log.experiments:
             return self.track.propose(log, notes)  # the baseline
+        self.fit_feature(log.feature.name)
         if proposal := self.track.untried_adapter(log):
             return proposal
         if log.since_last_kept >= self.track.plateau_after and self.track.may_request(log):

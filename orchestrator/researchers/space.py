@@ -10,7 +10,8 @@ adapter, or only `Sampling` fields already covered by `[decoding]`) are left out
 
 A space is walked define-by-run through a `Suggest` (an Optuna trial or a random generator),
 so a lever's parameters exist only in trials where that lever is on. `focus <class>` and
-`avoid <class>` notes become a `Constraint` on the walk.
+`avoid <class>` notes become a `Constraint` on the walk. Only the levers that serve the
+workspace's feature are in its space (a lever's `features`; the planner's by default).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from levers.config import BASELINE_AGENT, Decoding
+from levers.feature import PLANNER_NAME, fits
 from models.base import Sampling
 
 NONE = "none"
@@ -164,22 +166,36 @@ def derive_space(levers: Mapping[str, tuple[str, type[BaseModel]]]) -> SearchSpa
     )
 
 
-def registered_space() -> SearchSpace:
-    """The space over every registered lever (built-ins and installed plugins)."""
+def registered_space(feature: str = PLANNER_NAME) -> SearchSpace:
+    """The space over every registered lever (built-ins and installed plugins) that serves
+    `feature`."""
     from levers.registry import lever_classes
 
-    return derive_space({n: (i.lever_class, i.Params) for n, i in lever_classes().items()})
+    return derive_space(
+        {
+            n: (i.lever_class, i.Params)
+            for n, i in lever_classes().items()
+            if fits(i.features, feature)
+        }
+    )
 
 
 class SearchesLeverSpace:
-    """A researcher over the registered levers' space, derived on first use (or given)."""
+    """A researcher over the registered levers' space for its feature, derived on first use
+    (or given)."""
 
     _space: SearchSpace | None = None
+    _feature: str = PLANNER_NAME
+
+    def fit_feature(self, feature: str) -> None:
+        """Search the levers of `feature` from now on (the log view says which it is)."""
+        if feature != self._feature:
+            self._feature, self._space = feature, None
 
     @property
     def space(self) -> SearchSpace:
         if self._space is None:
-            self._space = registered_space()
+            self._space = registered_space(self._feature)
         return self._space
 
 
