@@ -9,6 +9,7 @@ from typing import Any
 
 from levers.adapters import adapter_store
 from levers.config import read_agent
+from levers.feature import FeatureSpec, fits
 from levers.pipeline import describe_levers
 from orchestrator.budget import Budget
 from orchestrator.research.holdout import Holdout
@@ -24,7 +25,15 @@ from orchestrator.researchers.heuristic import canonical
 from runlog.evaluate import (
     workspace_ruler,
 )
+from runlog.feature_spec import feature_spec
 from runlog.workspace import Workspace
+
+
+def levers_serving(levers: dict[str, dict[str, Any]], feature: FeatureSpec) -> dict[str, Any]:
+    """The described levers that serve `feature` (a lever's `features`; none: any)."""
+    return {
+        n: info for n, info in levers.items() if fits(tuple(info.get("features") or ()), feature)
+    }
 
 
 class ResearchView:
@@ -43,6 +52,7 @@ class ResearchView:
             since += 1
         kept_at = max((i for i, r in enumerate(records) if r.status == "kept"), default=-1)
         last_kept_time = records[kept_at].finished_at if kept_at >= 0 else None
+        feature = feature_spec(workspace_ruler(self.ws))
         requests = [
             e
             for e in self.ws.events()
@@ -71,12 +81,14 @@ class ResearchView:
             training_requests=len(requests),
             notes_history=[e.payload.get("text", "") for e in self.ws.events("note")],
             adapters=self._adapters(),
-            # read in a pipeline process: no lever file is imported where the judge runs
-            levers=describe_levers(self.ws.agent_dir / "levers"),
+            # read in a pipeline process: no lever file is imported where the judge runs; only
+            # the levers that serve the workspace's feature
+            levers=levers_serving(describe_levers(self.ws.agent_dir / "levers"), feature),
             results_tsv=self.ws.results_path.read_text() if self.ws.results_path.exists() else "",
             trainable_here=(trainable := self.trainable())[0],
             trainable_reason=trainable[1],
             feedback=list(feedback or []),
+            feature=feature,
         )
 
     def research_kit(self, log: LogView) -> ResearchKit:
