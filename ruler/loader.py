@@ -23,7 +23,7 @@ from ruler.records import Case
 from ruler.rubric import Dimension, Rubric, load_rubric
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-GENERIC_PROMPTS = Path(__file__).resolve().parent / "judges" / "prompts"
+GENERIC_PROMPTS = Path(__file__).resolve().parent / "judges" / "prompts"  # see ruler.store
 DEFAULT_RULER = "planner"
 POOL_DIR = "pool"  # apart from the cases: the one folder of a ruler lever code may read
 TRAINING_POOL = f"{POOL_DIR}/train.jsonl"

@@ -7,7 +7,8 @@ workspace is opened) and the user-level store (`$AUTORESEARCH_RULERS`, else
 
 Importing validates the folder (ruler.feature: schema, gold against it, ids, pool, splits,
 sanity suite), copies it under the feature's name, puts the training pool at `pool/train.jsonl`,
-writes the default splits when the folder has none, and hash-locks the copy. The user's gold
+writes the default splits when the folder has none, adds the LLM judge's generic prompts when it
+has none of its own, and hash-locks the copy. The user's gold
 is imported as is: no cloud model is involved.
 """
 
@@ -33,6 +34,7 @@ from ruler.feature import (
 from ruler.lock import LOCK_NAME, PROMPTS_DIR, compute_lock, write_lock
 
 STORE_ENV = "AUTORESEARCH_RULERS"
+GENERIC_PROMPTS = Path(__file__).resolve().parent / "judges" / "prompts"
 WORKSPACE_STORE = "rulers"  # inside a workspace: <workspace>/rulers/<name>
 _registered: list[Path] = []
 
@@ -140,8 +142,9 @@ def _copy_folder(folder, staging: Path) -> None:
     if folder.pool_file is not None:
         (staging / STORED_POOL).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder.pool_file, staging / STORED_POOL)
-    if (src / PROMPTS_DIR).is_dir():  # the feature's own LLM-judge prompts, locked with it
-        shutil.copytree(src / PROMPTS_DIR, staging / PROMPTS_DIR)
+    # the LLM judge's prompts, locked with the ruler: the feature's own, else the generic ones
+    prompts = src / PROMPTS_DIR if (src / PROMPTS_DIR).is_dir() else GENERIC_PROMPTS
+    shutil.copytree(prompts, staging / PROMPTS_DIR)
     (staging / LOCK_NAME).unlink(missing_ok=True)
 
 

@@ -16,11 +16,12 @@ from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
 from ruler.calibrate import calibrate, save_calibration
+from ruler.contract import breach
 from ruler.judges import get_judge
 from ruler.loader import DEFAULT_RULER, TRAINING_POOL, load_ruler
 from ruler.lock import write_lock
 from ruler.plan import Plan, parse_plan
-from ruler.records import Case, dimensions_for
+from ruler.records import Case
 from ruler.sanity import run_sanity
 from ruler.store import WORKSPACE_STORE, import_folder, register_store, user_store
 
@@ -234,54 +235,82 @@ def _plan_file(path: Path) -> Plan:
     return parse_plan(text).plan
 
 
+def _gold_file(path: Path, r) -> Plan | dict | list:
+    """A gold answer from a file: a plan (JSON or model text) for the planner, else the
+    feature's JSON answer, checked against its contract."""
+    if r.is_planner:
+        return _plan_file(path)
+    text = path.read_text(encoding="utf-8")
+    value, broken = breach(text, r.feature.output_schema)
+    if broken:
+        raise click.BadParameter(f"{path}: gold breaks the {r.name} contract ({broken})")
+    return value
+
+
+def adhoc_case(r, case_id: str | None, task: str | None, gold_file: Path | None, critical) -> Case:
+    """The case to judge: a ruler case by id, or a task (input) with a gold answer file."""
+    if case_id is not None:
+        if case_id not in r.cases:
+            raise click.BadParameter(f"no case {case_id!r} in ruler {r.name}", param_hint="--case")
+        return r.cases[case_id]
+    if task is None or gold_file is None:
+        raise click.UsageError("give --case ID, or both --task and --gold")
+    gold = _gold_file(gold_file, r)
+    return Case(id="adhoc", task=task, gold=gold, critical_question=critical)
+
+
 @cli.command("judge")
-@click.option("--task", required=True)
+@click.option("--ruler", "ruler_name", default=DEFAULT_RULER, show_default=True)
+@click.option("--case", "case_id", default=None, help="A case of the ruler: its input and gold.")
+@click.option("--task", default=None, help="The input (with --gold, instead of --case).")
 @click.option(
     "--gold",
     "gold_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="{title, questions} JSON or raw model text.",
+    default=None,
+    help="The gold answer: the feature's JSON ({title, questions} JSON or text for the planner).",
 )
 @click.option(
     "--candidate",
     "candidate_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="{title, questions} JSON or raw model text.",
+    help="The answer to judge, as the model wrote it.",
 )
 @click.option(
     "--critical-question",
     type=click.IntRange(min=0),
     default=None,
-    help="0-based index of the gold's critical question.",
+    help="Planner: 0-based index of the gold's critical question.",
 )
 @click.option("--judge", "judge_spec", default="embedding", show_default=True)
 @click.option("--mode", type=MODE, default="standard", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def judge_cmd(
-    task: str,
-    gold_file: Path,
+    ruler_name: str,
+    case_id: str | None,
+    task: str | None,
+    gold_file: Path | None,
     candidate_file: Path,
     critical_question: int | None,
     judge_spec: str,
     mode: str,
     as_json: bool,
 ) -> None:
-    """Judge one candidate plan against one gold plan and print the verdict."""
-    case = Case(
-        id="adhoc", task=task, gold=_plan_file(gold_file), critical_question=critical_question
-    )
+    """Judge one candidate answer against one gold answer of any feature's ruler."""
+    register_workspace_store()
+    r = load_ruler(ruler_name)
+    case = adhoc_case(r, case_id, task, gold_file, critical_question)
     candidate = candidate_file.read_text(encoding="utf-8")
-    verdict = get_judge(judge_spec).judge(case, candidate, mode)  # type: ignore[arg-type]
+    verdict = get_judge(judge_spec, ruler=r).judge(case, candidate, mode)  # type: ignore[arg-type]
     if as_json:
         click.echo(verdict.model_dump_json(indent=2))
         return
     table = Table(
         "dimension", "score", title=f"{verdict.judge_id} ({mode}): {verdict.outcome} vs gold"
     )
-    for dim in dimensions_for(verdict.mode):
-        table.add_row(dim, str(verdict.scores[dim]))
+    for dim, score in verdict.scores.items():
+        table.add_row(dim, str(score))
     console = Console()
     print_table(table, console)
-    console.print(verdict.rationale)
+    console.print(verdict.rationale, markup=False)

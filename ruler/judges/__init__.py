@@ -8,7 +8,7 @@ from ruler.judges.base import Judge, parse_candidate, worst_verdict
 from ruler.judges.embedding import EmbeddingJudge
 from ruler.judges.generic import GenericJudge
 from ruler.judges.llm import LLMJudge
-from ruler.records import JudgeMode
+from ruler.records import JudgeMode, dimensions_for
 
 OFFLINE_SPECS = ("embedding", "offline")
 PROMPT_KINDS = ("rubric", "pairwise")
@@ -17,13 +17,18 @@ REMOTE_BACKENDS = {"anthropic": 8}
 
 
 def llm_judge(model: ChatModel, *, ruler=None, concurrency: int = 1) -> LLMJudge:
-    """An LLMJudge on `model` with the prompts and rubric of `ruler` (default: planner)."""
+    """An LLMJudge on `model` with the prompts and rubric of `ruler` (default: planner); for
+    another feature, its rubric's text and contract."""
     from ruler.loader import load_ruler
 
     ruler = ruler or load_ruler()
     prompts = {f"{k}.{m}": ruler.prompt(f"{k}.{m}.txt") for k in PROMPT_KINDS for m in MODES}
-    rubric_text = {m: ruler.rubric.render(m) for m in MODES}
-    return LLMJudge(model, prompts, rubric_text, concurrency)
+    if ruler.is_planner:
+        rubric_text = {m: ruler.rubric.render(m) for m in MODES}
+        return LLMJudge(model, prompts, rubric_text, concurrency)
+    names = ruler.feature.dimension_names
+    rubric_text = {m: ruler.feature.render_rubric(dimensions_for(m, names)) for m in MODES}
+    return LLMJudge(model, prompts, rubric_text, concurrency, feature=ruler.feature)
 
 
 def get_judge(spec: str = "embedding", *, ruler=None) -> Judge:
