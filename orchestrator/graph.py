@@ -268,6 +268,7 @@ def request_training(state: LoopState, runtime: Runtime[LoopContext]) -> dict[st
         note=answer.note,
         training=request,
         command=answer.command,
+        **({"grant": answer.grant.model_dump()} if answer.approved and answer.grant else {}),
     )
     settled = {} if answer.approved else {"proposal": None}
     granted = budget_of(answer)

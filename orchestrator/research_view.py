@@ -4,6 +4,7 @@ and the identity of a proposed agent (so the graph refuses a repeat)."""
 from __future__ import annotations
 
 import hashlib
+import time
 import tomllib
 from typing import Any
 
@@ -79,6 +80,7 @@ class ResearchView:
             best_quality=best.record.quality if best else None,
             since_last_kept=since,
             training_requests=len(requests),
+            trainings_granted=self.trainings_granted(),
             notes_history=[e.payload.get("text", "") for e in self.ws.events("note")],
             adapters=self._adapters(),
             # read in a pipeline process: no lever file is imported where the judge runs; only
@@ -90,6 +92,23 @@ class ResearchView:
             feedback=list(feedback or []),
             feature=feature,
         )
+
+    def trainings_granted(self) -> int:
+        """Trainings the supervisor's last grant still approves unasked (the graph's budget,
+        read back from the events: the grant's approval, then each approved within it); a
+        grant of minutes counts one while its time lasts."""
+        approved = self.ws.events("approved")
+        grants = [e for e in approved if e.payload.get("grant")]
+        if not grants:
+            return 0
+        last = grants[-1]
+        grant, command = last.payload["grant"], last.payload.get("command", "")
+        if grant.get("minutes") and time.time() >= last.time.timestamp() + grant["minutes"] * 60:
+            return 0
+        used = sum(str(e.payload.get("command", "")).startswith(f"{command}/") for e in approved)
+        if grant.get("trainings") is None:
+            return 1
+        return max(int(grant["trainings"]) - 1 - used, 0)
 
     def research_kit(self, log: LogView) -> ResearchKit:
         """The tools over this workspace for one research turn, with its limits."""

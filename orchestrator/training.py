@@ -49,7 +49,11 @@ class Training:
         from levers.training.trainers import TrainConfig
 
         kind = request.get("kind", "sft")
-        steps = int(request.get("steps") or 60)
+        recipe = TrainConfig(
+            steps=int(request.get("steps") or 60),
+            rank=int(request.get("rank") or 8),
+            learning_rate=float(request.get("learning_rate") or 2e-4),
+        )
         self.record_event("training_started", request=exp_id, training=request)
         self.publish_status("training", node="train", experiment=exp_id)
 
@@ -77,7 +81,8 @@ class Training:
             adapter = run_training(
                 kind,
                 workspace=self.root,
-                config=TrainConfig(steps=steps),
+                config=recipe,
+                pool_size=request.get("pool_size"),
                 pairs=request.get("pairs") or "style",
                 on_step=on_step,
                 on_draft=on_draft,

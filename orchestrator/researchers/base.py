@@ -22,6 +22,9 @@ class TrainingRequest(BaseModel):
     pairs: Literal["style", "on-policy"] | None = None
     rationale: str
     steps: int = Field(60, ge=1)
+    rank: int = Field(8, ge=1)  # LoRA rank
+    learning_rate: float = Field(2e-4, gt=0)
+    pool_size: int | None = Field(None, ge=1)  # training-pool cases used (None: all)
     experiments: list[str] = Field(default_factory=list)
 
 
@@ -78,6 +81,7 @@ class LogView(BaseModel):
     best_quality: float | None = None
     since_last_kept: int = 0
     training_requests: int = 0
+    trainings_granted: int = 0  # trainings the supervisor's last grant still approves unasked
     notes_history: list[str] = Field(default_factory=list)
     adapters: list[dict[str, Any]] = Field(default_factory=list)
     levers: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -280,6 +280,8 @@ class HeuristicResearcher:
             return [stock_agent()]
         if proposal := self.untried_adapter(log):
             return [proposal]
+        if log.trainings_granted and self.may_request(log):  # the track as a search: next recipe
+            return [self.request_training(log)]
         if log.since_last_kept >= self.plateau_after and self.may_request(log):
             return [self.request_training(log)]
         proposals = self._untried_moves(log, notes, max(k, 1))
@@ -312,7 +314,33 @@ class HeuristicResearcher:
         return proposals
 
     def may_request(self, log: LogView) -> bool:
-        return log.training_requests == 0 and log.trainable_here is not False
+        """One request per plateau, or as many as the supervisor's grant leaves."""
+        asked = log.training_requests == 0 or log.trainings_granted > 0
+        return asked and log.trainable_here is not False
+
+    def recipe(self, log: LogView) -> tuple[str, TrainingRequest]:
+        """The next recipe to train, after those the workspace's adapters already tried: the
+        seed's SFT first (this researcher's kind and steps), then longer, wider, ORPO on style
+        pairs and on the agent's own drafts, a higher learning rate, half the data."""
+        first = TrainingRequest(
+            kind=self.training_kind,  # type: ignore[arg-type]
+            pairs="on-policy" if self.training_kind == "orpo" else None,
+            rationale="",
+            steps=self.training_steps,
+        )
+        recipes = [
+            ("the seed's recipe", first),
+            ("twice the steps", first.model_copy(update={"steps": self.training_steps * 2})),
+            ("LoRA rank 16", first.model_copy(update={"rank": 16})),
+            ("ORPO on style pairs", first.model_copy(update={"kind": "orpo", "pairs": "style"})),
+            (
+                "ORPO on the agent's own drafts",
+                first.model_copy(update={"kind": "orpo", "pairs": "on-policy"}),
+            ),
+            ("a higher learning rate", first.model_copy(update={"learning_rate": 5e-4})),
+            ("half the training pool", first.model_copy(update={"pool_size": 60})),
+        ]
+        return recipes[len(log.adapters) % len(recipes)]
 
     def request_training(self, log: LogView) -> Proposal:
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
@@ -326,19 +354,24 @@ class HeuristicResearcher:
                 "every single-step move from the best has been run, and training was "
                 "already requested or cannot run here"
             )
+        name, recipe = self.recipe(log)
+        if log.adapters:
+            why = f"{len(log.adapters)} adapter(s) trained so far; the next recipe: {name}"
         return Proposal(
-            hypothesis="Weights, not prompts, are the answer: train a LoRA adapter",
+            hypothesis=f"Weights, not prompts, are the answer: train a LoRA adapter ({name})",
             method=f"Prompt-level levers have plateaued ({why}); imitation of the training pool's "
-            f"gold {'plans' if log.feature.planner else 'answers'} is the next lever.",
-            lever_class=f"adapter-{self.training_kind}",
-            training_request=TrainingRequest(
-                kind=self.training_kind,  # type: ignore[arg-type]
-                pairs="on-policy" if self.training_kind == "orpo" else None,
-                rationale=f"Plateau: {why} (best {log.best_id}, quality {log.best_quality}). "
-                "In the seed report only an SFT adapter broke past the prompting "
-                "ceiling.",
-                steps=self.training_steps,
-                experiments=recent,
+            f"gold {'plans' if log.feature.planner else 'answers'} is the next lever. Recipe: "
+            f"{recipe.kind}{f' ({recipe.pairs} pairs)' if recipe.pairs else ''}, "
+            f"{recipe.steps} steps, rank {recipe.rank}, lr {recipe.learning_rate:g}, "
+            f"{recipe.pool_size or 'all'} pool cases.",
+            lever_class=f"adapter-{recipe.kind}",
+            training_request=recipe.model_copy(
+                update={
+                    "rationale": f"Plateau: {why} (best {log.best_id}, quality "
+                    f"{log.best_quality}). In the seed report only an SFT adapter broke past "
+                    "the prompting ceiling.",
+                    "experiments": recent,
+                }
             ),
         )
 

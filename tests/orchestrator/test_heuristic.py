@@ -84,3 +84,26 @@ def test_a_new_adapter_is_tried_next():
     proposal = HeuristicResearcher().propose(log, [])
     assert proposal.lever_class == "adapter-sft"
     assert {"name": "adapter", "params": {"adapter": "ab" * 32}} in proposal.agent_patch["levers"]
+
+
+def test_within_a_training_grant_each_request_trains_the_next_recipe():
+    researcher = HeuristicResearcher()
+    adapter = {"hash": "ab" * 32, "kind": "sft"}
+    with_adapter = apply_patch(
+        BASE, {"levers": [*BASE["levers"], {"name": "adapter", "params": {"adapter": "ab" * 32}}]}
+    )
+    tried = log_with(BASE, with_adapter, adapters=[adapter], training_requests=1)
+    # no grant: one request per plateau, so the search goes on with prompt-level moves
+    assert researcher.propose(tried, []).training_request is None
+    granted = tried.model_copy(update={"trainings_granted": 2})
+    proposal = researcher.propose(granted, [])
+    request = proposal.training_request
+    assert request is not None and (request.kind, request.steps) == ("sft", 120)
+    assert "twice the steps" in proposal.hypothesis and "120 steps, rank 8" in proposal.method
+    names = [
+        researcher.recipe(granted.model_copy(update={"adapters": [adapter] * i}))[0]
+        for i in range(7)
+    ]
+    assert len(set(names)) == 7  # seven distinct recipes before any repeats
+    orpo = researcher.recipe(granted.model_copy(update={"adapters": [adapter] * 4}))[1]
+    assert (orpo.kind, orpo.pairs) == ("orpo", "on-policy")
