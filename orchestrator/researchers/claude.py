@@ -67,8 +67,8 @@ A frozen ruler judges each run against frontier gold answers on {count} dimensio
 {rubric}
 and pairwise win/tie/loss; quality = 0.5*(mean rubric - 1)/4 + 0.5*(W + T/2)/N.
 Lever code reads the feature as `ctx.feature` (`instruction`, `output_schema`, `rubric`,
-`render(input)`) and the case input as `ctx.task`; the planner's helpers (`parse_plan`, seven
-questions) do not apply to this feature."""
+`render(input)`) and the case input as `ctx.task`; an answer is one JSON value of that schema
+(`levers.feature.json_answer` reads it from model text)."""
 
 
 def system_for(feature: FeatureSpec) -> str:
