@@ -6,10 +6,12 @@ What a lever author imports, all from here (see docs/levers.md):
     from levers import Message, Completion, GenerationOptions  # what ctx.call takes and returns
     from levers import Plan, parse_plan, render_plan          # the planner's output and helpers
     from levers import Context, Example                       # `ctx`'s type, a worked example
+    from levers import FeatureSpec, json_answer               # `ctx.feature`; JSON from text
     from levers import LeverError                             # a one-line error from check()
 """
 
 from levers.context import Context
+from levers.feature import FeatureSpec, json_answer
 from levers.hookspecs import hookimpl
 from levers.lever import LEVER_CLASSES, Lever
 from levers.pool import Example
@@ -23,6 +25,7 @@ __all__ = [
     "Completion",
     "Context",
     "Example",
+    "FeatureSpec",
     "GenerationOptions",
     "Lever",
     "LeverError",
@@ -31,6 +34,7 @@ __all__ = [
     "Plan",
     "check_plan",
     "hookimpl",
+    "json_answer",
     "parse_plan",
     "render_plan",
 ]
