@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from levers.adapters import adapter_store
-from levers.forkserver import ForkedProcess, fork_worker
 from levers.feature import FeatureSpec
+from levers.forkserver import ForkedProcess, fork_worker
 from levers.sandbox import SandboxError, sandboxed_command
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.registry import get_model, injected_models, parse_spec

@@ -66,6 +66,13 @@ def use_model(spec: str, model: ChatModel) -> None:
     _injected.add(spec)
 
 
+def keep_loaded(spec: str, model: ChatModel) -> None:
+    """Hold `model`, loaded elsewhere in this process (the fork server), as the one instance of
+    `spec`: `get_model(spec)` returns it, as if it had loaded it (it is not `injected`)."""
+    parse_spec(spec)
+    _loaded[spec] = model
+
+
 def injected_models() -> frozenset[str]:
     """Specs whose model was placed here with `use_model` (reachable in this process only)."""
     return frozenset(_injected)
