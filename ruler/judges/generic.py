@@ -10,9 +10,13 @@ name otherwise, ruler.feature.default_signal), as a continuous 1-5 whose floor i
   are aligned one to one (greedy on similarity, items as their text) and scored as the matched
   similarity over the mean of the two lengths (a missed or an extra item costs alike). A field
   under items ("points[].sentiment") compares that key across the aligned items.
-- grounding: each text value at `field` is compared with the input's sentences: the larger of
-  its best MiniLM cosine (mapped from [GROUND_LOW, GROUND_HIGH]) and the share of its content
-  words found in the input; the dimension is the mean over values.
+- grounding: each text value at `field` is compared with the input's sentences: the largest of
+  its best MiniLM cosine (mapped from [GROUND_LOW, GROUND_HIGH]), the share of its content
+  words found in the input, and its cosine with the gold's values there (mapped from
+  [GOLD_LOW, GOLD_HIGH]: the gold is faithful by definition, so restating it is grounded). A
+  value grounded below INVENTED_AT adds 1 to a load (0 above UNGROUNDED_AT, linear between);
+  scores 5 / 4 / 3 / 2 need a load of at most 0.3 / 0.6 / 1.0 / 2.0, so one invented value
+  lands at 3, as the anchors of a faithfulness rubric say.
 - redundancy: pairs of items at `field` (an array) add an overlap weight rising from 0 at a
   cosine of REDUNDANT_LOW to 1 at REDUNDANT_HIGH (texts of their non-enum strings); scores
   5 / 4 / 3 / 2 need a load of at most 0.25 / 0.6 / 1.2 / 2.2, as the planner's non-redundancy.
@@ -42,9 +46,11 @@ GENERIC_VERSION = "g1"
 TIE_MARGIN = 0.35
 AGREE_LOW, AGREE_HIGH = 0.35, 0.85
 GROUND_LOW, GROUND_HIGH = 0.45, 0.85  # cosine of a value with its best input sentence
+GOLD_LOW, GOLD_HIGH = 0.80, 0.95  # cosine with the gold's value at the same field
 UNGROUNDED_AT, INVENTED_AT = 0.75, 0.40  # a value's grounding: load 0 above, 1 below
 GROUNDING_SCALE = (-2.0, -1.0, -0.6, -0.3)
 REDUNDANT_LOW, REDUNDANT_HIGH = 0.50, 0.70
+GOLD_MARGIN = 0.02  # a pair counts when closer than the gold's closest pair by this much
 REDUNDANCY_SCALE = (-2.2, -1.2, -0.6, -0.25)
 _WORD = re.compile(r"[a-z0-9$%']+")
 _SENTENCE = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -156,9 +162,9 @@ class GenericJudge:
         if signal == "contract":
             return 5.0, "conforms to the output contract"
         if signal == "grounding":
-            return self.grounding(case.task, answer, dim.field)
+            return self.grounding(case.task, answer, dim.field, case.gold_data)
         if signal == "redundancy":
-            return self.redundancy(answer, dim.field)
+            return self.redundancy(answer, dim.field, case.gold_data)
         return self.agreement(answer, case.gold_data, dim.field)
 
     # --- agreement -------------------------------------------------------------------------
@@ -230,18 +236,22 @@ class GenericJudge:
 
     # --- grounding -------------------------------------------------------------------------
 
-    def grounding(self, source: str, answer: Any, path: str) -> tuple[float, str]:
+    def grounding(self, source: str, answer: Any, path: str, gold: Any = None) -> tuple[float, str]:
         values = [t for t in self.texts(select(answer, path), path) if t.strip()]
         if not values:
             return 5.0, "nothing to ground"
         sentences = [s for s in _SENTENCE.split(source) if s.strip()] or [source]
         sims = embed(values) @ embed([*sentences, source]).T
+        golds = [t for t in self.texts(select(gold, path), path) if t.strip()] if gold else []
+        restated = (embed(values) @ embed(golds).T).max(axis=1) if golds else np.zeros(len(values))
         words = content_words(source)
         grounded = []
         for k, text in enumerate(values):
             own = content_words(text)
             lexical = len(own & words) / len(own) if own else 1.0
-            grounded.append(max(unit(float(sims[k].max()), GROUND_LOW, GROUND_HIGH), lexical))
+            in_input = max(unit(float(sims[k].max()), GROUND_LOW, GROUND_HIGH), lexical)
+            # the gold is faithful by definition: restating one of its values is grounded too
+            grounded.append(max(in_input, unit(float(restated[k]), GOLD_LOW, GOLD_HIGH)))
         # one invented value is one unit of load, however many grounded ones surround it
         load = sum(unit(UNGROUNDED_AT - g, 0.0, UNGROUNDED_AT - INVENTED_AT) for g in grounded)
         worst = int(np.argmin(grounded))
@@ -253,21 +263,47 @@ class GenericJudge:
 
     # --- redundancy ------------------------------------------------------------------------
 
-    def redundancy(self, answer: Any, path: str) -> tuple[float, str]:
-        found = select(answer, path)
-        items = found[0] if len(found) == 1 and isinstance(found[0], list) else found
-        texts = [self.item_text(x, path + "[]") for x in items]
+    def redundancy(self, answer: Any, path: str, gold: Any = None) -> tuple[float, str]:
+        texts = self.items_at(answer, path)
         if len(texts) < 2:
             return 5.0, "fewer than two items"
+        # two distinct items of this input may sit as close as the gold's closest pair: only
+        # closer pairs count (the gold holds no overlap by definition)
+        low = max(REDUNDANT_LOW, self.closest_pair(self.items_at(gold, path))[0] + GOLD_MARGIN)
+        high = max(REDUNDANT_HIGH, low + 0.15)
         sims = embed(texts) @ embed(texts).T
-        load, worst = 0.0, (0.0, 0, 0)
+        load = 0.0
         for i in range(len(texts)):
             for j in range(i + 1, len(texts)):
                 s = 1.0 if texts[i].lower() == texts[j].lower() else float(sims[i, j])
-                load += unit(s, REDUNDANT_LOW, REDUNDANT_HIGH)
-                worst = max(worst, (s, i, j))
-        note = f"overlap load {load:.2f}; closest #{worst[1] + 1}/#{worst[2] + 1} {worst[0]:.2f}"
+                load += unit(s, low, high)
+        s, i, j = self.closest_pair(texts)
+        note = (
+            f"overlap load {load:.2f}; closest #{i + 1}/#{j + 1} {s:.2f} (counted above {low:.2f})"
+        )
         return to_scale(-load, REDUNDANCY_SCALE), note
+
+    def items_at(self, answer: Any, path: str) -> list[str]:
+        if answer is None:
+            return []
+        found = select(answer, path)
+        items = found[0] if len(found) == 1 and isinstance(found[0], list) else found
+        return [self.item_text(x, path + "[]") for x in items]
+
+    @staticmethod
+    def closest_pair(texts: list[str]) -> tuple[float, int, int]:
+        """(cosine, i, j) of the two most similar texts; (0, 0, 0) for fewer than two."""
+        if len(texts) < 2:
+            return 0.0, 0, 0
+        vectors = embed(texts)
+        sims = vectors @ vectors.T
+        np.fill_diagonal(sims, -1.0)
+        for a in range(len(texts)):
+            for b in range(a + 1, len(texts)):
+                if texts[a].lower() == texts[b].lower():
+                    sims[a, b] = sims[b, a] = 1.0
+        i, j = divmod(int(np.argmax(sims)), len(texts))
+        return float(sims[i, j]), min(i, j), max(i, j)
 
     # --- helpers ---------------------------------------------------------------------------
 
