@@ -69,8 +69,11 @@ def blanked(gold: Any, other: Any, dim: RubricDimension, schema: dict) -> Any:
             if isinstance(_get(item, key), str):
                 changed = _set(item, key, "") or changed
         return answer if changed else None
-    if isinstance(_get(answer, key), str):
+    value = _get(answer, key)
+    if isinstance(value, str):
         return answer if _set(answer, key, "") else None
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return answer if _set(answer, key, [""] * len(value)) else None
     return None
 
 
