@@ -142,10 +142,19 @@ def _copy_folder(folder, staging: Path) -> None:
     if folder.pool_file is not None:
         (staging / STORED_POOL).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder.pool_file, staging / STORED_POOL)
-    # the LLM judge's prompts, locked with the ruler: the feature's own, else the generic ones
-    prompts = src / PROMPTS_DIR if (src / PROMPTS_DIR).is_dir() else GENERIC_PROMPTS
-    shutil.copytree(prompts, staging / PROMPTS_DIR)
+    if (src / PROMPTS_DIR).is_dir():  # the feature's own LLM-judge prompts
+        shutil.copytree(src / PROMPTS_DIR, staging / PROMPTS_DIR)
+    add_generic_prompts(staging)
     (staging / LOCK_NAME).unlink(missing_ok=True)
+
+
+def add_generic_prompts(folder: Path) -> bool:
+    """Give a feature folder without judge prompts the generic ones, so they are locked with
+    it (the LLM judge reads them); False when it has its own."""
+    if (folder / PROMPTS_DIR).is_dir() or not (folder / FEATURE_FILE).is_file():
+        return False
+    shutil.copytree(GENERIC_PROMPTS, folder / PROMPTS_DIR)
+    return True
 
 
 def copy_ruler(source: Path, store: Path, name: str) -> Path:

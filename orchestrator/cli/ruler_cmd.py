@@ -23,7 +23,13 @@ from ruler.lock import write_lock
 from ruler.plan import Plan, parse_plan
 from ruler.records import Case
 from ruler.sanity import run_sanity
-from ruler.store import WORKSPACE_STORE, import_folder, register_store, user_store
+from ruler.store import (
+    WORKSPACE_STORE,
+    add_generic_prompts,
+    import_folder,
+    register_store,
+    user_store,
+)
 
 MODE = click.Choice(["standard", "coverage-blind"])
 
@@ -227,6 +233,8 @@ def ruler_import(folder: Path, name: str | None, user: bool, directory: str) -> 
 def ruler_freeze(directory: Path) -> None:
     """Hash-lock a ruler directory (writes DIRECTORY/ruler.lock)."""
     load_ruler(directory)  # refuse to freeze something that does not load
+    if add_generic_prompts(directory):
+        click.echo(f"added the LLM judge's generic prompts: {directory / 'prompts'}")
     click.echo(f"froze {directory}: {write_lock(directory)}")
 
 
