@@ -52,9 +52,12 @@ def _keep_text(label: str, compared: int, rate: float | None, expected: float | 
 
 
 def current_judge_id(ws: Workspace) -> str | None:
-    """The id of the judge `[judge] spec` names (None when it cannot be built here)."""
+    """The id of the judge `[judge] spec` names for the workspace's ruler (None when it cannot
+    be built here): the offline judge of a feature other than the planner is its GenericJudge."""
+    from ruler.loader import load_ruler
+
     try:
-        return get_judge(ws.config.judge.spec).judge_id
+        return get_judge(ws.config.judge.spec, ruler=load_ruler(ws.config.ruler.name)).judge_id
     except AutoresearchError:
         return None
 
