@@ -279,7 +279,7 @@ class GenericJudge:
                 load += unit(s, low, high)
         s, i, j = self.closest_pair(texts)
         note = (
-            f"overlap load {load:.2f}; closest #{i + 1}/#{j + 1} {s:.2f} (counted above {low:.2f})"
+            f"overlap load {load:.2f}; closest #{i + 1}/#{j + 1} {s:.2f} (counts from {low:.2f})"
         )
         return to_scale(-load, REDUNDANCY_SCALE), note
 
