@@ -37,7 +37,7 @@ from ruler.records import Case, GateResult, JudgeMode
 from runlog.boundary import Boundary, GateIntegrityError
 from runlog.cache import OutputCache, output_key
 from runlog.check import CheckError, check_expression, check_values, parse_check
-from runlog.feature_spec import feature_spec
+from runlog.feature_spec import answer_of, feature_spec, judged_reading, problems_of
 from runlog.folder import WorkspaceFolder
 from runlog.records import OutputRow, experiment_id
 from runlog.settings import WorkspaceError
@@ -103,24 +103,6 @@ class EvalResult:
 
     def check(self, expr: str) -> bool:
         return check_expression(expr, self.result)
-
-
-def answer_of(run: CandidateRun) -> dict[str, Any]:
-    """A run's parsed answer for its output row: the planner's plan, or another feature's JSON
-    object (a bare JSON value under `value`; no JSON in the text: empty)."""
-    if run.feature == PLANNER.name:
-        return run.parsed.plan.model_dump()
-    if run.answer is None:
-        return {}
-    return run.answer if isinstance(run.answer, dict) else {"value": run.answer}
-
-
-def problems_of(run: CandidateRun) -> list[str]:
-    """What went wrong parsing a run: the planner parser's problems, or, for another feature,
-    `unparseable` when its text held no JSON."""
-    if run.feature == PLANNER.name:
-        return list(run.parsed.problems)
-    return [] if run.answer is not None else ["unparseable"]
 
 
 def resolve_judge(judge: Any, ruler: Any = None):
@@ -316,7 +298,7 @@ def evaluate_config(
     made.store(cache)
     config, cached, fresh, fingerprint = made.config, made.cached, made.fresh, made.fingerprint
     runs_by_case = {**cached, **{r.case_id: r for r in fresh}}
-    runs = [runs_by_case[c.id] for c in cases]
+    runs = [judged_reading(runs_by_case[c.id], loaded) for c in cases]
     result = evaluate_gate(
         {r.case_id: r.text for r in runs},
         gate,
