@@ -42,3 +42,17 @@ def test_a_recorded_answer_is_read_as_the_judge_reads_it():
     planner = run_of("Title: T\n1. A?")
     planner = planner.model_copy(update={"feature": "planner"})
     assert judged_reading(planner, load_ruler("planner")) is planner
+
+
+def test_results_columns_are_the_features_dimensions():
+    from types import SimpleNamespace
+
+    from runlog.results import COLUMNS, columns_for
+
+    def record(*dims: str):
+        return SimpleNamespace(result=SimpleNamespace(dimension_means=dict.fromkeys(dims, 1.0)))
+
+    review = columns_for([SimpleNamespace(result=None), record("faithfulness", "polarity")])
+    assert review[4:6] == ("faithfulness", "polarity") and "atomicity" not in review
+    assert columns_for([record("atomicity", "specificity")]) == COLUMNS  # the planner's
+    assert columns_for([]) == COLUMNS
