@@ -136,9 +136,11 @@ def _print_eval(result: Any) -> None:
     gate = result.result
     source = result.ref or result.extra.get("agent", "work tree")
     title = f"{source} · {result.model_id} · {gate.gate} ({gate.mode}, {gate.judge_id})"
-    headers = [dimension_header(d) for d in DIMENSIONS]
-    table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=DIMENSION_LEGEND)
-    dims = [format_number(gate.dimension_means.get(d), 2) for d in DIMENSIONS]
+    names = list(gate.dimension_means) or list(DIMENSIONS)  # the ruler's rubric
+    legend = DIMENSION_LEGEND if set(names) <= set(DIMENSIONS) else None
+    headers = [dimension_header(d) for d in names]
+    table = Table("quality", "interval", *headers, "W/T/L", title=title, caption=legend)
+    dims = [format_number(gate.dimension_means.get(d), 2) for d in names]
     table.add_row(
         format_number(gate.quality),
         f"[{format_number(gate.interval.low)}, {format_number(gate.interval.high)}]",
