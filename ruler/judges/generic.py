@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ruler.contract import breach, schema_at, select, split_at_items
+from ruler.contract import breach, field_paths, schema_at, select, split_at_items
 from ruler.embeddings import MODEL_NAME, embed
 from ruler.feature import Feature, RubricDimension
 from ruler.judges.base import CONTRACT_VERSION, worst_verdict
@@ -164,7 +164,10 @@ class GenericJudge:
         if signal == "grounding":
             return self.grounding(case.task, answer, dim.field, case.gold_data)
         if signal == "redundancy":
-            return self.redundancy(answer, dim.field, case.gold_data)
+            path = dim.field or self.first_array()
+            if path is None:
+                return 5.0, "the answer has no array"
+            return self.redundancy(answer, path, case.gold_data)
         return self.agreement(answer, case.gold_data, dim.field)
 
     # --- agreement -------------------------------------------------------------------------
@@ -237,12 +240,12 @@ class GenericJudge:
     # --- grounding -------------------------------------------------------------------------
 
     def grounding(self, source: str, answer: Any, path: str, gold: Any = None) -> tuple[float, str]:
-        values = [t for t in self.texts(select(answer, path), path) if t.strip()]
+        values = [t for t in self.leaf_texts(answer, path) if t.strip()]
         if not values:
             return 5.0, "nothing to ground"
         sentences = [s for s in _SENTENCE.split(source) if s.strip()] or [source]
         sims = embed(values) @ embed([*sentences, source]).T
-        golds = [t for t in self.texts(select(gold, path), path) if t.strip()] if gold else []
+        golds = [t for t in self.leaf_texts(gold, path) if t.strip()] if gold else []
         restated = (embed(values) @ embed(golds).T).max(axis=1) if golds else np.zeros(len(values))
         words = content_words(source)
         grounded = []
@@ -278,9 +281,7 @@ class GenericJudge:
                 s = 1.0 if texts[i].lower() == texts[j].lower() else float(sims[i, j])
                 load += unit(s, low, high)
         s, i, j = self.closest_pair(texts)
-        note = (
-            f"overlap load {load:.2f}; closest #{i + 1}/#{j + 1} {s:.2f} (counts from {low:.2f})"
-        )
+        note = f"overlap load {load:.2f}; closest #{i + 1}/#{j + 1} {s:.2f} (counts from {low:.2f})"
         return to_scale(-load, REDUNDANCY_SCALE), note
 
     def items_at(self, answer: Any, path: str) -> list[str]:
@@ -324,6 +325,30 @@ class GenericJudge:
         if isinstance(item, list):
             return ". ".join(self.item_text(x, f"{path}[]") for x in item)
         return "" if item is None else str(item)
+
+    def first_array(self) -> str | None:
+        """The first array the schema declares (where redundancy looks without a field)."""
+        for path in field_paths(self.schema):
+            if (schema_at(self.schema, path) or {}).get("type") == "array":
+                return path
+        return None
+
+    def leaf_texts(self, answer: Any, path: str) -> list[str]:
+        """The texts grounding checks: the values at `path`, or every free-text string of the
+        answer when the dimension names no field."""
+        if path:
+            return self.texts(select(answer, path), path)
+        return self.free_strings(answer, "")
+
+    def free_strings(self, value: Any, path: str) -> list[str]:
+        """Every string of a value that is free text (enum values and the like left out)."""
+        if isinstance(value, dict):
+            return [
+                t for k, v in value.items() for t in self.free_strings(v, f"{path}.{k}".lstrip("."))
+            ]
+        if isinstance(value, list):
+            return [t for v in value for t in self.free_strings(v, f"{path}[]")]
+        return [value] if isinstance(value, str) and value and not self.exact(path) else []
 
     def texts(self, values: list[Any], path: str) -> list[str]:
         out: list[str] = []

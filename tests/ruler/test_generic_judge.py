@@ -141,3 +141,14 @@ def test_gold_beats_every_generic_variant_for_real(ruler):
     assert report.lower_rates["duplicated"]["distinct"] == 1.0
     golds = judge.judge_many([(c, json.dumps(c.gold_data)) for c in ruler.cases.values()])
     assert all(v.outcome == "T" and min(v.scores.values()) >= 4 for v in golds)
+
+
+def test_a_dimension_without_a_field_has_a_default(ruler):
+    from ruler.feature import RubricDimension
+
+    dims = [RubricDimension(name=n, description="d") for n in ("grounded", "distinct", "tone")]
+    judge = GenericJudge(ruler.feature.model_copy(update={"rubric": dims}))
+    assert [d.measured_by for d in dims] == ["grounding", "redundancy", "agreement"]
+    assert judge.first_array() == "actions"  # where redundancy looks
+    gold = ruler.cases["e1"].gold_data
+    assert judge.free_strings(gold, "") == [gold["subject"], *gold["actions"]]
