@@ -66,7 +66,7 @@ class AgentConfig(BaseModel):
 
 BASELINE_AGENT = AgentConfig(
     model="local:smollm2-135m",
-    description="baseline: one call, a plain user-message prompt asking for a numbered list",
+    description="baseline: one call with the stock prompt (the prompt lever at its defaults)",
     decoding=Decoding(temperature=0.0, max_tokens=220),
     levers=[LeverSpec(name="prompt", params={})],
 )
