@@ -119,7 +119,7 @@ class ResearchTools:
             {
                 "case": row.case_id,
                 "input": self.holdout.tasks.get(row.case_id, ""),
-                "plan": row.plan,
+                ("plan" if self.log.feature.planner else "answer"): row.plan,
                 "failed": row.failed,
                 "verdicts": [
                     {"scores": v.scores, "outcome": v.outcome, "rationale": v.rationale}
