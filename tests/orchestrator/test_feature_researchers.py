@@ -3,11 +3,12 @@ search space and the sealed holdout speak of the workspace's feature, not of sev
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 from levers.config import BASELINE_AGENT, AgentConfig, LeverSpec
 from levers.feature import PLANNER, FeatureSpec
-from levers.registry import load_lever_files
+from levers.registry import load_lever_files, unload_lever_files
 from levers.runner import run_agent
 from models.registry import get_model
 from orchestrator.research.holdout import SEALED, Holdout
@@ -73,11 +74,15 @@ def test_a_phrasing_move_is_a_lever_that_rephrases_the_features_request(tmp_path
     folder.mkdir()
     (folder / move.lever_filename).write_text(move.lever_code, encoding="utf-8")
     load_lever_files(folder)
-    agent = move.apply(BASELINE_AGENT.model_dump())
-    config = AgentConfig(model="fake:planner", levers=[LeverSpec(**s) for s in agent["levers"]])
-    model = get_model("fake:planner")
-    model.calls.clear()
-    [run] = run_agent(config, [Case(id="c1", task="Refund me.", gold={})], feature=FEATURE)
+    try:
+        agent = move.apply(BASELINE_AGENT.model_dump())
+        levers = [LeverSpec(**s) for s in agent["levers"]]
+        model = get_model("fake:planner")
+        model.calls.clear()
+        cases = [Case(id="c1", task="Refund me.", gold={})]
+        [run] = run_agent(AgentConfig(model="fake:planner", levers=levers), cases, feature=FEATURE)
+    finally:
+        unload_lever_files()  # the other tests see the installed levers only
     request = model.calls[-1][-1].content
     assert not run.failed and "Triage this email as JSON." in request and "Refund me." in request
     assert request != FEATURE.render("Refund me.")  # the phrasing added its idea
@@ -113,3 +118,22 @@ def test_the_holdout_seals_every_string_of_a_features_gold():
     sealed = holdout.seal("try: Send a prepaid label; or Refund the double charge; Lost parcel")
     assert "prepaid" not in sealed and "double charge" not in sealed and sealed.count(SEALED) == 3
     assert holdout.seal("Parcel never arrived at all") == SEALED  # the sealed case's input
+
+
+def test_autoresearch_levers_lists_only_the_levers_of_the_workspaces_feature(tmp_path):
+    from click.testing import CliRunner
+
+    from orchestrator.cli import load_commands
+
+    cli = load_commands()
+
+    def listed(ruler: str) -> set[str]:
+        (tmp_path / "autoresearch.toml").write_text(
+            f'[ruler]\nname = "{ruler}"\nlock_hash = "x"\n', encoding="utf-8"
+        )
+        result = CliRunner().invoke(cli, ["levers", "-C", str(tmp_path), "--json"])
+        assert result.exit_code == 0, result.output
+        return {row["name"] for row in json.loads(result.output)}
+
+    assert PLANNER_LEVERS.isdisjoint(listed("review_digest"))
+    assert listed("planner") >= PLANNER_LEVERS
