@@ -7,7 +7,9 @@ loaded model. A worker that has only ever run installed code (agents with no lev
 their own, see `runs_installed_code_only`) is also re-prepared for the next such agent, so
 the model stays loaded from one experiment to the next; a worker that loaded an agent's lever
 files never serves another agent, so one experiment's lever code never runs in the next one's
-process.
+process. Where it can, a worker is forked from a server that holds the model loaded
+(`levers.forkserver`): then every agent gets a fresh child, which is never re-prepared for
+another agent, and no agent waits for the model to load.
 Every worker starts inside the OS sandbox (`levers.sandbox`) with a scrubbed environment; a
 model that needs a key, or that a test placed in this process, is served from here over the
 pipe (`remote_specs`). This module imports no lever: it only starts processes and reads JSON.
@@ -19,6 +21,7 @@ import atexit
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -239,7 +242,8 @@ class PipelineWorker:
 
     def died(self) -> PipelineError:
         code = self.process.wait(timeout=10)
-        return PipelineError(f"the lever pipeline process exited (code {code})")
+        how = f"killed by {signal_name(-code)}" if code < 0 else f"code {code}"
+        return PipelineError(f"the lever pipeline process exited ({how})")
 
     def close(self) -> None:
         if self.process.stdin and not self.process.stdin.closed:
@@ -252,6 +256,13 @@ class PipelineWorker:
         if self.process.stdout:
             self.process.stdout.close()
         self.sandboxed.cleanup()
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 _workers: dict[str, PipelineWorker] = {}
