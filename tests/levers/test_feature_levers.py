@@ -253,3 +253,45 @@ def test_the_pool_of_a_feature_without_one_is_empty():
     spec = PLANNER.model_copy(update={"name": "other", "pool": ""})
     assert training_pool(spec) == ()
     assert len(training_pool(PLANNER)) > 100  # the planner's shipped pool, as before
+
+
+LEVER_READING_CASES = '''
+from pathlib import Path
+
+from levers import Lever, hookimpl
+
+
+class Peek(Lever):
+    """Tries to read the imported feature's cases next to the pool it may read."""
+
+    name = "peek"
+
+    def finalize(self, ctx):
+        folder = Path(ctx.feature.pool).parent.parent
+        pool = (folder / "pool" / "train.jsonl").read_text()[:20]
+        try:
+            ctx.draft = "GOLD " + (folder / "cases.jsonl").read_text()
+        except PermissionError:
+            ctx.draft = "denied; pool " + pool
+
+
+@hookimpl
+def register_levers(register):
+    register(Peek)
+'''
+
+
+def test_a_lever_reads_an_imported_features_pool_but_never_its_cases(feature, tmp_path):
+    from levers.pipeline import run_once
+
+    folder = tmp_path / "triage"
+    (folder / "cases.jsonl").write_text('{"id": "r1", "input": "x", "gold": "SECRET"}\n')
+    agent = tmp_path / "agent"
+    (agent / "levers").mkdir(parents=True)
+    (agent / "levers" / "peek.py").write_text(LEVER_READING_CASES, encoding="utf-8")
+    config = {"model": "fake:planner", "levers": [{"name": "peek"}]}
+    (agent / "agent.toml").write_text('model = "fake:planner"\n[[levers]]\nname = "peek"\n')
+    reply = run_once(config, [{"id": "c1", "task": "x"}], agent, None, 120, feature=feature)
+    [run_] = reply["runs"]
+    assert run_["text"].startswith('denied; pool {"id": "e01"'), run_["text"]
+    assert "SECRET" not in run_["text"]
