@@ -12,6 +12,11 @@ Fork safety: a child forked after torch started its OpenMP pool deadlocks at its
 op (measured here: torch 2.13, libgomp). So this process sets torch to one thread before it
 loads the weights, runs no inference, and each child sets the thread count back.
 
+Only the process that started the server is served (its peer pid, checked on every
+connection): a child can find the socket (its own command line names it, and Landlock does not
+cover connecting to a pathname socket), but a fork it asked for, with a policy of its choosing,
+would be an escape from its sandbox.
+
 Protocol: one request line per connection to SOCKET. `{"op": "fork", "env": {...}, "cwd": DIR}`
 forks a child that answers first `{"pid": N}`, then speaks the worker protocol on that
 connection. `{"op": "status", "pid": N, "wait": S}` answers `{"running": R, "code": C}`: the
@@ -29,6 +34,7 @@ import random
 import selectors
 import signal
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -90,6 +96,7 @@ class Server:
         self.exited: dict[int, int] = {}
         self.running: set[int] = set()
         self.selector = selectors.DefaultSelector()
+        self.parent = os.getppid()  # the one process whose requests are served
 
     def reap(self) -> None:
         while self.running:
@@ -118,6 +125,10 @@ class Server:
             time.sleep(0.02)
 
     def handle(self, conn: socket.socket) -> None:
+        if peer_pid(conn) != self.parent:  # lever code that found the socket: refused
+            with_reply(conn, {"error": "only the process that started this server may ask it"})
+            conn.close()
+            return
         conn.settimeout(10)
         try:
             line = conn.makefile("r", encoding="utf-8").readline()
@@ -149,6 +160,12 @@ class Server:
                     conn, _ = self.listener.accept()
                     self.handle(conn)
             self.reap()
+
+
+def peer_pid(conn: socket.socket) -> int:
+    """The pid of the process at the other end of `conn` (the kernel's word, SO_PEERCRED)."""
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[0]
 
 
 def with_reply(conn: socket.socket, message: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """A worker forked from the fork server is as confined as a spawned one: the same attacks
-(reading the gold, the API key, another process's environment, the server's socket) fail in
-the child, and work with the sandbox switched off (issue 26, faster gates)."""
+(reading the gold, the API key, another process's environment, the server's socket, asking the
+server for an unsandboxed fork) fail in the child; the gold is read with the sandbox switched
+off (issue 26, faster gates)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,17 @@ PROBE = """
             return "none"
 
         attempt("server socket", accept_another_agent)
+
+        def ask_for_an_unsandboxed_fork():
+            argv = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+            path = next(a.decode() for a in argv if a.endswith(b".sock"))
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(path)  # Landlock does not cover a pathname socket
+            request = {"op": "fork", "env": {"AUTORESEARCH_SANDBOX": "unsandboxed"}, "cwd": "/"}
+            sock.sendall((json.dumps(request) + "\\n").encode())
+            return sock.makefile().readline()
+
+        attempt("fork request", ask_for_an_unsandboxed_fork)
         ctx.draft = json.dumps(found)
 """
 
@@ -85,6 +97,8 @@ def test_a_forked_child_cannot_read_the_gold_the_key_or_the_server(ws) -> None:
     assert "AUTORESEARCH_SANDBOX" in found["names"].split()  # the environment drawn for it
     assert found["server environ"].startswith("denied")
     assert found["server socket"] == "none"  # it cannot accept another agent's connection
+    # it finds the server (its command line names the socket) but is refused a fork of its own
+    assert "only the process that started this server" in found["fork request"]
 
 
 def test_with_the_sandbox_off_the_probe_reads_the_gold_but_never_the_key(ws, unsandboxed):
@@ -93,6 +107,7 @@ def test_with_the_sandbox_off_the_probe_reads_the_gold_but_never_the_key(ws, uns
     assert found["key"] == "absent" and KEY not in found["environ"]
     assert KEY not in found["server environ"]  # the server never held the key either
     assert found["server socket"] == "none"
+    assert "only the process that started this server" in found["fork request"]
 
 
 def test_the_socket_probe_finds_a_listening_socket() -> None:
