@@ -153,6 +153,7 @@ def main() -> None:
                 for name, (seconds, kind, digest) in gate_sequence(
                     args.model, args.gate, mode, scratch
                 ).items():
+                    print(f"{mode} · {name}: {seconds:.1f}s ({kind})", file=sys.stderr)
                     rows[mode].setdefault(name, []).append(round(seconds, 2))
                     digests[mode].add(digest)
                     kinds[mode].add(kind)
@@ -161,6 +162,7 @@ def main() -> None:
         if args.main_job:
             for mode in MODES:
                 jobs[mode] = main_job(mode, scratch, args.experiments)
+                print(f"main job, {mode}: {jobs[mode]}", file=sys.stderr)
                 load.append(os.getloadavg()[0])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
