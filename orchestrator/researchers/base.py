@@ -115,11 +115,6 @@ def stock_agent() -> Proposal:
     )
 
 
-def propose_one(researcher: Researcher, log: LogView, notes: list[str]) -> Proposal:
-    """The next proposal: the stock agent first, then the researcher's."""
-    return stock_agent() if not log.experiments else researcher.propose(log, notes)
-
-
 def propose_batch(researcher: Researcher, log: LogView, notes: list[str], k: int) -> list[Proposal]:
     """Up to `k` distinct proposals for `k` idle parallel workers, never more than one training
     request.

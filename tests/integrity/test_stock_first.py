@@ -3,7 +3,7 @@ baseline: a Claude researcher's first idea never replaces it (issue 23, attack 5
 
 from __future__ import annotations
 
-import orchestrator.graph
+import orchestrator.pool.plan
 from orchestrator.loop import run_loop
 from runlog.workspace import Workspace
 from tests.orchestrator.research_mock import Script, reply, researcher, submit
@@ -28,7 +28,7 @@ def test_claudes_first_idea_comes_after_the_stock_agent(tmp_path):
 
 def test_without_the_rule_the_first_idea_is_the_baseline(tmp_path, monkeypatch):
     monkeypatch.setattr(
-        orchestrator.graph, "propose_one", lambda r, log, notes: r.propose(log, notes)
+        orchestrator.pool.plan, "propose_batch", lambda r, log, notes, k: [r.propose(log, notes)]
     )
     lever_class, hypothesis = first_two(tmp_path)
     assert hypothesis == "Few-shot"  # the stock agent was never measured
