@@ -27,6 +27,7 @@ from runlog.evaluate import (
     workspace_ruler,
 )
 from runlog.feature_spec import feature_spec
+from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
 
@@ -72,6 +73,7 @@ class ResearchView:
                     gate=r.result.gate if r.result else "",
                     agent=r.agent,
                     failure=r.failure,
+                    delta=first_delta(r),
                 )
                 for r in records
             ],
@@ -182,3 +184,10 @@ class ResearchView:
 
     def next_experiment_id(self) -> str:
         return self.ws.next_experiment_id()
+
+
+def first_delta(record: ExperimentRecord) -> float | None:
+    """The experiment's paired gain over the best at its time on its first (keep) gate, None
+    for the baseline or an experiment that measured nothing."""
+    first = record.gates[0] if record.gates else None
+    return first.comparison.delta if first and first.comparison else None

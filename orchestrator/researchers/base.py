@@ -68,6 +68,7 @@ class ExperimentSummary(BaseModel):
     gate: str = ""
     agent: dict[str, Any] = Field(default_factory=dict)
     failure: str = ""
+    delta: float | None = None  # paired gain over the best at its time, on its first gate
 
 
 class LogView(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from levers.feature import FeatureSpec
-from orchestrator.researchers.heuristic import Move, enable, set_prompt, use_phrasing
+from orchestrator.researchers.moves import Move, enable, set_prompt, use_phrasing
 
 # slug -> (why, template); the template sees {request} (the feature's request with the input),
 # {label} (what an input is called) and {dimensions} (the rubric's names)

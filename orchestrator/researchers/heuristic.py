@@ -1,13 +1,20 @@
-"""`HeuristicResearcher`: the offline default — coordinate search from the current best.
+"""`HeuristicResearcher`: the offline default — coordinate search from the current best, then
+stacks of what worked.
 
 Each proposal changes one built-in lever parameter of the best agent (or enables one lever),
-in a fixed order of promise, skipping every configuration already tried. Prompt phrasings are
+in a fixed order of promise (measured on SmolLM2: retrieval, information-gain selection and a
+repetition penalty lead), skipping every configuration already tried. A single move that beat
+the best it was tried on without being kept (its gain was real but not sure) is a *winner*;
+at a plateau, and when the single moves run out, winners are stacked onto the best, two or
+three at a time, the largest summed gain first, since gains do not simply add up and the
+stack has to be measured. Prompt phrasings are
 written as real lever modules under `agent/levers/` (subclasses of the built-in prompt lever),
 so "write the lever" is a real step. Supervisor notes `focus <lever class>` and
 `avoid <lever class>` reorder and filter the moves. When `plateau_after` experiments pass
 without a kept one, or the moves run out, it asks for the training track once per plateau (when
 the candidate can train here); a trained adapter not yet tried becomes the next experiment.
-With nothing left to try it raises `SearchExhausted` and the run stops.
+With no single move, stack or training left to try it raises `SearchExhausted` and the run
+stops.
 
 The moves are written for the workspace's feature (`LogView.feature`): the planner's below, any
 other feature's from its name, contract and rubric (`feature_moves`); a move that would enable
@@ -16,17 +23,11 @@ a lever not made for the feature is never proposed.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-from levers.config import AgentConfig, validate_agent
-from levers.feature import FeatureSpec, fits
-from models import AutoresearchError
+from levers.feature import FeatureSpec
 from orchestrator.researchers.base import (
     LogView,
     Proposal,
@@ -34,6 +35,15 @@ from orchestrator.researchers.base import (
     TrainingRequest,
     stock_agent,
 )
+from orchestrator.researchers.moves import (
+    Move,
+    canonical,
+    enable,
+    serves,
+    set_prompt,
+    use_phrasing,
+)
+from orchestrator.researchers.stacking import untried_stacks
 
 PROMPT_PHRASINGS: dict[str, tuple[str, str]] = {
     "interviewer": (
@@ -76,68 +86,6 @@ def register_levers(register):
 '''
 
 
-@dataclass(frozen=True)
-class Move:
-    lever_class: str
-    hypothesis: str
-    apply: Callable[[dict[str, Any]], dict[str, Any]]
-    lever_code: str | None = None
-    lever_filename: str | None = None
-
-
-def canonical(agent: dict[str, Any]) -> str:
-    """A configuration's identity for 'never repeat a config': validated, defaults filled in,
-    description aside (a recorded agent and a proposed patch compare equal when they run alike).
-    """
-    with contextlib.suppress(AutoresearchError, ValueError):  # else compared as written
-        agent = validate_agent(AgentConfig.model_validate(agent)).model_dump(mode="json")
-    return json.dumps({k: v for k, v in agent.items() if k != "description"}, sort_keys=True)
-
-
-def _levers(agent: dict[str, Any]) -> list[dict[str, Any]]:
-    return agent.setdefault("levers", [])
-
-
-def _prompt_spec(agent: dict[str, Any]) -> dict[str, Any]:
-    for spec in _levers(agent):
-        if spec["name"] == "prompt" or spec["name"].startswith("prompt_"):
-            return spec
-    spec = {"name": "prompt", "params": {}}
-    _levers(agent).insert(0, spec)
-    return spec
-
-
-def set_prompt(**params: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def apply(agent: dict[str, Any]) -> dict[str, Any]:
-        spec = _prompt_spec(agent)
-        spec["params"] = {**spec.get("params", {}), **params}
-        return agent
-
-    return apply
-
-
-def use_phrasing(lever_name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    def apply(agent: dict[str, Any]) -> dict[str, Any]:
-        _prompt_spec(agent)["name"] = lever_name
-        return agent
-
-    return apply
-
-
-def enable(name: str, **params: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Enable lever `name` with params (replacing its params if it is already on)."""
-
-    def apply(agent: dict[str, Any]) -> dict[str, Any]:
-        for spec in _levers(agent):
-            if spec["name"] == name:
-                spec["params"], spec["enabled"] = dict(params), True
-                return agent
-        _levers(agent).append({"name": name, "params": dict(params)})
-        return agent
-
-    return apply
-
-
 def phrasing_move(slug: str) -> Move:
     why, template = PROMPT_PHRASINGS[slug]
     name = "prompt_" + slug.replace("-", "_")
@@ -162,7 +110,9 @@ def moves_for(feature: FeatureSpec) -> list[Move]:
 
 
 def moves() -> list[Move]:
-    """Every single-step change for the planner, most promising first."""
+    """Every single-step change for the planner, most promising first (the order follows the
+    single-move gains measured on SmolLM2, `benchmarks/README.md`; the rubric instruction
+    first, as it costs no model call)."""
     return [
         Move(
             "prompt",
@@ -170,14 +120,46 @@ def moves() -> list[Move]:
             set_prompt(instructions="rubric"),
         ),
         Move(
+            "rag",
+            "The two nearest training cases by embedding are better examples than none",
+            enable("rag", k=2, method="embedding"),
+        ),
+        Move(
+            "multi_call",
+            "Over-generating questions and keeping the seven that split the solution space "
+            "most (information gain) improves coverage and non-redundancy",
+            enable("info_gain"),
+        ),
+        Move(
+            "decoding",
+            "A repetition penalty of 1.2 stops repeated questions",
+            enable("decoding", repetition_penalty=1.2),
+        ),
+        Move(
+            "multi_call",
+            "Four sampled plans voted into one by clustering keep the questions most agree on",
+            enable("ensemble", k=4),
+        ),
+        Move(
+            "decoding",
+            "Decoding constrained to the answer's JSON Schema keeps the contract",
+            enable("schema"),
+        ),
+        Move(
             "prompt",
             "One worked example from the training pool shows the format and bar",
             set_prompt(few_shot=1),
         ),
         Move(
-            "rag",
-            "The two nearest training cases by embedding are better examples than none",
-            enable("rag", k=2, method="embedding"),
+            "self_critique",
+            "Checking each question by explicit rules and replacing the ones that fail helps",
+            enable("verify"),
+        ),
+        Move(
+            "multi_call",
+            "Simulating the user's answers and keeping the questions whose answers would "
+            "change the plan improves coverage",
+            enable("answer_simulation"),
         ),
         Move(
             "prompt",
@@ -185,11 +167,6 @@ def moves() -> list[Move]:
             set_prompt(instructions="critical-first"),
         ),
         *[phrasing_move(slug) for slug in PROMPT_PHRASINGS],
-        Move(
-            "decoding",
-            "A repetition penalty of 1.2 stops repeated questions",
-            enable("decoding", repetition_penalty=1.2),
-        ),
         Move("prompt", "Three worked examples beat one", set_prompt(few_shot=3)),
         Move(
             "rag",
@@ -235,19 +212,6 @@ def moves() -> list[Move]:
     ]
 
 
-def serves(agent: dict[str, Any], feature: FeatureSpec) -> bool:
-    """Whether every lever the agent enables is made for `feature` (unknown names pass: the
-    graph's validation names them)."""
-    from levers.registry import lever_classes
-
-    known = lever_classes()
-    return all(
-        fits(known[spec["name"]].features, feature)
-        for spec in agent.get("levers", [])
-        if spec.get("enabled", True) and spec["name"] in known
-    )
-
-
 def preferences(notes: list[str]) -> tuple[set[str], set[str]]:
     """`focus <class>` / `avoid <class>` notes; a later note about a class overrides an earlier."""
     focus: set[str] = set()
@@ -282,9 +246,14 @@ class HeuristicResearcher:
             return [proposal]
         if log.trainings_granted and self.may_request(log):  # the track as a search: next recipe
             return [self.request_training(log)]
-        if log.since_last_kept >= self.plateau_after and self.may_request(log):
-            return [self.request_training(log)]
+        if log.since_last_kept >= self.plateau_after:
+            if stacks := self._untried_stacks(log, notes, max(k, 1)):
+                return stacks
+            if self.may_request(log):
+                return [self.request_training(log)]
         proposals = self._untried_moves(log, notes, max(k, 1))
+        if len(proposals) < max(k, 1):
+            proposals += self._untried_stacks(log, notes, max(k, 1) - len(proposals), proposals)
         return proposals or [self.request_training(log)]
 
     def _untried_moves(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
@@ -312,6 +281,12 @@ class HeuristicResearcher:
             if len(proposals) == k:
                 break
         return proposals
+
+    def _untried_stacks(
+        self, log: LogView, notes: list[str], k: int, taken: list[Proposal] | None = None
+    ) -> list[Proposal]:
+        _, avoid = preferences([*log.notes_history, *notes])
+        return untried_stacks(log, moves_for(log.feature), avoid, k, taken or [])
 
     def may_request(self, log: LogView) -> bool:
         """One request per plateau, or as many as the supervisor's grant leaves."""

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import ast
+import copy
 
 from levers.config import BASELINE_AGENT
+from levers.feature import PLANNER
 from orchestrator.researchers.base import ExperimentSummary, LogView, apply_patch
-from orchestrator.researchers.heuristic import HeuristicResearcher, canonical, preferences
+from orchestrator.researchers.heuristic import (
+    HeuristicResearcher,
+    canonical,
+    moves_for,
+    preferences,
+)
 
 BASE = BASELINE_AGENT.model_dump()
 
@@ -50,7 +57,7 @@ def test_prompt_phrasings_are_written_as_real_lever_modules():
     researcher = HeuristicResearcher(plateau_after=100)
     agents = [BASE]
     written = []
-    for _ in range(10):
+    for _ in range(len(moves_for(PLANNER))):
         proposal = researcher.propose(log_with(*agents), [])
         agents.append(apply_patch(BASE, proposal.agent_patch))
         if proposal.lever_code:
@@ -107,3 +114,53 @@ def test_within_a_training_grant_each_request_trains_the_next_recipe():
     assert len(set(names)) == 7  # seven distinct recipes before any repeats
     orpo = researcher.recipe(granted.model_copy(update={"adapters": [adapter] * 4}))[1]
     assert (orpo.kind, orpo.pairs) == ("orpo", "on-policy")
+
+
+def stacked(agent: dict) -> set[str]:
+    return {s["name"] for s in agent.get("levers", []) if s.get("enabled", True)}
+
+
+def test_winners_that_were_not_kept_are_stacked_onto_the_best_at_a_plateau():
+    planner = moves_for(PLANNER)
+    rag, info_gain, penalty = planner[1], planner[2], planner[3]
+
+    def tried(move, delta: float, i: int) -> ExperimentSummary:
+        agent = move.apply(copy.deepcopy(BASE))
+        return ExperimentSummary(
+            id=f"{i:03d}",
+            status="discarded",
+            lever_class=move.lever_class,
+            hypothesis="h",
+            agent=agent,
+            delta=delta,
+        )
+
+    baseline = ExperimentSummary(
+        id="001", status="kept", lever_class="baseline", hypothesis="b", agent=BASE
+    )
+    experiments = [
+        baseline,
+        tried(rag, 0.02, 2),
+        tried(info_gain, 0.03, 3),
+        tried(penalty, -0.01, 4),
+    ]
+    log = LogView(experiments=experiments, best_id="001", best_agent=BASE, since_last_kept=3)
+    [first] = HeuristicResearcher(plateau_after=3).propose_batch(log, [], 2)  # one stack only
+    # the two winners together first; the penalty lost alone, so it is in no stack
+    assert stacked(apply_patch(BASE, first.agent_patch)) >= {"rag", "info_gain"}
+    assert "decoding" not in stacked(apply_patch(BASE, first.agent_patch))
+    assert first.hypothesis.startswith("Stacking what worked alone")
+    assert "+0.030, +0.020" in first.method
+    done = [
+        *experiments,
+        ExperimentSummary(
+            id="005",
+            status="discarded",
+            lever_class="rag",
+            hypothesis="s",
+            agent=apply_patch(BASE, first.agent_patch),
+            delta=0.01,
+        ),
+    ]
+    after = log.model_copy(update={"experiments": done, "since_last_kept": 4})
+    assert HeuristicResearcher(plateau_after=3).propose(after, []).training_request is not None
