@@ -1,8 +1,9 @@
 """Claude through the `anthropic` SDK (2.x, on httpx2): `anthropic:<model-id>`.
 
 The long fixed system prompt is marked for prompt caching; `options.json_schema` becomes
-structured output (`output_config.format`); the SDK retries 429/5xx/timeouts with backoff;
-every completion carries its tokens (cache reads included) and its cost in USD.
+structured output (`output_config.format`, through the SDK's `transform_schema`); the SDK
+retries 429/5xx/timeouts with backoff; every completion carries its tokens (cache reads
+included) and its cost in USD.
 
 Decoding: the SDK no longer takes sampling arguments, so the temperature travels in
 `extra_body`, and only to models that accept it (Claude 4.6 and older; Opus 4.7+ and the
@@ -88,6 +89,19 @@ def accepts_sampling(model_id: str) -> bool:
         return True
     version = (int(match.group(1)), int(match.group(2) or 0))
     return version < (4, 7)
+
+
+def api_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as structured output accepts it: the SDK's `transform_schema` moves what the
+    API refuses (minLength, maxItems, minItems above 1, numeric bounds...) into descriptions and
+    closes every object; callers still validate the answer against their full schema. A schema
+    the SDK cannot transform (a node without a type) is sent as is."""
+    import anthropic
+
+    try:
+        return anthropic.transform_schema(schema)
+    except (ValueError, TypeError):
+        return schema
 
 
 # --- keeping the key out of text -------------------------------------------------------------
@@ -191,7 +205,7 @@ class AnthropicModel:
             kwargs["stop_sequences"] = list(options.stop)
         if options.json_schema is not None:
             kwargs["output_config"] = {
-                "format": {"type": "json_schema", "schema": options.json_schema}
+                "format": {"type": "json_schema", "schema": api_schema(options.json_schema)}
             }
         sampling = self._sampling(options)
         if sampling:

@@ -15,6 +15,7 @@ from orchestrator.cli import cli, workspace_option
 from orchestrator.cli.progress import StageProgress
 from orchestrator.cli.tables import print_table
 from ruler.build import build_ruler
+from ruler.build_feature import build_feature_ruler
 from ruler.calibrate import calibrate, save_calibration
 from ruler.contract import breach
 from ruler.judges import get_judge
@@ -182,24 +183,69 @@ def ruler_calibrate(
     "tasks_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     required=True,
-    help="One task a line, or JSONL with 'task' (and 'id').",
+    help="Planner: one task a line, or JSONL with 'task' (and 'id'). With --feature: JSONL with "
+    "'input' (and 'id', and your own 'gold', kept as is), or one input a line.",
 )
-@click.option("--gold-model", "gold_model", required=True, help="e.g. anthropic:claude-sonnet-4-6")
+@click.option(
+    "--feature",
+    "feature_ref",
+    default=None,
+    help="A feature folder (its feature.toml) or an imported feature's name: gold answers in "
+    "its JSON Schema, written as a folder for `ruler import`. Without it: the planner.",
+)
+@click.option(
+    "--gold-model",
+    "gold_model",
+    default=None,
+    help="e.g. anthropic:claude-sonnet-4-6 (with --feature, only needed for lines without gold)",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(
     "--template",
     default=DEFAULT_RULER,
     show_default=True,
-    help="Ruler whose rubric and prompts to copy.",
+    help="Planner: the ruler whose rubric and prompts to copy.",
 )
-def ruler_build(tasks_file: Path, gold_model: str, out: Path, template: str) -> None:
-    """Write a new ruler directory with gold plans from GOLD_MODEL; then run `ruler freeze`."""
+def ruler_build(
+    tasks_file: Path, feature_ref: str | None, gold_model: str | None, out: Path, template: str
+) -> None:
+    """Write a new ruler directory with gold answers from GOLD_MODEL (or your own gold, with
+    --feature); then `ruler import` it (a feature) or `ruler freeze` it (the planner)."""
+    if feature_ref is not None and feature_ref != DEFAULT_RULER:
+        build_for_feature(feature_ref, tasks_file, gold_model, out)
+        return
+    if gold_model is None:
+        raise click.UsageError("the planner's gold needs --gold-model (e.g. anthropic:...)")
     model = get_model(gold_model)
     with StageProgress() as bar:
         cases = build_ruler(tasks_file, model, out, template, progress=bar.stage("gold plans"))
     click.echo(
         f"wrote {len(cases)} cases to {out}; review them, then: autoresearch ruler freeze {out}"
     )
+
+
+def build_for_feature(feature_ref: str, tasks_file: Path, gold_model: str | None, out: Path):
+    """`ruler build --feature`: every failed input named with its line; exit 1 if any."""
+    model = get_model(gold_model) if gold_model else None
+    with StageProgress() as bar:
+        report = build_feature_ruler(
+            feature_ref, tasks_file, model, out, progress=bar.stage("gold answers")
+        )
+    click.echo(
+        f"wrote {report.written} cases to {out} ({report.own_gold} with your gold, "
+        f"{report.asked} asked of {gold_model or 'no model'})"
+    )
+    for failure in report.failures:
+        click.echo(f"  failed: {failure}", err=True)
+    if report.failures:
+        click.echo(
+            f"{len(report.failures)} inputs got no valid gold and are not in {out / 'cases.jsonl'};"
+            " add their gold by hand or drop them",
+            err=True,
+        )
+    click.echo(f"review them, then: autoresearch ruler import {out}")
+    if report.failures:
+        raise SystemExit(1)
 
 
 @ruler.command("import")
