@@ -44,9 +44,10 @@ def describe(error: ValidationError) -> str:
     return f"at {pointer(error.absolute_path) or '/'}: {error.message}"
 
 
-def parse_json_answer(text: str, schema: dict) -> tuple[Any, str]:
+def parse_json_answer(text: str, schema: dict, feature: str = "") -> tuple[Any, str]:
     """(the JSON value, '') recovered from model text, or (None, why): a fenced block first,
-    then the text itself, then its outermost object (or array, when the schema wants one)."""
+    then the text itself, then its outermost object (or array, when the schema wants one), then
+    the parser a plugin registered for `feature` (ruler.plugins), if any."""
     raw = (text or "").strip()
     candidates = [m.group(1) for m in _FENCE.finditer(raw)] + [raw]
     opening, closing = ("[", "]") if schema.get("type") == "array" else ("{", "}")
@@ -58,12 +59,21 @@ def parse_json_answer(text: str, schema: dict) -> tuple[Any, str]:
             return json.loads(candidate), ""
         except (json.JSONDecodeError, ValueError):
             continue
+    if raw and feature:
+        from ruler.plugins import plugin_parse  # the plugin manager only when JSON failed
+
+        value, failed = plugin_parse(feature, raw)
+        if value is not None:
+            return value, ""
+        if failed:
+            return None, f"not JSON; {failed}"
     return None, "not JSON" if raw else "empty answer"
 
 
-def breach(text: str, schema: dict) -> tuple[Any, str]:
-    """(the parsed answer, how it breaks the contract or '')."""
-    value, why = parse_json_answer(text, schema)
+def breach(text: str, schema: dict, feature: str = "") -> tuple[Any, str]:
+    """(the parsed answer, how it breaks the contract or ''); `feature` names whose plugin
+    parser may read free text (its answer is checked against the schema all the same)."""
+    value, why = parse_json_answer(text, schema, feature)
     if why:
         return None, why
     error = first_error(schema, value)

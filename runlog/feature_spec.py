@@ -67,7 +67,7 @@ def judged_reading(run: CandidateRun, ruler: Ruler) -> CandidateRun:
     feature = ruler.feature
     if feature.is_planner:
         return run
-    value, why = parse_json_answer(run.text, feature.output_schema)
+    value, why = parse_json_answer(run.text, feature.output_schema, feature.name)
     return run.model_copy(update={"feature": feature.name, "answer": None if why else value})
 
 

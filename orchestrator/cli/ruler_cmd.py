@@ -22,6 +22,7 @@ from ruler.judges import get_judge
 from ruler.loader import DEFAULT_RULER, TRAINING_POOL, load_ruler
 from ruler.lock import write_lock
 from ruler.plan import Plan, parse_plan
+from ruler.plugins import render_answer
 from ruler.records import Case
 from ruler.sanity import run_sanity
 from ruler.store import (
@@ -367,4 +368,8 @@ def judge_cmd(
         table.add_row(dim, str(score))
     console = Console()
     print_table(table, console)
+    if not r.is_planner:  # the answer as the feature shows it (its plugin's renderer, or JSON)
+        answer, broken = breach(candidate, r.feature.output_schema, r.feature.name)
+        if not broken:
+            console.print(f"answer: {render_answer(r.feature.name, answer)}", markup=False)
     console.print(verdict.rationale, markup=False)

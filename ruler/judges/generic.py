@@ -22,6 +22,10 @@ name otherwise, ruler.feature.default_signal), as a continuous 1-5 whose floor i
   5 / 4 / 3 / 2 need a load of at most 0.25 / 0.6 / 1.2 / 2.2, as the planner's non-redundancy.
 - contract: 5 (a breach never gets this far).
 
+A feature plugin (ruler/hookspecs.py) may register a check for a dimension: it then scores that
+dimension instead of its signal, for the candidate and the gold alike, and its parser reads
+free text the model wrote instead of JSON (the result still has to conform to the schema).
+
 Pairwise: candidate and gold are measured alike (the mean of the mode's dimensions); a
 difference within TIE_MARGIN is a tie. Deterministic and offline; thresholds measured on the
 review_digest feature (docs/features.md, "How a dimension is measured offline").
@@ -40,6 +44,7 @@ from ruler.embeddings import MODEL_NAME, embed
 from ruler.feature import Feature, RubricDimension
 from ruler.judges.base import CONTRACT_VERSION, worst_verdict
 from ruler.judges.embedding import integer_score, to_scale
+from ruler.plugins import hooks_for, run_check
 from ruler.records import Case, JudgeMode, Verdict, dimensions_for
 
 GENERIC_VERSION = "g1"
@@ -88,7 +93,10 @@ class GenericJudge:
     def __init__(self, feature: Feature) -> None:
         self.feature = feature
         self.schema = feature.output_schema
+        self.hooks = hooks_for(feature)  # a plugin's checks replace their dimensions' signals
         self.judge_id = f"generic-{GENERIC_VERSION}:{MODEL_NAME}/c{CONTRACT_VERSION}"
+        if self.hooks is not None and (self.hooks.checks or self.hooks.parse):
+            self.judge_id += f"+{self.hooks.tag}"  # a changed plugin is a different judge
         self.calls = 0
 
     def judge(self, case: Case, candidate_text: str, mode: JudgeMode = "standard") -> Verdict:
@@ -99,7 +107,7 @@ class GenericJudge:
     ) -> list[Verdict]:
         texts: list[str] = []
         for case, text in pairs:
-            answer, broken = breach(text, self.schema)
+            answer, broken = breach(text, self.schema, self.feature.name)
             if not broken:
                 texts += self.texts_to_embed(case, answer)
         embed(list(dict.fromkeys(texts)))  # one batched call; measuring reads the cache
@@ -127,7 +135,7 @@ class GenericJudge:
         started = time.perf_counter()
         self.calls += 1
         dims = self.dimensions(mode)
-        answer, broken = breach(candidate_text, self.schema)
+        answer, broken = breach(candidate_text, self.schema, self.feature.name)
         if broken:
             why = f"contract broken ({broken}): failed case"
             return worst_verdict(case, self.judge_id, mode, why, dims)
@@ -158,6 +166,9 @@ class GenericJudge:
         return {dim.name: self.measure_dimension(dim, case, answer) for dim in self.feature.rubric}
 
     def measure_dimension(self, dim: RubricDimension, case: Case, answer: Any) -> tuple[float, str]:
+        if self.hooks is not None and dim.name in self.hooks.checks:
+            score, reason = run_check(self.hooks, dim.name, answer, case)
+            return score, f"{reason} ({self.hooks.plugin})"
         signal = dim.measured_by
         if signal == "contract":
             return 5.0, "conforms to the output contract"

@@ -153,7 +153,7 @@ class LLMJudge:
     def texts(self, case: Case, candidate_text: str, mode: JudgeMode) -> tuple[str, str] | Verdict:
         """(candidate, gold) as the judge reads them, or the failed-case verdict of a breach."""
         if self.feature is not None:
-            answer, broken = breach(candidate_text, self.feature.output_schema)
+            answer, broken = breach(candidate_text, self.feature.output_schema, self.feature.name)
             if broken:
                 why = f"contract broken ({broken}): failed case"
                 return worst_verdict(case, self.judge_id, mode, why, self.dims(mode))
