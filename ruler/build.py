@@ -54,8 +54,15 @@ def read_tasks(path: Path) -> list[tuple[str, str]]:
                 tasks.append((str(item.get("id") or f"c{len(tasks) + 1:02d}"), str(item["task"])))
             except (json.JSONDecodeError, KeyError):
                 raise RulerBuildError(
-                    f"{path}:{number}: a JSON line needs a 'task' field"
+                    f"{path}:{number}: a JSON line needs a 'task' field (for another feature's "
+                    "inputs, pass --feature DIR)"
                 ) from None
+            if "gold" in item:  # never drop a user's gold silently
+                raise RulerBuildError(
+                    f"{path}:{number}: the planner build asks the gold model and would ignore "
+                    "this 'gold'; to keep your own gold, write a feature folder and use "
+                    "--feature DIR (docs/features.md)"
+                )
         else:
             tasks.append((f"c{len(tasks) + 1:02d}", line))
     if not tasks:

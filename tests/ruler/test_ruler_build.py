@@ -62,3 +62,12 @@ def test_default_splits_nest():
     ids = [f"c{i:02d}" for i in range(1, 31)]
     splits = default_splits(ids)
     assert len(splits["dev-10"]) == 10 and set(splits["dev-10"]) <= set(splits["full-30"])
+
+
+def test_the_planner_build_refuses_a_gold_it_would_ignore(tmp_path):
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(json.dumps({"task": "paint the fence", "gold": {"title": "Fence"}}) + "\n")
+    model = get_model("fake:gold")
+    with pytest.raises(RulerBuildError, match=r"tasks.jsonl:1: .* would ignore .* --feature DIR"):
+        build_ruler(tasks, model, tmp_path / "r")
+    assert model.calls == []
