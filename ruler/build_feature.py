@@ -6,7 +6,8 @@ input a line). A line that carries its own `gold` keeps it as is (checked agains
 feature's instruction, its JSON Schema as structured output (`GenerationOptions.json_schema`,
 which the anthropic backend sends as `output_config.format`) and the schema in the system text
 too. Every answer is validated against the full schema: a bad one is asked again once, then
-reported with its input's line number; the build goes on with the other inputs.
+reported with its input's line number; the build goes on with the other inputs. A case whose
+gold a model wrote says so in its `notes` (unless the line had notes of its own).
 
 The result is a feature folder in its import form (feature.toml copied, cases.jsonl, the
 feature's own judge prompts if it has any) that `autoresearch ruler import` accepts. Problems in
@@ -195,13 +196,16 @@ def build_feature_ruler(
     for done, entry in enumerate(inputs, 1):
         if entry.has_gold:
             report.own_gold += 1
+            rows.append(_case_row(entry))
         else:
+            assert model is not None  # checked above: a line without gold has a model to ask
             report.asked += 1
-            entry.gold, why = ask_gold(model, feature, entry)  # type: ignore[arg-type]
+            entry.gold, why = ask_gold(model, feature, entry)
             if why:
                 report.failures.append(f"{inputs_file}:{entry.line} ({entry.id}): {why}")
-        if entry.gold is not None or entry.has_gold:
-            rows.append(_case_row(entry))
+            else:
+                entry.notes = entry.notes or f"gold by {model.model_id}; review it"
+                rows.append(_case_row(entry))
         if progress:
             progress(done, len(inputs))
     _write_folder(source, out, rows)

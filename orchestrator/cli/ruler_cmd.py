@@ -225,7 +225,9 @@ def ruler_build(
     )
 
 
-def build_for_feature(feature_ref: str, tasks_file: Path, gold_model: str | None, out: Path):
+def build_for_feature(
+    feature_ref: str, tasks_file: Path, gold_model: str | None, out: Path
+) -> None:
     """`ruler build --feature`: every failed input named with its line; exit 1 if any."""
     model = get_model(gold_model) if gold_model else None
     with StageProgress() as bar:

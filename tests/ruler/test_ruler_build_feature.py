@@ -74,7 +74,8 @@ def test_gold_comes_from_claude_in_the_features_schema_and_own_gold_is_kept(tmp_
     cases = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
     assert [c["id"] for c in cases] == ["m1", "m2", "c03"]
     assert cases[0]["gold"] == GOOD and cases[1]["gold"] == own and cases[2]["gold"] == third
-    assert cases[2]["notes"] == "no id: one is made"
+    assert cases[0]["notes"] == "gold by anthropic:claude-sonnet-4-6; review it"
+    assert "notes" not in cases[1] and cases[2]["notes"] == "no id: one is made"
     assert (out / "feature.toml").read_text() == FEATURE_TOML
     imported = import_folder(out, tmp_path / "store")  # the folder `ruler import` accepts
     assert imported.cases == 3 and set(imported.gates) == {"dev-1", "full-3"}
