@@ -17,7 +17,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import ruler.loader
 
     def load_ruler(name: str = "planner") -> SimpleNamespace:
-        return SimpleNamespace(name=name, lock_hash="lock", verify=lambda: "lock")
+        return SimpleNamespace(
+            name=name, lock_hash="lock", verify=lambda: "lock", is_planner=name == "planner"
+        )
 
     monkeypatch.setattr(ruler.loader, "load_ruler", load_ruler)
     return Workspace.init(tmp_path / "ws").root
