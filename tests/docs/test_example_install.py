@@ -45,6 +45,7 @@ def venv(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.mark.slow  # a pip install
 def test_the_example_package_installs_as_documented(venv: Path) -> None:
     lines = documented_lines()
     assert lines[0] == ".venv/bin/pip install --no-build-isolation -e examples/lever-plugin"

@@ -74,6 +74,7 @@ def test_the_five_minute_walkthrough_runs_as_written(tmp_path):
     assert re.search(r"duplicated\s+│\s+distinct_actions\s+│\s+100%", out), out
 
 
+@pytest.mark.slow  # the generic judge loads MiniLM
 def test_the_documented_plugin_checks_parses_and_renders(tmp_path):
     """The python block of "Writing a plugin", registered as its toml block says, on the doc's
     own feature: the check scores `subject`, the parser reads free text, the renderer a line."""

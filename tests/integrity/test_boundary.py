@@ -140,6 +140,7 @@ HANG = cheat_lever(
 )
 
 
+@pytest.mark.slow  # waits out a 3 s timeout
 def test_a_lever_that_hangs_is_killed_and_its_gate_fails(ws, monkeypatch):
     import runlog.evaluate
 

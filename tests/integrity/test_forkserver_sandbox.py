@@ -59,7 +59,10 @@ PROBE = """
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.connect(path)  # Landlock does not cover a pathname socket
             request = {"op": "fork", "env": {"AUTORESEARCH_SANDBOX": "unsandboxed"}, "cwd": "/"}
-            sock.sendall((json.dumps(request) + "\\n").encode())
+            try:  # the server may have refused and closed before the request is sent
+                sock.sendall((json.dumps(request) + "\\n").encode())
+            except BrokenPipeError:
+                pass
             return sock.makefile().readline()
 
         attempt("fork request", ask_for_an_unsandboxed_fork)

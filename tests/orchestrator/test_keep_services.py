@@ -17,6 +17,7 @@ import pytest
 from git import Repo
 
 from levers.config import load_agent, write_agent
+from orchestrator import control
 from orchestrator.loop import run_loop
 from ruler.calibrate import Calibration, save_calibration
 from ruler.gates import evaluate
@@ -207,6 +208,7 @@ def test_a_sampling_agents_best_is_remeasured_every_recheck_every_kept(tmp_path)
     with Repo(ws.main_root) as repo:
         repo.git.add("-A")
         repo.index.commit("a sampling agent")
+    control.send(ws.main_root, "note", "avoid rag")  # not about levers: no embedding model
     run_loop(ws.main_root, experiments=3)
     ws = Workspace.open(ws.main_root)
     assert [r.status for r in ws.records()] == ["kept", "kept", "kept"]

@@ -46,6 +46,7 @@ def test_a_plateau_requests_training_and_waits_for_the_supervisor(workspace, ans
 
     monkeypatch.setattr(WorkspaceServices, "trainable", lambda self: (True, ""))
     researcher = HeuristicResearcher(plateau_after=1)
+    control.send(workspace, "note", "avoid rag")  # not about levers: no embedding model to load
     summary = run_loop(workspace, experiments=4, researcher=researcher, wait_for_approval=False)
     assert summary.waiting_for is not None and summary.waiting_for["type"] == "training"
     assert "Plateau" in summary.waiting_for["rationale"]

@@ -203,7 +203,7 @@ def test_a_note_re_read_after_a_crash_is_logged_once_and_still_reaches_the_state
 
 def test_a_lost_checkpoint_replays_no_old_command(workspace):
     run_loop(workspace, experiments=1)
-    control.send(workspace, "note", "focus rag")
+    control.send(workspace, "note", "focus multi_call")
     control.send(workspace, "stop")
     assert run_loop(workspace, experiments=2).experiments == []  # the stop is applied at once
     (workspace / ".autoresearch" / "checkpoints.sqlite").unlink()

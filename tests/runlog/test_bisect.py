@@ -150,6 +150,7 @@ def test_bisect_reports_each_step_as_it_starts(ws: Workspace) -> None:
     assert min(gaps) > 0.2  # each call came as its step started, not all at the end
 
 
+@pytest.mark.slow  # runs gates again and again
 def test_bisect_refuses_endpoints_that_do_not_hold_and_fail(ws: Workspace) -> None:
     plant(ws)
     head = git(ws, "rev-parse", "HEAD")

@@ -5,10 +5,19 @@ from __future__ import annotations
 import pytest
 
 from levers.config import BASELINE_AGENT
+from levers.forkserver import FORKSERVER_ENV
 from levers.pipeline import PipelineError, close_pipelines, warm_worker
 from runlog.evaluate import evaluate_config, evaluate_workspace
 from runlog.workspace import Workspace
 from tests.runlog.conftest import ParseJudge
+
+
+
+@pytest.fixture(autouse=True)
+def spawned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the spawned worker (the forked one has tests/runlog/test_forkserver)."""
+    monkeypatch.setenv(FORKSERVER_ENV, "off")
+
 
 LEVER = '''
 import os
