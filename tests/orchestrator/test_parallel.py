@@ -140,8 +140,13 @@ def test_k_experiments_in_flight_recorded_in_id_order(workspace):
 CRASHES = {
     # the lever's own process (the pipeline process under the worker) dies
     "pipeline": "os._exit(3)",
-    # the worker's actor process dies, as under the OOM killer
-    "actor": "os.kill(os.getppid(), 9); time.sleep(30)",
+    # the worker's actor process dies, as under the OOM killer (a forked pipeline process's
+    # parent is the fork server, whose parent is the actor)
+    "actor": (
+        "p = os.getppid(); p = int(open('/proc/%d/stat' % p).read().rsplit(')', 1)[1].split()[1]) "
+        "if b'levers.zygote' in open('/proc/%d/cmdline' % p, 'rb').read() else p; "
+        "os.kill(p, 9); time.sleep(30)"
+    ),
 }
 
 
