@@ -13,8 +13,8 @@ from levers.config import read_agent
 from levers.feature import FeatureSpec, fits
 from levers.pipeline import describe_levers
 from orchestrator.budget import Budget
-from orchestrator.research.holdout import Holdout
-from orchestrator.research.tools import ResearchTools
+from orchestrator.researchers.claude.holdout import Holdout
+from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,

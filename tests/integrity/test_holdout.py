@@ -9,8 +9,8 @@ import codecs
 
 import pytest
 
-from orchestrator.research.holdout import Holdout
-from orchestrator.research.tools import ResearchTools
+from orchestrator.researchers.claude.holdout import Holdout
+from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.base import LogView, ResearchKit
 from orchestrator.researchers.claude import ClaudeResearcher
 from ruler.loader import load_ruler

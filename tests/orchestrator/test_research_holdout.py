@@ -8,7 +8,7 @@ import json
 import pytest
 
 from orchestrator.loop import run_loop
-from orchestrator.research.holdout import SEALED, Holdout
+from orchestrator.researchers.claude.holdout import SEALED, Holdout
 from ruler.loader import load_ruler
 from runlog.workspace import Workspace
 from tests.orchestrator.research_mock import Script, reply, researcher, strings, submit, tool_use

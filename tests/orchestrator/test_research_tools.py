@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.research.holdout import Holdout
-from orchestrator.research.tools import ResearchTools
+from orchestrator.researchers.claude.holdout import Holdout
+from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.base import LogView
 from ruler.loader import load_ruler
 from runlog.workspace import Workspace

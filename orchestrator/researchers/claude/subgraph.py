@@ -21,8 +21,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from orchestrator.research.tool_specs import TOOL_SPECS
-from orchestrator.research.tools import ResearchTools
+from orchestrator.researchers.claude.tool_specs import TOOL_SPECS
+from orchestrator.researchers.claude.tools import ResearchTools
 
 MAX_TOKENS = 8192
 LAST_ROUND = "This is your last tool round: call `submit` now."

@@ -1,6 +1,6 @@
 """`ClaudeResearcher`: Claude works a research turn as a coding agent with tools.
 
-Each `propose` is a research turn (`orchestrator.research.subgraph`): Claude reads the run log
+Each `propose` is a research turn (`orchestrator.researchers.claude.subgraph`): Claude reads the run log
 through the tools (`results`, `experiment`, `read_source`, `notes`), drafts and validates lever
 modules inside the proposed agent (`write_lever`), tries agents on training-pool tasks
 (`try_agent`) and ends with `submit`. A lever that fails validation comes back as the tool's
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from levers.feature import FeatureSpec
 from models import get_model
-from orchestrator.research.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext
+from orchestrator.researchers.claude.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext
 from orchestrator.researchers.base import LogView, Proposal, ProposalFailed, ResearchKit
 
 SYSTEM = """You are the researcher in an autoresearch loop. A small on-device model runs a narrow

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from levers.config import AgentConfig, dump_agent
 from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
-from orchestrator.research.holdout import Holdout
+from orchestrator.researchers.claude.holdout import Holdout
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest, apply_patch
 from runlog.records import ExperimentRecord
 from runlog.tags import experiment_commits

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.research.tools import ResearchTools
+from orchestrator.researchers.claude.tools import ResearchTools
 
 _PATCH = {
     "type": "object",
