@@ -52,6 +52,9 @@ def mmr(scores: np.ndarray, items: np.ndarray, k: int, redundancy: float) -> lis
     return chosen
 
 
+SHORT_TOP_UP = 2  # sampled calls made while fewer than seven candidates are listed
+
+
 def exactly_seven(chosen: list[str], pool: list[str]) -> list[str]:
     """The chosen questions, padded in order from the rest of the pool, cut at seven."""
     kept = list(dict.fromkeys(chosen))
@@ -74,7 +77,9 @@ def overgenerate(ctx, n: int, top_up: int = 0) -> tuple[str, list[str]]:
     """Calls (on the context earlier levers built) asking for n questions; title, questions.
 
     A small model often lists fewer than asked: up to `top_up` more calls, sampled with their
-    own seeds, add their new questions until there are n distinct candidates.
+    own seeds, add their new questions until there are n distinct candidates. Fewer than seven
+    would break the answer's contract (a failed case), so up to `SHORT_TOP_UP` further sampled
+    calls are made while the candidates are short of seven, whatever `top_up` says.
     """
     stop = [s for s in ctx.options.stop if not s.strip().rstrip(".").isdigit()]
     options = ctx.options.model_copy(update={"stop": [*stop, f"\n{n + 1}."]})
@@ -82,8 +87,8 @@ def overgenerate(ctx, n: int, top_up: int = 0) -> tuple[str, list[str]]:
     messages = ctx.with_instruction(instruction)
     answer = ctx.call(None, messages, options, label=f"ask for {n}")
     title, questions = candidates(answer.text)
-    for i in range(top_up):
-        if len(questions) >= n:
+    for i in range(top_up + SHORT_TOP_UP):
+        if len(questions) >= (n if i < top_up else QUESTION_COUNT):
             break
         sampled = options.model_copy(update={"temperature": 0.8, "seed": 1 + i})
         more = ctx.call(None, messages, sampled, label=f"ask for more {i + 1}")

@@ -232,3 +232,16 @@ def test_info_gain_tops_up_when_the_model_lists_too_few_candidates():
         "select 7 of 8 by branch coverage",
     ]
     assert len(r.parsed.plan.questions) == 7
+
+
+def test_info_gain_tops_up_to_seven_even_with_top_up_off():
+    """Fewer than seven candidates would break the contract (a failed case): the lever makes
+    sampled calls until it has seven, whatever `top_up` says, and stops there."""
+    model = get_model("fake:few")
+    first = [f"Which Paris {w} do you want?" for w in ("hotel", "museum", "food")]
+    more = ["How long is the trip?", "Who comes along?", "What is the budget?", "When?"]
+    model.enqueue(numbered(["budget", "dates", "people"]), numbered(first), numbered(more))
+    [r] = run("fake:few", LeverSpec(name="info_gain", params={"branches": 3, "top_up": 0}))
+    labels = [n.label for n in r.trace]
+    assert labels[1:] == ["ask for 12", "ask for more 1", "select 7 of 7 by branch coverage"]
+    assert len(r.parsed.plan.questions) == 7 and not r.failed
