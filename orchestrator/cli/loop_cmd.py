@@ -280,13 +280,21 @@ def _print_summary(summary: Any, directory: str, *, announced: bool) -> None:
             f"[{g.interval.low:.3f}, {g.interval.high:.3f}] on {g.gate} — "
             f"{best.record.hypothesis}"
         )
-    out.print(f"stopped: {summary.stop_reason} after {summary.seconds:.0f} s")
+    out.print(f"stopped: {summary.stop_reason} after {summary.seconds:.0f} s{_pace(summary)}")
     if summary.waiting_for and not announced:
         out.print(waiting_line(summary.waiting_for, directory), markup=False)
     if summary.waiting_for:
         out.print("then: autoresearch run" + _where(directory), markup=False)
     if summary.dashboard:
         out.print(f"dashboard: {summary.dashboard}")
+
+
+def _pace(summary: Any) -> str:
+    """How many experiments this run recorded, and at what rate per hour."""
+    n = len(summary.experiments)
+    if not n or summary.seconds <= 0:
+        return ""
+    return f" ({n} experiment{'s' if n != 1 else ''}, {n / summary.seconds * 3600:.0f} per hour)"
 
 
 def _where(directory: str) -> str:

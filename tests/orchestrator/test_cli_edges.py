@@ -150,6 +150,16 @@ def test_tables_never_break_a_word_at_80_columns() -> None:
         assert re.search(rf"(?<!\S){re.escape(word)}(?!\S)", out), (word, out)
 
 
+def test_the_run_summary_says_how_many_experiments_per_hour() -> None:
+    from orchestrator.cli.loop_cmd import _pace
+    from orchestrator.loop import LoopSummary
+
+    records = [make_record(f"00{i}", "a move", "kept", 0.2, "rag") for i in range(1, 7)]
+    assert _pace(LoopSummary(records, "budget", 240.0)) == " (6 experiments, 90 per hour)"
+    assert _pace(LoopSummary(records[:1], "budget", 60.0)) == " (1 experiment, 60 per hour)"
+    assert _pace(LoopSummary([], "stopped", 5.0)) == ""
+
+
 def test_dashboard_live_page_and_tui_header_carry_the_headline(ws) -> None:  # noqa: F811
     from starlette.testclient import TestClient
 
