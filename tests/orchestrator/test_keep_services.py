@@ -199,6 +199,7 @@ def test_the_same_judge_compares_with_the_stored_result_as_it_is(tmp_path):
     assert "re-judged" in other_mode.note and other_mode.result.mode == "coverage-blind"
 
 
+@pytest.mark.slow
 def test_a_sampling_agents_best_is_remeasured_every_recheck_every_kept(tmp_path):
     # dev-10 decides alone and any mean gain above -1 keeps: every experiment is kept
     ws = small_workspace(tmp_path, confirm_gate="", policy="mean", min_delta=-1.0, recheck_every=2)

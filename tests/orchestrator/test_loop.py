@@ -39,6 +39,7 @@ def test_a_note_given_mid_run_is_in_the_next_proposals_record(workspace):
     assert [e.payload["text"] for e in ws.events("note")] == ["focus multi_call"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", ["approve", "deny"])
 def test_a_plateau_requests_training_and_waits_for_the_supervisor(workspace, answer, monkeypatch):
     # the fake model cannot train, so the graph would refuse the request: pretend it can

@@ -159,6 +159,7 @@ def test_the_heuristic_never_asks_to_train_a_model_that_cannot_train():
     assert researcher.propose(plateau("local:smollm2-135m"), []).training_request is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["deny", "approve"])
 def test_on_request_settles_a_training_request_unattended(workspace, policy):
     summary = run_loop(workspace, experiments=4, researcher=TrainableHeuristic(), on_request=policy)
@@ -213,6 +214,7 @@ def test_a_lost_checkpoint_replays_no_old_command(workspace):
     assert len(ws.events("note")) == 1 and len(ws.events("stop")) == 1
 
 
+@pytest.mark.slow
 def test_notes_sent_while_waiting_for_approval_reach_the_next_proposal(workspace):
     request = plateau_waiting(workspace)
     control.send(workspace, "note", "focus multi_call")
@@ -312,6 +314,7 @@ def test_init_on_a_workspace_with_other_settings_refuses_or_rewrites_with_force(
 # --- 9. a training failure of any kind -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_training_failure_that_is_not_ours_is_recorded_and_the_loop_goes_on(
     workspace, monkeypatch
 ):

@@ -31,6 +31,7 @@ def workspace(tmp_path):
     ).main_root
 
 
+@pytest.mark.slow
 def test_a_lever_fails_in_the_agent_is_repaired_in_the_conversation_and_runs(workspace):
     script = Script(  # experiment 001 is the stock agent: the graph asks Claude for 002
         reply(tool_use("results"), tool_use("experiment", id="001"), text="Let me look."),

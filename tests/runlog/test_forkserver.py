@@ -109,6 +109,7 @@ def test_a_crashed_child_fails_its_gate_and_the_server_goes_on(ws: Workspace) ->
     assert forkserver._servers["fake:planner"] is server
 
 
+@pytest.mark.slow
 def test_a_server_that_died_is_started_again() -> None:
     before = gate_texts()
     server = forkserver._servers["fake:planner"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from rich.console import Console
 from rich.table import Table
 from textual.widgets import Static
@@ -120,6 +122,7 @@ async def show_reference(pilot, app: AutoresearchApp, row_id: str) -> DetailPane
     return pane
 
 
+@pytest.mark.slow
 async def test_ceiling_and_rejudge_references_show_their_tables(loop_workspace: Path) -> None:
     from orchestrator.loop import run_loop
     from runlog import reference
