@@ -13,8 +13,6 @@ from levers.config import read_agent
 from levers.feature import FeatureSpec, fits
 from levers.pipeline import describe_levers
 from orchestrator.budget import Budget
-from orchestrator.researchers.claude.holdout import Holdout
-from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.base import (
     ExperimentSummary,
     LogView,
@@ -22,6 +20,8 @@ from orchestrator.researchers.base import (
     ResearchKit,
     apply_patch,
 )
+from orchestrator.researchers.claude.holdout import Holdout
+from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.heuristic import canonical
 from runlog.evaluate import (
     workspace_ruler,

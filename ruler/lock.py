@@ -165,7 +165,7 @@ def changed_code(before: dict[str, tuple[int, int, int]], since_ns: int) -> list
     return sorted(changed)[:3]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _judge_side(path: str) -> bool:
     """Whether a module file is judge-side; cached by path, since resolving every loaded
     module's path on each gate cost over a second (a swapped file still changes its stat)."""

@@ -172,8 +172,8 @@ def with_running(log: LogView, proposals: list[tuple[str, Proposal]]) -> LogView
 @dataclass(frozen=True)
 class ResearchKit:
     """What a tool-using researcher gets from the workspace for one research turn: the tools
-    (`orchestrator.researchers.claude.tools.ResearchTools`), its tool-round limit, and the run's budget
-    check (why to stop, given the turn's cost so far; '' to go on)."""
+    (`orchestrator.researchers.claude.tools.ResearchTools`), its tool-round limit, and the
+    run's budget check (why to stop, given the turn's cost so far; '' to go on)."""
 
     tools: Any
     max_rounds: int = 12

@@ -9,10 +9,10 @@ import codecs
 
 import pytest
 
-from orchestrator.researchers.claude.holdout import Holdout
-from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.base import LogView, ResearchKit
 from orchestrator.researchers.claude import ClaudeResearcher
+from orchestrator.researchers.claude.holdout import Holdout
+from orchestrator.researchers.claude.tools import ResearchTools
 from ruler.loader import load_ruler
 from runlog.workspace import Workspace
 from tests.anthropic_mock import mock_model

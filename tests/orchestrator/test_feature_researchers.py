@@ -11,9 +11,9 @@ from levers.feature import PLANNER, FeatureSpec
 from levers.registry import load_lever_files, unload_lever_files
 from levers.runner import run_agent
 from models.registry import get_model
-from orchestrator.researchers.claude.holdout import SEALED, Holdout
 from orchestrator.researchers.base import ExperimentSummary, LogView
 from orchestrator.researchers.claude import SYSTEM, ClaudeResearcher
+from orchestrator.researchers.claude.holdout import SEALED, Holdout
 from orchestrator.researchers.feature_moves import feature_moves
 from orchestrator.researchers.heuristic import HeuristicResearcher, moves_for
 from orchestrator.researchers.space import registered_space

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrator.researchers.base import LogView
 from orchestrator.researchers.claude.holdout import Holdout
 from orchestrator.researchers.claude.tools import ResearchTools
-from orchestrator.researchers.base import LogView
 from ruler.loader import load_ruler
 from runlog.workspace import Workspace
 from tests.orchestrator.research_mock import GOOD_LEVER

@@ -12,10 +12,9 @@ from runlog.workspace import Workspace
 from tests.runlog.conftest import ParseJudge
 
 
-
 @pytest.fixture(autouse=True)
 def spawned(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests are about the spawned worker (the forked one has tests/runlog/test_forkserver)."""
+    """These tests are about the spawned worker (test_forkserver tests the forked one)."""
     monkeypatch.setenv(FORKSERVER_ENV, "off")
 
 

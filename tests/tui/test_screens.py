@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 import pytest
-
 from rich.console import Console
 from rich.table import Table
 from textual.widgets import Static

@@ -1,12 +1,12 @@
 """`ClaudeResearcher`: Claude works a research turn as a coding agent with tools.
 
-Each `propose` is a research turn (`orchestrator.researchers.claude.subgraph`): Claude reads the run log
-through the tools (`results`, `experiment`, `read_source`, `notes`), drafts and validates lever
-modules inside the proposed agent (`write_lever`), tries agents on training-pool tasks
-(`try_agent`) and ends with `submit`. A lever that fails validation comes back as the tool's
-result, and Claude repairs it in the same conversation. The sealed holdout (the decisive gate's
-cases outside the keep gate, and every gold question) never reaches it: the tool layer gives
-those only as aggregates.
+Each `propose` is a research turn (`orchestrator.researchers.claude.subgraph`): Claude reads the
+run log through the tools (`results`, `experiment`, `read_source`, `notes`), drafts and
+validates lever modules inside the proposed agent (`write_lever`), tries agents on training-pool
+tasks (`try_agent`) and ends with `submit`. A lever that fails validation comes back as the
+tool's result, and Claude repairs it in the same conversation. The sealed holdout (the decisive
+gate's cases outside the keep gate, and every gold question) never reaches it: the tool layer
+gives those only as aggregates.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 from levers.feature import FeatureSpec
 from models import get_model
-from orchestrator.researchers.claude.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext
 from orchestrator.researchers.base import LogView, Proposal, ProposalFailed, ResearchKit
+from orchestrator.researchers.claude.subgraph import RESEARCH_GRAPH, MessagesClient, ResearchContext
 
 SYSTEM = """You are the researcher in an autoresearch loop. A small on-device model runs a narrow
 feature, the discovery planner: a one-line task in, a restated title and exactly seven

@@ -29,8 +29,8 @@ from pydantic import ValidationError
 
 from levers.config import AgentConfig, dump_agent
 from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
-from orchestrator.researchers.claude.holdout import Holdout
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest, apply_patch
+from orchestrator.researchers.claude.holdout import Holdout
 from runlog.records import ExperimentRecord
 from runlog.tags import experiment_commits
 from runlog.views import agent_diff
