@@ -92,6 +92,10 @@ def prepare_weights(config: dict[str, Any]) -> list[Path]:
     """Make the candidate's weight files ready here (a GGUF is converted once, which writes),
     so the sandboxed worker only reads them; returns extra folders it must read."""
     model = str(config.get("model") or "")
+    if model.startswith("ct2:"):
+        from models.backends.ct2 import prepare_weights as prepare_ct2
+
+        return prepare_ct2(model.removeprefix("ct2:"))
     if not model.startswith("local:"):
         return []
     from models.backends.local import prepare_weights as prepare_local

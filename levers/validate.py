@@ -28,7 +28,13 @@ from levers.sandbox import SandboxError, enter, sandboxed_command
 Stage = Literal["parse", "import", "register", "smoke"]
 SMOKE_TASK = "plan a weekend camping trip with two kids"
 SMOKE_MODEL = "fake:planner"
+LOCAL_BACKENDS = ("local:", "ct2:")  # candidates that run on this machine: smoke-run on them too
 MESSAGE_LIMIT = 600  # lever-controlled text that leaves this module is bounded
+
+
+def smoke_models(candidate: str) -> list[str]:
+    """The models a lever is smoke-run on: the fake one, and the candidate when it runs here."""
+    return [SMOKE_MODEL, candidate] if candidate.startswith(LOCAL_BACKENDS) else [SMOKE_MODEL]
 
 
 class Smoke(BaseModel):

@@ -17,6 +17,7 @@ pm.add_hookspecs(hookspecs)
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "models.backends.fake",
     "models.backends.local",
+    "models.backends.ct2",
     "models.backends.anthropic_backend",
     "models.backends.apple",
 )

@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
+from levers.validate import (
+    Smoke,
+    ValidationReport,
+    smoke_models,
+    validate_lever,
+)
 from models.files import atomic_write_text
 from orchestrator.researchers.base import (
     Proposal,
@@ -64,11 +69,6 @@ class LeverCheck:
             **({"task": pool[0].task} if pool else {}),
         )
         return validate_lever(Path(path), smoke=smoke, timeout=25.0 if len(models) == 1 else 300.0)
-
-
-def smoke_models(candidate: str) -> list[str]:
-    """The models a lever is smoke-run on: the fake one, and the candidate when it runs here."""
-    return [SMOKE_MODEL, candidate] if candidate.startswith("local:") else [SMOKE_MODEL]
 
 
 class LeverServices(Protocol):

@@ -130,7 +130,7 @@ class SchemaLever(Lever):
         instruction = JSON_INSTRUCTION if planner else FEATURE_JSON_INSTRUCTION
         messages = with_json_request(ctx.messages, instruction) if p.instruct else ctx.messages
         schema = feature_schema(ctx.feature, p)
-        if not ctx.model.startswith(("local:", "fake:")):
+        if not ctx.model.startswith(("local:", "ct2:", "fake:")):
             schema = api_schema(schema)
         options = ctx.options.model_copy(
             update={"json_schema": schema, "stop": [], "max_tokens": p.max_tokens}

@@ -66,7 +66,7 @@ class TrainConfig(BaseModel):
 def training_supported(model_spec: str) -> tuple[bool, str]:
     """Whether an adapter for MODEL_SPEC can be trained on this machine, and why not."""
     backend, _ = parse_spec(model_spec)
-    if backend == "local":
+    if backend in ("local", "ct2"):  # ct2: the same weights, converted; adapters run on torch
         return True, ""
     if backend == "apple":
         return False, (

@@ -28,7 +28,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from levers.config import AgentConfig, dump_agent
-from levers.validate import SMOKE_MODEL, Smoke, ValidationReport, validate_lever
+from levers.validate import (
+    SMOKE_MODEL,
+    Smoke,
+    ValidationReport,
+    smoke_models,
+    validate_lever,
+)
 from orchestrator.researchers.base import LogView, Proposal, TrainingRequest, apply_patch
 from orchestrator.researchers.claude.holdout import Holdout
 from runlog.records import ExperimentRecord
@@ -265,9 +271,8 @@ class ResearchTools:
         return agent_dir
 
     def smoke_models(self) -> list[str]:
-        """The fake model, and the real candidate too when it is a local model."""
-        candidate = str(self.log.best_agent.get("model", ""))
-        return [SMOKE_MODEL, candidate] if candidate.startswith("local:") else [SMOKE_MODEL]
+        """The fake model, and the real candidate too when it runs on this machine."""
+        return smoke_models(str(self.log.best_agent.get("model", "")))
 
     def _pool_task(self) -> str:
         from levers.training.data import load_training_pool
