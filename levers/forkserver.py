@@ -157,6 +157,19 @@ class ForkedProcess:
             self.returncode = int(code) if code is not None else -signal.SIGKILL
 
 
+def end_process(process: subprocess.Popen) -> None:
+    """Close a worker process's stdin (its signal to exit), wait 5 s, then kill it."""
+    if process.stdin and not process.stdin.closed:
+        process.stdin.close()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -245,15 +258,7 @@ class ForkServer:
             sock.close()
 
     def close(self) -> None:
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        end_process(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

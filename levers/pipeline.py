@@ -31,7 +31,7 @@ from typing import Any
 
 from levers.adapters import adapter_store
 from levers.feature import FeatureSpec
-from levers.forkserver import ForkedProcess, fork_worker
+from levers.forkserver import ForkedProcess, end_process, fork_worker
 from levers.sandbox import SandboxError, sandboxed_command
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.registry import get_model, injected_models, parse_spec
@@ -250,15 +250,7 @@ class PipelineWorker:
         return PipelineError(f"the lever pipeline process exited ({how})")
 
     def close(self) -> None:
-        if self.process.stdin and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout:
-            self.process.stdout.close()
+        end_process(self.process)
         self.sandboxed.cleanup()
 
 

@@ -121,7 +121,8 @@ def test_k_experiments_in_flight_recorded_in_id_order(workspace):
     )
     assert [r.id for r in summary.experiments] == ["001", "002", "003", "004", "005"]
     found = spans(workspace)
-    assert list(found) == ["001", "002", "003", "004", "005"]
+    # two experiments set off together may take their workers in either order
+    assert sorted(found) == ["001", "002", "003", "004", "005"]
     # the baseline alone; then two distinct experiments at a time, each on its own worker
     assert all(found["001"].end <= s.start for exp, s in found.items() if exp != "001")
     assert found["002"].start < found["003"].end and found["003"].start < found["002"].end
