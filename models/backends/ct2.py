@@ -26,7 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models.backends.local import SOURCES, LocalModel, home, render_prompt
+from models.backends.local import (
+    SOURCES,
+    LocalModel,
+    _require_transformers,
+    home,
+    render_prompt,
+)
 from models.base import Completion, GenerationOptions, Message, ModelError, ModelInfo, apply_stop
 from models.hookspecs import hookimpl
 
@@ -68,7 +74,8 @@ def ct2_dir(name: str) -> Path:
 
 def prepare_weights(name: str) -> list[Path]:
     """The folders `ct2:<name>` reads (the tokenizer's and the int8 model's), made ready now."""
-    if not installed() or (not name.startswith("hf:") and not SOURCES[name].installed()):
+    known = name.startswith("hf:") or (name in SOURCES and SOURCES[name].installed())
+    if not installed() or not known:
         return []
     return [Path(LocalModel(name).source_dir()).resolve(), ct2_dir(name)]
 
@@ -105,8 +112,6 @@ class CT2Model:
         with self._lock:
             if self._generator is None:
                 ctranslate2 = _require_ctranslate2()
-                from models.backends.local import _require_transformers
-
                 tokenizer = _require_transformers().AutoTokenizer.from_pretrained(
                     self.local.source_dir()
                 )
