@@ -32,7 +32,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from levers.sandbox import OFF, Sandboxed, scrubbed_env
+from levers.sandbox import OFF, Sandboxed, child_env, default_home, scrubbed_env
 from models.registry import parse_spec
 
 FORKSERVER_ENV = "AUTORESEARCH_FORKSERVER"  # "off": spawn; "always": fork for fake models too
@@ -62,12 +62,9 @@ def wanted(model: str, sandbox: str) -> bool:
 def server_env(folder: Path) -> dict[str, str]:
     """The server's environment: the allow-list a worker gets (no key, no token), its own
     folder as home; each child replaces it with the environment drawn for it."""
-    from levers.pipeline import child_env
-    from levers.sandbox import _default_home
-
     return {
         **scrubbed_env(child_env()),
-        "AUTORESEARCH_HOME": str(os.environ.get("AUTORESEARCH_HOME") or _default_home()),
+        "AUTORESEARCH_HOME": str(os.environ.get("AUTORESEARCH_HOME") or default_home()),
         "HOME": str(folder),
         "TMPDIR": str(folder),
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -20,7 +20,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from typing import Any
 from levers.adapters import adapter_store
 from levers.feature import FeatureSpec
 from levers.forkserver import ForkedProcess, end_process, fork_worker
-from levers.sandbox import SandboxError, sandboxed_command
+from levers.sandbox import SandboxError, child_env, sandboxed_command
 from models.base import AutoresearchError, GenerationOptions, Message
 from models.registry import get_model, injected_models, parse_spec
 
@@ -42,15 +41,6 @@ SECRET_BACKENDS = ("anthropic",)
 
 class PipelineError(AutoresearchError):
     """The lever pipeline process failed, or broke the boundary between it and the judge."""
-
-
-def child_env() -> dict[str, str]:
-    """The parent's environment with its import path, so the child loads the same code."""
-    env = dict(os.environ)
-    given = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    paths = [*given, *(p for p in sys.path if p and Path(p).exists())]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    return env
 
 
 def remote_specs(config: dict[str, Any]) -> list[str]:

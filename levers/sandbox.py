@@ -339,7 +339,7 @@ def sandboxed_command(
     Raises SandboxError when there is none and `third_party` code would run without the user's
     `--unsandboxed`."""
     scratch = Path(tempfile.mkdtemp(prefix="autoresearch-sandbox-"))
-    home = str(Path(os.environ.get("AUTORESEARCH_HOME") or _default_home()))
+    home = str(Path(os.environ.get("AUTORESEARCH_HOME") or default_home()))
     env = {
         **scrubbed_env(env),
         "AUTORESEARCH_HOME": home,
@@ -376,7 +376,16 @@ def sandboxed_command(
     return Sandboxed(argv, env, scratch, kind, policy)
 
 
-def _default_home() -> Path:
+def child_env() -> dict[str, str]:
+    """The parent's environment with its import path, so the child loads the same code."""
+    env = dict(os.environ)
+    given = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [*given, *(p for p in sys.path if p and Path(p).exists())]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def default_home() -> Path:
     from models.backends.local import home
 
     return home()

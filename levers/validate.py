@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from levers.sandbox import SandboxError, enter, sandboxed_command
+from levers.sandbox import SandboxError, child_env, enter, sandboxed_command
 
 Stage = Literal["parse", "import", "register", "smoke"]
 SMOKE_TASK = "plan a weekend camping trip with two kids"
@@ -136,7 +136,7 @@ def _run_sandboxed(
     path: Path, expect: list[str] | None, smoke: Smoke | None, timeout: float
 ) -> subprocess.CompletedProcess[str]:
     from levers.feature import FeatureSpec
-    from levers.pipeline import child_env, feature_rulers, prepare_weights
+    from levers.pipeline import feature_rulers, prepare_weights
 
     cmd = [
         sys.executable,

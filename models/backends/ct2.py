@@ -29,9 +29,9 @@ from typing import Any
 from models.backends.local import (
     SOURCES,
     LocalModel,
-    _require_transformers,
     home,
     render_prompt,
+    require_transformers,
 )
 from models.base import Completion, GenerationOptions, Message, ModelError, ModelInfo, apply_stop
 from models.hookspecs import hookimpl
@@ -112,7 +112,7 @@ class CT2Model:
         with self._lock:
             if self._generator is None:
                 ctranslate2 = _require_ctranslate2()
-                tokenizer = _require_transformers().AutoTokenizer.from_pretrained(
+                tokenizer = require_transformers().AutoTokenizer.from_pretrained(
                     self.local.source_dir()
                 )
                 self._generator = self._new_generator(ctranslate2)

@@ -79,7 +79,7 @@ def home() -> Path:
     return Path(os.environ.get("AUTORESEARCH_HOME", Path.home() / ".cache" / "autoresearch"))
 
 
-def _require_transformers() -> Any:
+def require_transformers() -> Any:
     try:
         import torch  # noqa: F401
         import transformers
@@ -99,7 +99,7 @@ def converted_dir(name: str) -> Path:
     if (target / "config.json").exists():
         return target
     gguf = SOURCES[name].gguf_path()  # the install hint comes before the heavy imports
-    transformers = _require_transformers()
+    transformers = require_transformers()
     tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model.hf_quantizer = None  # dequantized weights are plain fp32: save them as such
@@ -157,7 +157,7 @@ class LocalModel:
     def load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._model is None:
-                transformers = _require_transformers()
+                transformers = require_transformers()
                 source = self.source_dir()
                 tokenizer = transformers.AutoTokenizer.from_pretrained(source)
                 tokenizer.padding_side = "left"
@@ -259,7 +259,7 @@ class LocalModel:
 
 def transformers_processors(*processors: Any) -> Any:
     """A transformers LogitsProcessorList of these processors."""
-    return _require_transformers().LogitsProcessorList(list(processors))
+    return require_transformers().LogitsProcessorList(list(processors))
 
 
 def list_known() -> list[ModelInfo]:
