@@ -27,8 +27,7 @@ from typing import Any
 
 from ruler.contract import schema_at, split_at_items
 from ruler.feature import Feature, RubricDimension
-from ruler.records import Case, JudgeMode, Verdict, dimensions_for
-from ruler.sanity import PerturbationResult, SanityReport
+from ruler.records import Case, JudgeMode, PerturbationResult, SanityReport, Verdict, dimensions_for
 
 KINDS = ("blanked", "duplicated", "swapped", "flipped")
 Variant = tuple[str, str, Case, Any]  # (name, dimension, case, answer)

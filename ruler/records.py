@@ -110,3 +110,30 @@ class GateResult(BaseModel):
     judge_cost_usd: float = 0.0
     judge_calls: int = 0
     comparison: Comparison | None = None
+
+
+class PerturbationResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    dimension: str
+    passed: int
+    total: int
+    dimension_lower: int
+    pairwise_not_won: int
+    failures: list[str]
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+class SanityReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    judge_id: str
+    mode: JudgeMode
+    results: list[PerturbationResult]
+    seconds: float = 0.0
+    # a feature's suite (ruler.feature_sanity): variant kind -> dimension -> share scored lower
+    lower_rates: dict[str, dict[str, float]] = {}

@@ -21,10 +21,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict
-
+from ruler.feature_sanity import run_feature_sanity
 from ruler.plan import Plan, render_plan
-from ruler.records import Case, JudgeMode, Verdict
+from ruler.records import Case, JudgeMode, PerturbationResult, SanityReport, Verdict
 
 GENERIC_QUESTIONS = (
     "What are your main goals for this?",
@@ -118,33 +117,6 @@ PERTURBATIONS: dict[str, tuple[Callable[[Case], Plan], str]] = {
 }
 
 
-class PerturbationResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    dimension: str
-    passed: int
-    total: int
-    dimension_lower: int
-    pairwise_not_won: int
-    failures: list[str]
-
-    @property
-    def rate(self) -> float:
-        return self.passed / self.total if self.total else 0.0
-
-
-class SanityReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    judge_id: str
-    mode: JudgeMode
-    results: list[PerturbationResult]
-    seconds: float = 0.0
-    # a feature's suite (ruler.feature_sanity): variant kind -> dimension -> share scored lower
-    lower_rates: dict[str, dict[str, float]] = {}
-
-
 def _check(gold: Verdict, variant: Verdict, dimension: str) -> tuple[bool, bool]:
     lower = variant.scores.get(dimension, 0) < gold.scores.get(dimension, 0)
     return lower, variant.outcome in ("L", "T")
@@ -165,8 +137,6 @@ def run_sanity(
     import time
 
     if feature is not None and not feature.is_planner:
-        from ruler.feature_sanity import run_feature_sanity
-
         report = run_feature_sanity(judge, feature, cases, mode, degraded)
         if progress:
             progress(1, 1)
