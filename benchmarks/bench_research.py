@@ -2,28 +2,34 @@
 
 One fresh workspace runs its baseline once; each researcher then runs `--experiments` more
 from its own copy of it (the baseline and its cached outputs shared), unattended (no plateau
-training requests). Printed per researcher: the best full-30 quality with its 95% interval,
-the gain over the baseline's full-30, how many experiments it took to reach that best, and
-wall time.
+training requests), or with `--trainings N` asking for training at its plateaus, the first
+request approved with a budget of N (as `run --on-request approve --trainings N`). Printed per
+researcher: the best full-30 quality with its 95% interval, the gain over the baseline's
+full-30, how many experiments it took to reach that best, and wall time; then the best full-30
+quality by minute of the run.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_research.py [--experiments 12]
-        [--model local:smollm2-135m] [--judge embedding] [--minutes M] [--parallel] [--keep DIR]
-    python benchmarks/bench_research.py --report DIR   # the table of a kept (or unfinished) run
+        [--model local:smollm2-135m] [--judge embedding] [--minutes M] [--trainings N]
+        [--parallel] [--keep DIR]
+    python benchmarks/bench_research.py --report DIR   # the tables of a kept (or unfinished) run
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from orchestrator.control import TrainingGrant  # noqa: E402
 from orchestrator.loop import run_loop  # noqa: E402
 from orchestrator.researchers.base import Researcher  # noqa: E402
 from orchestrator.researchers.heuristic import HeuristicResearcher  # noqa: E402
@@ -50,12 +56,13 @@ class Row:
     best_dev: float | None  # the best keep-gate (dev-10) quality of its own experiments
 
 
-def researcher(name: str, root: Path, seed: int) -> Researcher:
+def researcher(name: str, root: Path, seed: int, trains: bool) -> Researcher:
+    plateau = {} if trains else {"plateau_after": NEVER}  # its own default plateau, or none
     if name == "random":
-        return RandomResearcher(seed=seed, plateau_after=NEVER)
+        return RandomResearcher(seed=seed, **plateau)
     if name == "heuristic":
-        return HeuristicResearcher(plateau_after=NEVER)
-    return OptunaResearcher(root, seed=seed, plateau_after=NEVER)
+        return HeuristicResearcher(**plateau)
+    return OptunaResearcher(root, seed=seed, **plateau)
 
 
 def fresh_copy(template: Path, target: Path) -> Path:
@@ -72,10 +79,17 @@ def full_quality(ws: Workspace, exp_id: str, gate: str) -> tuple[float, float, f
     return (result.quality, result.interval.low, result.interval.high) if result else None
 
 
-def run_one(name: str, root: Path, experiments: int, seed: int, minutes: float | None) -> Row:
+def run_one(
+    name: str, root: Path, experiments: int, seed: int, minutes: float | None, trainings: int
+) -> Row:
     started = time.perf_counter()
     run_loop(
-        root, experiments=experiments, minutes=minutes, researcher=researcher(name, root, seed)
+        root,
+        experiments=experiments,
+        minutes=minutes,
+        researcher=researcher(name, root, seed, trains=trainings > 0),
+        on_request="approve" if trainings else "deny",
+        grant=TrainingGrant(trainings=trainings) if trainings else None,
     )
     return summarize(name, root, time.perf_counter() - started)
 
@@ -106,6 +120,42 @@ def summarize(name: str, root: Path, seconds: float | None = None) -> Row:
         seconds,
         max(devs, default=None),
     )
+
+
+def best_by_minute(root: Path, marks: list[int]) -> list[float]:
+    """The best full-30 quality `m` minutes into a researcher's run, for each mark: the
+    baseline's, then each kept experiment's from when it finished (the run starts when its
+    first experiment does)."""
+    ws = Workspace.open(root, repair=False)
+    gate = ws.config.keep.confirm_gate or ws.config.keep.gate
+    baseline, *own = ws.records()
+    best = [(baseline.finished_at, full_quality(ws, baseline.id, gate))]
+    best += [(r.finished_at, full_quality(ws, r.id, gate)) for r in own if r.status == "kept"]
+    start = own[0].started_at if own else baseline.finished_at
+    return [max(q[0] for at, q in best if q and at <= start + timedelta(minutes=m)) for m in marks]
+
+
+def minute_table(roots: dict[str, Path], marks: list[int]) -> str:
+    lines = [
+        "| researcher | " + " | ".join(f"{m} min" for m in marks) + " |",
+        "|---|" + "---:|" * len(marks),
+    ]
+    for name, root in roots.items():
+        figures = best_by_minute(root, marks)
+        lines.append(f"| {name} | " + " | ".join(f"{q:.3f}" for q in figures) + " |")
+    return "\n".join(lines)
+
+
+def minute_marks(roots: list[Path]) -> list[int]:
+    """Every 5 minutes up to the longest run's own wall time (at least one mark)."""
+    longest = 0.0
+    for root in roots:
+        records = Workspace.open(root, repair=False).records()[1:]
+        if records:
+            longest = max(
+                longest, (records[-1].finished_at - records[0].started_at).total_seconds()
+            )
+    return list(range(5, 5 * max(math.ceil(longest / 300), 1) + 1, 5))
 
 
 def baseline_figures(ws: Workspace) -> tuple[float, float, float]:
@@ -142,6 +192,12 @@ def main() -> None:
     parser.add_argument(
         "--minutes", type=float, help="also stop each researcher after this many minutes"
     )
+    parser.add_argument(
+        "--trainings",
+        type=int,
+        default=0,
+        help="ask for training at plateaus; the first request is approved with this budget",
+    )
     parser.add_argument("--parallel", action="store_true", help="one process per researcher")
     parser.add_argument("--keep", type=Path, help="keep the workspaces in this new folder")
     parser.add_argument(
@@ -152,10 +208,12 @@ def main() -> None:
     if unknown := set(names) - set(RESEARCHERS):
         parser.error(f"unknown researcher(s) {', '.join(sorted(unknown))}; use {RESEARCHERS}")
     if args.report:
-        rows = [summarize(n, args.report / n) for n in names if (args.report / n).is_dir()]
+        roots = {n: args.report / n for n in names if (args.report / n).is_dir()}
+        rows = [summarize(n, root) for n, root in roots.items()]
         ws = Workspace.open(args.report / "baseline", repair=False)
         print("(wall: the recorded experiments' own wall time; in-flight ones not counted)")
         print(table(rows, baseline_figures(ws)))
+        print(minute_table(roots, minute_marks(list(roots.values()))))
         return
     with tempfile.TemporaryDirectory(prefix="bench-research-") as tmp:
         base = args.keep or Path(tmp)
@@ -165,7 +223,7 @@ def main() -> None:
         print(f"baseline ran in {time.perf_counter() - started:.0f} s", flush=True)
         roots = [fresh_copy(template, base / name) for name in names]
         jobs = [
-            (n, r, args.experiments, args.seed, args.minutes)
+            (n, r, args.experiments, args.seed, args.minutes, args.trainings)
             for n, r in zip(names, roots, strict=True)
         ]
         if args.parallel:
@@ -178,8 +236,10 @@ def main() -> None:
             f"{args.model}, judge {args.judge}, {args.experiments} experiments each "
             f"after a shared baseline{' (in parallel)' if args.parallel else ''}"
             + (f", at most {args.minutes:g} minutes each" if args.minutes else "")
+            + (f", a training budget of {args.trainings}" if args.trainings else "")
         )
         print(table(rows, baseline))
+        print(minute_table(dict(zip(names, roots, strict=True)), minute_marks(roots)))
 
 
 if __name__ == "__main__":

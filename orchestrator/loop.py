@@ -133,13 +133,21 @@ def _decision(
     }
 
 
-def _settle(request: dict[str, Any], policy: OnRequest, offset: int) -> dict[str, Any]:
-    """An unattended answer (`run --on-request approve|deny`), logged once per request."""
+def _settle(
+    request: dict[str, Any],
+    policy: OnRequest,
+    offset: int,
+    grant: control.TrainingGrant | None = None,
+) -> dict[str, Any]:
+    """An unattended answer (`run --on-request approve|deny`), logged once per request; an
+    approval carries `grant` (`--trainings N`), the budget for the researcher's next requests."""
+    approved = policy == "approve"
     return {
-        "approved": policy == "approve",
+        "approved": approved,
         "note": f"settled unattended (--on-request {policy})",
         "offset": offset,
         "command": f"on-request-{policy}-{request.get('id', '')}",
+        "grant": grant.model_dump() if approved and grant else None,
     }
 
 
@@ -179,16 +187,19 @@ def run_loop(
     on_progress: Callable[[str, dict[str, Any]], None] | None = None,
     ask: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
     parallel: PoolOptions | None = None,
+    grant: control.TrainingGrant | None = None,
 ) -> LoopSummary:
     """Run (or resume) the workspace's loop until its budget, a stop, or an unanswered request.
 
     `ask`, when given, is consulted first for a pending interrupt (the CLI's --supervised
     prompt); otherwise the control channel answers it (`autoresearch approve/deny`), and when
     it has no answer `on_request` settles it: wait (unless `wait_for_approval` is False: then
-    the run ends waiting), or approve / deny unattended. `preflight` refuses a workspace whose
-    configuration cannot work before anything runs (`PreflightError`). `parallel` runs up to K
-    experiments at once, in this process or on Ray workers (`orchestrator.pool`); without it the
-    experiments run one at a time in this process, and Ray is never imported.
+    the run ends waiting), or approve / deny unattended; the first unattended approval carries
+    `grant`, a training budget (the researcher's next requests within it need no answer).
+    `preflight` refuses a workspace whose configuration cannot work before anything runs
+    (`PreflightError`). `parallel` runs up to K experiments at once, in this process or on Ray
+    workers (`orchestrator.pool`); without it the experiments run one at a time in this
+    process, and Ray is never imported.
     """
     started = time.time()
     ws = Workspace.open(workspace)
@@ -223,7 +234,7 @@ def run_loop(
         waiting: dict[str, Any] | None = None
         try:
             waiting, stop_reason = _drive(
-                graph, config, services, ask, wait_for_approval, on_request
+                graph, config, services, ask, wait_for_approval, on_request, grant
             )
         except sqlite3.DatabaseError as exc:
             raise StateFileError(ws.state_dir / CHECKPOINTS, exc) from None
@@ -249,6 +260,7 @@ def _drive(
     ask: Callable[[dict[str, Any]], dict[str, Any] | None] | None,
     wait_for_approval: bool,
     on_request: OnRequest,
+    grant: control.TrainingGrant | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Stream the graph, answering its interrupts; (the request left waiting, stop reason)."""
     context = LoopContext(services)
@@ -268,7 +280,8 @@ def _drive(
             wait = wait_for_approval and on_request == "wait"
             decision = _wait_for_decision(services, request, offset, wait)
         if decision is None and on_request != "wait":
-            decision = _settle(request, on_request, offset)
+            decision = _settle(request, on_request, offset, grant)
+            grant = None  # the budget comes once, with the first approval
         if decision is None:
             return request, "waiting for the supervisor's approval"
         value = Command(resume={"offset": offset, **decision})

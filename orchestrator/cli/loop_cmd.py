@@ -169,6 +169,12 @@ def waiting_line(request: dict[str, Any], directory: str) -> str:
     "or deny / approve it unattended.",
 )
 @click.option(
+    "--trainings",
+    type=click.IntRange(min=1),
+    help="With --on-request approve: the first approval grants a budget of N trainings (the "
+    "researcher searches recipes within it).",
+)
+@click.option(
     "--no-wait",
     is_flag=True,
     help=f"Exit with code {WAITING_FOR_APPROVAL} instead of waiting for an approval.",
@@ -207,6 +213,7 @@ def run_command(
     researcher: str | None,
     supervised: bool,
     on_request: str,
+    trainings: int | None,
     no_wait: bool,
     reset_state: bool,
     parallel: int | None,
@@ -222,6 +229,9 @@ def run_command(
     from orchestrator.loop import run_loop
     from orchestrator.pool.options import PoolOptions
     from orchestrator.preflight import PreflightError
+
+    if trainings and on_request != "approve":
+        raise click.UsageError("--trainings N grants a budget with --on-request approve; add it")
 
     options = PoolOptions(
         workers=parallel or 1,
@@ -247,6 +257,7 @@ def run_command(
                 on_progress=view,
                 ask=_ask_on_terminal if supervised else None,
                 parallel=options,
+                grant=control.TrainingGrant(trainings=trainings) if trainings else None,
             )
     except PreflightError as exc:
         for problem in exc.problems:

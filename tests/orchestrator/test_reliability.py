@@ -172,6 +172,30 @@ def test_on_request_settles_a_training_request_unattended(workspace, policy):
         assert any("training failed" in e.payload["text"] for e in ws.events("error"))
 
 
+@pytest.mark.slow
+def test_on_request_approve_with_trainings_grants_the_budget_once(workspace):
+    from orchestrator.control import TrainingGrant
+
+    summary = run_loop(
+        workspace,
+        experiments=5,
+        researcher=TrainableHeuristic(),
+        on_request="approve",
+        grant=TrainingGrant(trainings=2),
+    )
+    assert summary.waiting_for is None
+    first, *within = Workspace.open(workspace).events("approved")
+    assert first.payload["grant"] == {"trainings": 2, "minutes": None}
+    # the second training is approved by the budget, not asked: then the budget is spent
+    assert [e.payload["command"].split("/")[0] for e in within] == [first.payload["command"]]
+    assert "within the training budget" in within[0].payload["note"]
+
+
+def test_trainings_without_on_request_approve_is_a_usage_error(cli, workspace):
+    result = invoke(cli, "run", "-C", str(workspace), "--trainings", "3")
+    assert result.exit_code == 2 and "--on-request approve" in result.output
+
+
 def test_no_wait_exits_3_saying_once_what_it_waits_for(cli, workspace, monkeypatch):
     import orchestrator.loop
 
