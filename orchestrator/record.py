@@ -75,6 +75,7 @@ class Recorder:
             trace=outcome.trace,
             cost_usd=outcome.cost_usd + proposal.research_cost_usd,
             predicted_delta=proposal.predicted_delta,
+            predicted_seconds=proposal.predicted_seconds,
             wall_seconds=outcome.seconds,
             node_seconds={k: round(v, 3) for k, v in timing.items()},
             status=outcome.status,

@@ -23,11 +23,9 @@ from orchestrator.researchers.base import (
 from orchestrator.researchers.claude.holdout import Holdout
 from orchestrator.researchers.claude.tools import ResearchTools
 from orchestrator.researchers.heuristic import canonical
-from runlog.evaluate import (
-    workspace_ruler,
-)
+from runlog.calibration import observed_delta, seconds_per_case
+from runlog.evaluate import workspace_ruler
 from runlog.feature_spec import feature_spec
-from runlog.records import ExperimentRecord
 from runlog.workspace import Workspace
 
 
@@ -54,7 +52,8 @@ class ResearchView:
             since += 1
         kept_at = max((i for i, r in enumerate(records) if r.status == "kept"), default=-1)
         last_kept_time = records[kept_at].finished_at if kept_at >= 0 else None
-        feature = feature_spec(workspace_ruler(self.ws))
+        ruler = workspace_ruler(self.ws)
+        feature = feature_spec(ruler)
         requests = [
             e
             for e in self.ws.events()
@@ -73,7 +72,8 @@ class ResearchView:
                     gate=r.result.gate if r.result else "",
                     agent=r.agent,
                     failure=r.failure,
-                    delta=first_delta(r),
+                    delta=observed_delta(r),
+                    seconds_per_case=seconds_per_case(r),
                 )
                 for r in records
             ],
@@ -93,6 +93,7 @@ class ResearchView:
             trainable_reason=trainable[1],
             feedback=list(feedback or []),
             feature=feature,
+            keep_gate_cases=len(ruler.gate_cases(self.ws.config.keep.gate)),
         )
 
     def trainings_granted(self) -> int:
@@ -184,10 +185,3 @@ class ResearchView:
 
     def next_experiment_id(self) -> str:
         return self.ws.next_experiment_id()
-
-
-def first_delta(record: ExperimentRecord) -> float | None:
-    """The experiment's paired gain over the best at its time on its first (keep) gate, None
-    for the baseline or an experiment that measured nothing."""
-    first = record.gates[0] if record.gates else None
-    return first.comparison.delta if first and first.comparison else None

@@ -85,6 +85,7 @@ class ExperimentRecord(BaseModel):
     adapter_hash: str | None = None
     sandbox: str = ""  # what confined the lever code (levers.sandbox.describe); "" before it
     predicted_delta: float | None = None  # the researcher's pre-registered Δ on the keep gate
+    predicted_seconds: float | None = None  # ... and the model seconds of that gate
 
     @field_validator("id", "parent")
     @classmethod

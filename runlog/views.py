@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runlog.calibration import calibration, observed_delta
+from runlog.calibration import calibration, observed_delta, observed_seconds
 from runlog.gitstore import MAIN, current_best, pending_records
 from runlog.records import ExperimentRecord, experiment_id
 from runlog.reference.headline import headline
@@ -106,6 +106,8 @@ def experiment_view(ws: Workspace, exp: str) -> dict[str, Any]:
         decision=record.decision,
         predicted_delta=record.predicted_delta,
         observed_delta=observed_delta(record),
+        predicted_seconds=record.predicted_seconds,
+        observed_seconds=observed_seconds(record),
         notes_seen=record.notes_seen,
         model_ids=record.model_ids,
         ruler_hash=record.ruler_hash,

@@ -100,6 +100,8 @@ def experiment_detail(view: dict[str, Any], cases: tuple[CaseOutcome, ...]) -> E
         seconds=view.get("wall_seconds", 0.0),
         predicted_delta=view.get("predicted_delta"),
         observed_delta=view.get("observed_delta"),
+        predicted_seconds=view.get("predicted_seconds"),
+        observed_seconds=view.get("observed_seconds"),
     )
 
 

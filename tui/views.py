@@ -101,6 +101,8 @@ class ExperimentDetail:
     seconds: float = 0.0
     predicted_delta: float | None = None  # the researcher's pre-registered Δ on the keep gate
     observed_delta: float | None = None  # the keep gate's paired Δ over the best
+    predicted_seconds: float | None = None  # ... and its model seconds on the keep gate
+    observed_seconds: float | None = None
     reference: bool = False
     commit: str = ""
     tag: str = ""

@@ -373,6 +373,9 @@ def show_command(experiment: str, directory: str, as_json: bool, show_cases: boo
     click.echo(f"hypothesis: {view['hypothesis']}")
     if view["method"]:
         click.echo(f"method:     {view['method']}")
+    if view["predicted_delta"] is not None or view["predicted_seconds"]:
+        click.echo(f"predicted:  {_guess(view['predicted_delta'], view['predicted_seconds'])}")
+        click.echo(f"observed:   {_guess(view['observed_delta'], view['observed_seconds'])}")
     if view["failure"]:
         click.echo(f"failure:    {view['failure']}")
     for g in view["gates"]:
@@ -386,6 +389,14 @@ def show_command(experiment: str, directory: str, as_json: bool, show_cases: boo
     if view["diagram"]:
         click.echo("\nprocess:\n" + view["diagram"])
     click.echo("\ndiff against parent:\n" + (view["diff"] or "(no change to agent/)"))
+
+
+def _guess(delta: float | None, seconds: float | None) -> str:
+    """Δ and model seconds on the keep gate, '-' for either not known."""
+    return (
+        f"Δ {'-' if delta is None else f'{delta:+.3f}'} on the keep gate, "
+        f"{'-' if not seconds else f'{seconds:.0f} s'} in the model"
+    )
 
 
 @cli.command("report")

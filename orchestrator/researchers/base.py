@@ -41,6 +41,7 @@ class Proposal(BaseModel):
     lever_filename: str | None = None
     training_request: TrainingRequest | None = None
     predicted_delta: float | None = None  # pre-registered: expected quality change on keep gate
+    predicted_seconds: float | None = None  # pre-registered: expected keep-gate wall seconds
     research_cost_usd: float = Field(0.0, ge=0)  # what proposing it cost (model calls, trials)
 
 
@@ -69,6 +70,7 @@ class ExperimentSummary(BaseModel):
     agent: dict[str, Any] = Field(default_factory=dict)
     failure: str = ""
     delta: float | None = None  # paired gain over the best at its time, on its first gate
+    seconds_per_case: float | None = None  # its gates' wall time (judge aside) over their cases
 
 
 class LogView(BaseModel):
@@ -91,6 +93,7 @@ class LogView(BaseModel):
     trainable_reason: str = ""
     feedback: list[str] = Field(default_factory=list)  # why the graph sent a proposal back
     feature: FeatureSpec = PLANNER  # what the agent is for: its instruction, contract, rubric
+    keep_gate_cases: int = 10  # the cases of the gate every experiment runs first
 
 
 class Researcher(Protocol):

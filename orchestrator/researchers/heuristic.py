@@ -2,8 +2,10 @@
 stacks of what worked.
 
 Each proposal changes one built-in lever parameter of the best agent (or enables one lever),
-in a fixed order of promise (measured on SmolLM2: retrieval, information-gain selection and a
-repetition penalty lead), skipping every configuration already tried. A single move that beat
+the move of best expected gain per second first (`cost`: priors measured on SmolLM2 —
+retrieval, information-gain selection and a repetition penalty lead — updated by the gains
+and the seconds per case the log measured), skipping every configuration already tried; each
+proposal pre-registers its expected Δ and seconds. A single move that beat
 the best it was tried on without being kept (its gain was real but not sure) is a *winner*;
 at a plateau, and when the single moves run out, winners are stacked onto the best, two or
 three at a time, the largest summed gain first, since gains do not simply add up and the
@@ -35,6 +37,7 @@ from orchestrator.researchers.base import (
     TrainingRequest,
     stock_agent,
 )
+from orchestrator.researchers.cost import estimates
 from orchestrator.researchers.moves import (
     Move,
     canonical,
@@ -110,56 +113,69 @@ def moves_for(feature: FeatureSpec) -> list[Move]:
 
 
 def moves() -> list[Move]:
-    """Every single-step change for the planner, most promising first (the order follows the
-    single-move gains measured on SmolLM2, `benchmarks/README.md`; the rubric instruction
-    first, as it costs no model call)."""
+    """Every single-step change for the planner, each with its prior gain (the single-move
+    gains measured on SmolLM2, `benchmarks/README.md`, where noted) and cost factor; the
+    researcher tries them by expected gain per second (`cost.estimates`), this order breaking
+    ties."""
     return [
         Move(
             "prompt",
             "Spelling out the rubric (one ask each, specific, no overlap) helps",
             set_prompt(instructions="rubric"),
+            gain=0.0,  # 0.156 against 0.160 (2026-11-29)
         ),
         Move(
             "rag",
             "The two nearest training cases by embedding are better examples than none",
             enable("rag", k=2, method="embedding"),
+            gain=0.047,
+            cost=2.0,  # two worked examples in the prompt
         ),
         Move(
             "multi_call",
             "Over-generating questions and keeping the seven that split the solution space "
             "most (information gain) improves coverage and non-redundancy",
             enable("info_gain"),
+            gain=0.103,
+            cost=4.0,  # branches, twelve questions, top-ups
         ),
         Move(
             "decoding",
             "A repetition penalty of 1.2 stops repeated questions",
             enable("decoding", repetition_penalty=1.2),
+            gain=0.071,  # on rag: 0.278 against 0.207
         ),
         Move(
             "multi_call",
             "Four sampled plans voted into one by clustering keep the questions most agree on",
             enable("ensemble", k=4),
+            cost=5.0,
         ),
         Move(
             "decoding",
             "Decoding constrained to the answer's JSON Schema keeps the contract",
             enable("schema"),
+            cost=1.5,
         ),
         Move(
             "prompt",
             "One worked example from the training pool shows the format and bar",
             set_prompt(few_shot=1),
+            gain=0.037,  # 0.197 against 0.160 (2026-11-29)
+            cost=1.5,
         ),
         Move(
             "self_critique",
             "Checking each question by explicit rules and replacing the ones that fail helps",
             enable("verify"),
+            cost=3.0,
         ),
         Move(
             "multi_call",
             "Simulating the user's answers and keeping the questions whose answers would "
             "change the plan improves coverage",
             enable("answer_simulation"),
+            cost=4.0,
         ),
         Move(
             "prompt",
@@ -167,16 +183,18 @@ def moves() -> list[Move]:
             set_prompt(instructions="critical-first"),
         ),
         *[phrasing_move(slug) for slug in PROMPT_PHRASINGS],
-        Move("prompt", "Three worked examples beat one", set_prompt(few_shot=3)),
+        Move("prompt", "Three worked examples beat one", set_prompt(few_shot=3), cost=2.5),
         Move(
             "rag",
             "BM25 retrieval finds examples with the task's own words",
             enable("rag", k=3, method="bm25"),
+            cost=2.5,
         ),
         Move(
             "rag",
             "Hybrid retrieval of four examples gives broader coverage",
             enable("rag", k=4, method="hybrid"),
+            cost=3.0,
         ),
         Move(
             "prompt",
@@ -187,17 +205,20 @@ def moves() -> list[Move]:
             "multi_call",
             "Listing the unknowns first, then one question each, improves coverage",
             enable("multi_call", mode="decompose"),
+            cost=3.0,
         ),
         Move(
             "multi_call",
             "Over-generating twelve questions and pruning to seven by redundancy "
             "and specificity improves non-redundancy",
             enable("multi_call", mode="overgenerate", n=12),
+            cost=1.5,
         ),
         Move(
             "self_critique",
             "One round of critique against the rubric, then revision, helps",
             enable("self_critique", rounds=1),
+            cost=3.0,
         ),
         Move(
             "decoding",
@@ -259,23 +280,30 @@ class HeuristicResearcher:
     def _untried_moves(self, log: LogView, notes: list[str], k: int) -> list[Proposal]:
         focus, avoid = preferences([*log.notes_history, *notes])
         tried = {canonical(e.agent) for e in log.experiments if e.agent}
-        candidates = [m for m in moves_for(log.feature) if m.lever_class not in avoid]
-        candidates.sort(key=lambda m: m.lever_class not in focus)
+        every = moves_for(log.feature)
+        expected = estimates(log, every, log.keep_gate_cases)
+        candidates = [m for m in every if m.lever_class not in avoid]
+        # focus first, then the best expected gain per second (ties: the list's order)
+        candidates.sort(key=lambda m: (m.lever_class not in focus, -expected[m.hypothesis].value))
         proposals: list[Proposal] = []
         for move in candidates:
             agent = move.apply(copy.deepcopy(log.best_agent))
             if canonical(agent) in tried or not serves(agent, log.feature):
                 continue
             tried.add(canonical(agent))
+            guess = expected[move.hypothesis]
+            cost = f" in about {guess.seconds:.0f} s" if guess.seconds else ""
             proposals.append(
                 Proposal(
                     hypothesis=move.hypothesis,
-                    method=f"One {move.lever_class} step from the best ({log.best_id}); "
-                    "run dev-10, then full-30 if promising.",
+                    method=f"One {move.lever_class} step from the best ({log.best_id}), "
+                    f"expected Δ {guess.gain:+.3f}{cost}; run dev-10, then full-30 if promising.",
                     lever_class=move.lever_class,
                     agent_patch={"levers": agent["levers"]},
                     lever_code=move.lever_code,
                     lever_filename=move.lever_filename,
+                    predicted_delta=round(guess.gain, 4),
+                    predicted_seconds=round(guess.seconds, 1) if guess.seconds else None,
                 )
             )
             if len(proposals) == k:

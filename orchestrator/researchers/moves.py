@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from levers.config import AgentConfig, validate_agent
 from levers.feature import FeatureSpec, fits
 from models import AutoresearchError
+from orchestrator.researchers.base import ExperimentSummary, LogView
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Move:
     apply: Callable[[dict[str, Any]], dict[str, Any]]
     lever_code: str | None = None
     lever_filename: str | None = None
+    gain: float = 0.01  # prior expected Δ on the keep gate (measured single moves; else small)
+    cost: float = 1.0  # prior factor on the seconds per case of the agent it is applied to
 
 
 def canonical(agent: dict[str, Any]) -> str:
@@ -93,6 +96,22 @@ def serves(agent: dict[str, Any], feature: FeatureSpec) -> bool:
 
 def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return canonical(a) == canonical(b)
+
+
+def lineage(
+    log: LogView, moves: list[Move]
+) -> Iterator[tuple[ExperimentSummary, Move, ExperimentSummary]]:
+    """(experiment, the move that made it from the best of its time, that best) for every
+    experiment of the log that is one of `moves` applied to the best before it."""
+    parent: ExperimentSummary | None = None
+    for exp in log.experiments:
+        if parent is not None and exp.agent:
+            base = parent.agent
+            move = next((m for m in moves if same(m.apply(copy.deepcopy(base)), exp.agent)), None)
+            if move is not None:
+                yield exp, move, parent
+        if exp.status == "kept" and exp.agent:
+            parent = exp
 
 
 def touches(move: Move, agent: dict[str, Any]) -> set[str]:

@@ -9,10 +9,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any
 
 from orchestrator.researchers.base import LogView, Proposal
-from orchestrator.researchers.moves import Move, canonical, same, serves, touches, valid
+from orchestrator.researchers.moves import (
+    Move,
+    canonical,
+    lineage,
+    same,
+    serves,
+    touches,
+    valid,
+)
 
 MAX_WINNERS = 5  # stacks are drawn from the five largest single-move gains
 
@@ -21,16 +28,12 @@ def winners(log: LogView, moves: list[Move]) -> list[tuple[float, Move]]:
     """The single moves that beat the best they were tried on (a paired gain above zero on
     their keep gate) and that the best does not hold yet, largest gain first."""
     best = log.best_agent
-    parent: dict[str, Any] | None = None
     found: dict[str, tuple[float, Move]] = {}
-    for exp in log.experiments:
-        if parent is not None and exp.agent and exp.delta is not None and exp.delta > 0:
-            move = next((m for m in moves if same(m.apply(copy.deepcopy(parent)), exp.agent)), None)
-            if move is not None and not same(move.apply(copy.deepcopy(best)), best):
-                gain = max(exp.delta, found.get(move.hypothesis, (0.0, move))[0])
-                found[move.hypothesis] = (gain, move)
-        if exp.status == "kept" and exp.agent:
-            parent = exp.agent
+    for exp, move, _ in lineage(log, moves):
+        if exp.delta is None or exp.delta <= 0 or same(move.apply(copy.deepcopy(best)), best):
+            continue
+        gain = max(exp.delta, found.get(move.hypothesis, (0.0, move))[0])
+        found[move.hypothesis] = (gain, move)
     return sorted(found.values(), key=lambda pair: -pair[0])
 
 

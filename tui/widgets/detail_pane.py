@@ -91,7 +91,13 @@ class DetailPane(VerticalScroll):
                 else f"Δ {number(d.observed_delta, signed=True)}\n"
             )
         if d.cost_usd or d.seconds:
-            text.append(f"cost ${d.cost_usd:.2f}  time {d.seconds:.0f}s\n", style="dim")
+            text.append(f"cost ${d.cost_usd:.2f}  time {d.seconds:.0f}s", style="dim")
+            if d.predicted_seconds and d.observed_seconds:
+                text.append(
+                    f"  keep gate {d.observed_seconds:.0f}s (predicted {d.predicted_seconds:.0f}s)",
+                    style="dim",
+                )
+            text.append("\n")
         if d.failure:
             text.append("failure ", style="bold red")
             text.append(f"{d.failure}\n")
