@@ -7,7 +7,9 @@ candidate's quality are drawn independently from that case's pool (an A/A pair: 
 outputs, no real change) and a planted gain is added to the candidate's. Prints per screen rule:
 share promoted to full-30, false keeps per A/A experiment, keep rate per planted gain, and mean
 cases generated and judged per experiment (10 on dev-10, plus 20 when promoted: full-30 reuses
-the dev-10 cases' outputs and verdicts from the caches).
+the dev-10 cases' outputs and verdicts from the caches). Then, for the default screen, the
+decisive gate's futility stop per threshold (`[keep] futility`): the share stopped halfway,
+the false stops (stopped, but every case would have kept it), the keep rates and the cases.
 
     python benchmarks/bench_keep_policy.py -C /tmp/kp [-C more ...] [--experiments 1000]
 """
@@ -24,7 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ruler.keep_policy import ScreenRule, SimulationResult, screen, simulate  # noqa: E402
+from ruler.keep_policy import (  # noqa: E402
+    RECOMMENDED_SCREEN,
+    ScreenRule,
+    SimulationResult,
+    screen,
+    simulate,
+)
 from ruler.loader import load_ruler  # noqa: E402
 
 RULES = (
@@ -33,6 +41,7 @@ RULES = (
     *(ScreenRule(kind="bootstrap", tau=t) for t in (0.8, 0.9, 0.95)),
 )
 GAINS = (0.0, 0.02, 0.04)
+FUTILITY = (0.0, 0.02, 0.05, 0.1, 0.2)
 
 
 def load_pool(workspaces: list[Path]) -> tuple[dict[str, list[float]], int]:
@@ -87,7 +96,38 @@ def main() -> None:
         print(line + f" {runs[0.04].mean_cases:11.1f}", flush=True)
         table[rule] = runs
     print(recommend(table))
+    futility_table(pool, dev, full, args.experiments, args.seed)
     replay(args.workspace)
+
+
+def futility_table(
+    pool: dict[str, list[float]], dev: list[str], full: list[str], experiments: int, seed: int
+) -> None:
+    """The default screen with the decisive gate's futility stop at each threshold."""
+    print(f"futility stop, screen {RECOMMENDED_SCREEN.label}:")
+    print(
+        f"{'futility':>8} {'stopped A/A':>11} {'cases A/A':>9}"
+        + "".join(f" {'kept +' + format(g, '.2f'):>10} {'false stop':>10}" for g in GAINS[1:])
+        + f" {'cases +0.04':>11}"
+    )
+    for threshold in FUTILITY:
+        runs = {
+            g: simulate(
+                pool,
+                dev,
+                full,
+                RECOMMENDED_SCREEN,
+                gain=g,
+                experiments=experiments,
+                seed=seed,
+                futility=threshold,
+            )  # fmt: skip
+            for g in GAINS
+        }
+        aa = runs[0.0]
+        line = f"{threshold:8g} {aa.stopped:11.1%} {aa.mean_cases:9.1f}"
+        line += "".join(f" {runs[g].kept:10.1%} {runs[g].false_stops:10.1%}" for g in GAINS[1:])
+        print(line + f" {runs[0.04].mean_cases:11.1f}", flush=True)
 
 
 def replay(workspaces: list[Path]) -> None:

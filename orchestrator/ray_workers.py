@@ -30,11 +30,11 @@ from runlog.boundary import Boundary
 from runlog.evaluate import (
     Progress,
     evaluate_config,
-    generate,
     resolve_judge,
     workspace_caches,
     workspace_ruler,
 )
+from runlog.generate import generate
 from runlog.workspace import Workspace
 
 WORKER_ENV = "AUTORESEARCH_WORKER"  # set in every worker process to the worker's name
@@ -73,6 +73,7 @@ def run_gate_job(job: GateJob, worker: str = "", progress: Progress | None = Non
             tree_hash=job.tree_hash,
             agent_dir=agent_dir,
             progress=progress,
+            futility=job.futility,
             **workspace_caches(ws),
         )
     except (AutoresearchError, ValueError) as exc:

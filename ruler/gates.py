@@ -9,7 +9,7 @@ result is given. A case with no candidate text is judged as an unparseable answe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from ruler.cache import VerdictCache, verdict_key
 from ruler.loader import Ruler, load_ruler
@@ -71,11 +71,13 @@ def evaluate(
     baseline: GateResult | None = None,
     progress: Callable[[int, int], None] | None = None,
     cache: VerdictCache | None = None,
+    only: Collection[str] | None = None,
 ) -> GateResult:
-    """Judge `candidates` (case id -> raw candidate text) on `gate`; see the module docstring."""
+    """Judge `candidates` (case id -> raw candidate text) on `gate` (on its cases in `only`
+    when given: a gate stopped early); see the module docstring."""
     ruler = ruler or load_ruler()
     ruler_hash = ruler.verify()
-    cases = ruler.gate_cases(gate)
+    cases = [c for c in ruler.gate_cases(gate) if only is None or c.id in only]
     started, calls_before = time.perf_counter(), judge.calls
     found: dict[str, Verdict] = {}
     todo: list[tuple[Case, str]] = []

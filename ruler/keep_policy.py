@@ -19,6 +19,12 @@ simulated experiments each) today's screen promoted 95% of A/A experiments (3.4%
 29.0 cases each); `permutation` with alpha 0.3 promoted 24% (3.1% false keeps, 14.8 cases:
 49% fewer) and kept a +0.04 gain 82% of the time (today 89%): RECOMMENDED_SCREEN.
 
+The decisive gate can stop early for futility: halfway through the cases it has to generate,
+`keep_chance` estimates the probability that the experiment will be kept once every case is in
+(each completion of the missing cases drawn from a resample of the deltas so far), and below
+`[keep] futility` the gate stops there and the experiment is discarded. `simulate` measures the
+false stops (stopped, but it would have been kept) with the rest.
+
 The loop's keep decision lives here alone: `promising` (worth the decisive gate: the screen rule
 on the keep gate's comparison with the best) and `decide` (kept or discarded, and why), called
 by the driver at every K and by `eval --compare`. No orchestrator imports.
@@ -169,6 +175,79 @@ def keep(
     return bootstrap_interval(list(deltas), seed=seed, n=BOOTSTRAP_N).low > min_delta
 
 
+COMPLETIONS = 200  # keep_chance: simulated completions of the missing cases
+INNER_BOOTSTRAP = 500  # keep_chance: resamples of each completion's lower bound
+FUTILITY = 0.05  # the default `[keep] futility`: see benchmarks/README.md
+
+
+def keep_chance(
+    deltas: Sequence[float],
+    remaining: int,
+    policy: Literal["interval", "mean"] = "interval",
+    min_delta: float = 0.0,
+    seed: int = 0,
+    completions: int = COMPLETIONS,
+) -> float:
+    """The probability that `keep` passes once `remaining` more cases are in: the share of
+    completions that pass, each drawing the missing deltas from a resample of those so far (so
+    the uncertainty of their mean is in the draw). Vectorized: every completion's bootstrap
+    uses the same resample indices."""
+    values = np.asarray(deltas, dtype=float)
+    if values.size == 0:
+        return 0.0
+    if remaining <= 0:
+        return float(keep(values, policy, min_delta, seed))
+    rng = np.random.default_rng(seed)
+    population = values[rng.integers(0, values.size, size=(completions, values.size))]
+    future = np.take_along_axis(
+        population, rng.integers(0, values.size, size=(completions, remaining)), axis=1
+    )
+    full = np.concatenate([np.broadcast_to(values, population.shape), future], axis=1)
+    if policy == "mean":
+        return float(np.mean(full.mean(axis=1) > min_delta))
+    idx = rng.integers(0, full.shape[1], size=(INNER_BOOTSTRAP, full.shape[1]))
+    means = full[:, idx].mean(axis=2)  # (completions, resamples)
+    low = np.percentile(means, 2.5, axis=1)  # the 95% interval's lower bound, as `keep`
+    return float(np.mean(low > min_delta))
+
+
+def futile(
+    deltas: Sequence[float],
+    remaining: int,
+    threshold: float,
+    policy: Literal["interval", "mean"] = "interval",
+    min_delta: float = 0.0,
+) -> str:
+    """Why the decisive gate should stop now ('' to go on): the chance of a keep once the
+    `remaining` cases are in is below `threshold` (0 never stops)."""
+    if threshold <= 0 or remaining <= 0 or not len(deltas):
+        return ""
+    chance = keep_chance(deltas, remaining, policy, min_delta)
+    if chance >= threshold:
+        return ""
+    return (
+        f"futile after {len(deltas)} cases: mean gain {float(np.mean(deltas)):+.3f}, "
+        f"P(kept once {remaining} more are in) {chance:.2f} < {threshold:g}"
+    )
+
+
+class Futility(BaseModel):
+    """What a decisive gate needs to stop early: the best's per-case quality on the gate, the
+    keep rule, and the threshold on the chance of a keep."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    best: dict[str, float]
+    threshold: float = Field(gt=0, lt=1)
+    policy: Literal["interval", "mean"] = "interval"
+    min_delta: float = 0.0
+
+    def check(self, quality: Mapping[str, float], remaining: int) -> str:
+        """Why to stop, given the candidate's per-case quality so far ('' to go on)."""
+        deltas = [q - self.best[c] for c, q in quality.items() if c in self.best]
+        return futile(deltas, remaining, self.threshold, self.policy, self.min_delta)
+
+
 def screen_dev(dev: GateResult, rule: ScreenRule = RECOMMENDED_SCREEN) -> ScreenResult | None:
     """The screen gate's verdict under `rule` on its per-case deltas (None: nothing to compare)."""
     cmp = dev.comparison
@@ -199,6 +278,8 @@ def decide(
     """Kept or discarded, and why, from the gate results' comparisons with the best."""
     if baseline:
         return "kept", "baseline: the first experiment of a workspace is the line's start"
+    if full is not None and full.stopped:
+        return "discarded", f"{full.gate} stopped early: {full.stopped}"
     if full is None:
         screened = screen_dev(dev, rule)
         why = (
@@ -231,6 +312,14 @@ class SimulationResult(BaseModel):
     promoted: float  # share that went on to the decisive gate
     kept: float  # share kept (a false keep when gain == 0)
     mean_cases: float  # cases generated and judged per experiment
+    stopped: float = 0.0  # share whose decisive gate stopped early for futility
+    false_stops: float = 0.0  # share stopped that all the cases would have kept
+
+
+def before_look(todo: int) -> int:
+    """Of the `todo` cases the decisive gate has to generate, how many run before the futility
+    look (the first half; the cases it shares with the screen are known already)."""
+    return (todo + 1) // 2
 
 
 def simulate(
@@ -244,29 +333,47 @@ def simulate(
     seed: int = 0,
     policy: Literal["interval", "mean"] = "interval",
     min_delta: float = 0.0,
+    futility: float = 0.0,
 ) -> SimulationResult:
     """Simulated experiments: per case, the best's and the candidate's quality are drawn
     independently from that case's pool of real per-case scores (an A/A pair: different
     outputs, no real change) and `gain` is added to the candidate's. The screen sees the
-    screen cases' deltas; a promoted experiment is kept or not on all decisive cases."""
+    screen cases' deltas; a promoted experiment is kept or not on all decisive cases, unless
+    `futility` stops it at the look (`before_look`)."""
     missing = sorted((set(screen_ids) | set(decisive_ids)) - set(pool))
     if missing:
         raise ValueError(f"no per-case scores for cases {', '.join(missing)}")
     ids = list(dict.fromkeys([*screen_ids, *decisive_ids]))
+    screened = set(screen_ids)
+    later = [c for c in decisive_ids if c not in screened]
+    left = len(later) - before_look(len(later))
     rng = np.random.default_rng(seed)
-    extra = len(set(decisive_ids) - set(screen_ids))
-    promoted = kept = 0
+    promoted = kept = stopped = false_stops = 0
+    cases = 0
     for _ in range(experiments):
         deltas = {cid: float(rng.choice(pool[cid]) - rng.choice(pool[cid]) + gain) for cid in ids}
+        cases += len(screen_ids)
         if not screen([deltas[c] for c in screen_ids], rule).promote:
             continue
         promoted += 1
-        kept += keep([deltas[c] for c in decisive_ids], policy, min_delta)
+        would = keep([deltas[c] for c in decisive_ids], policy, min_delta)
+        seen = [deltas[c] for c in decisive_ids if c in screened] + [
+            deltas[c] for c in later[: len(later) - left]
+        ]
+        if futility and futile(seen, left, futility, policy, min_delta):
+            stopped += 1
+            false_stops += would
+            cases += len(later) - left
+            continue
+        cases += len(later)
+        kept += would
     return SimulationResult(
-        rule=rule.label,
+        rule=rule.label + (f", futility {futility:g}" if futility else ""),
         gain=gain,
         experiments=experiments,
         promoted=promoted / experiments,
         kept=kept / experiments,
-        mean_cases=len(screen_ids) + extra * promoted / experiments,
+        mean_cases=cases / experiments,
+        stopped=stopped / experiments,
+        false_stops=false_stops / experiments,
     )

@@ -110,6 +110,7 @@ class GateResult(BaseModel):
     judge_cost_usd: float = 0.0
     judge_calls: int = 0
     comparison: Comparison | None = None
+    stopped: str = ""  # why the gate stopped before its last case ('' : it ran them all)
 
 
 class PerturbationResult(BaseModel):

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,23 +20,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent, validate_agent
-from levers.feature import PLANNER, FeatureSpec
-from levers.pipeline import PipelineError, discard, pipeline_for, release
-from levers.registry import load_lever_files
-from levers.runner import CandidateRun, Task, run_agent
-from levers.sources import lever_sources, project_version, weights_id
+from levers.config import BASELINE_AGENT, AgentConfig, dump_agent, read_agent
+from levers.runner import CandidateRun
 from levers.trace import TraceNode
 from ruler.cache import PinnedVerdicts, VerdictCache
 from ruler.gates import evaluate as evaluate_gate
 from ruler.judges import get_judge
+from ruler.keep_policy import Futility
 from ruler.loader import Ruler, load_ruler
-from ruler.records import Case, GateResult, JudgeMode
+from ruler.records import GateResult, JudgeMode, Verdict
 from runlog.boundary import Boundary, GateIntegrityError
-from runlog.cache import OutputCache, output_key
+from runlog.cache import OutputCache
 from runlog.check import CheckError, check_expression, check_values, parse_check
 from runlog.feature_spec import answer_of, feature_spec, judged_reading, problems_of
 from runlog.folder import WorkspaceFolder
+from runlog.generate import generate
 from runlog.records import OutputRow, experiment_id
 from runlog.settings import WorkspaceError
 from runlog.workspace import Workspace
@@ -56,9 +52,6 @@ __all__ = [
 ]
 
 Progress = Callable[[str, int, int], None]  # (stage "run" | "judge", done, total)
-# a gate's pipeline past this is killed and its experiment failed (a lever that hangs or spins);
-# SmolLM2 runs full-30 in 2-3 minutes here
-GATE_TIMEOUT = float(os.environ.get("AUTORESEARCH_GATE_TIMEOUT", 3600))
 
 
 @dataclass
@@ -117,141 +110,6 @@ def _inference_calls(runs: list[CandidateRun]) -> int:
     return sum(1 for run in runs for node in run.trace if node.kind in kinds)
 
 
-@dataclass
-class Pipeline:
-    """How an agent's pipeline runs: in its own process (`levers.worker`), or in this one."""
-
-    config: AgentConfig
-    agent_dir: Path | None
-    workspace: Path | None
-    isolate: bool
-    worker: Any = None
-    feature: FeatureSpec = PLANNER
-
-    def prepare(self) -> tuple[AgentConfig, dict[str, Any]]:
-        """The validated agent and what its outputs depend on (code hashes, weights, version)."""
-        if self.isolate:
-            raw = self.config.model_dump(mode="json")
-            feature = None if self.feature is PLANNER else self.feature
-            self.worker = pipeline_for(raw, self.agent_dir, self.workspace, feature)
-            prepared = self.worker.prepared
-            return AgentConfig.model_validate(prepared["config"]), prepared
-        if self.agent_dir is not None and (self.agent_dir / "levers").is_dir():
-            load_lever_files(self.agent_dir / "levers")
-        config = validate_agent(self.config)
-        deps = {
-            "sources": lever_sources(config),
-            "weights": weights_id(config.model),
-            "version": project_version(),
-        }
-        return config, deps
-
-    def run(self, config: AgentConfig, cases: list[Case], progress: Any) -> list[CandidateRun]:
-        if not self.isolate:
-            return run_agent(
-                config, cases, workspace=self.workspace, progress=progress, feature=self.feature
-            )
-        try:
-            reply = self.worker.request(
-                "run",
-                on_progress=progress,
-                timeout=GATE_TIMEOUT,
-                cases=[Task.of(c).model_dump(mode="json") for c in cases],  # never the gold
-            )
-            runs = [CandidateRun.model_validate(r) for r in reply["runs"]]
-            if [r.case_id for r in runs] != [c.id for c in cases]:
-                raise PipelineError("the lever pipeline answered for other cases than asked")
-        except (ValueError, KeyError, TypeError) as exc:
-            self.discard()
-            raise PipelineError(f"the lever pipeline sent malformed runs: {exc}") from None
-        except PipelineError:
-            self.discard()  # a worker that broke the boundary is not reused
-            raise
-        return runs
-
-    def discard(self) -> None:
-        if self.worker is not None:
-            discard(self.worker)
-            self.worker = None
-
-    def release(self) -> None:
-        """Done with the worker (it stays warm for this agent's next gate)."""
-        if self.worker is not None:
-            release(self.worker)
-            self.worker = None
-
-
-def agent_fingerprint(tree_hash: str, config: AgentConfig, deps: dict[str, Any]) -> str:
-    """What candidate outputs are keyed by: the agent's files (tree hash), its validated config,
-    the source of every lever module that runs, the model's weights id and the project version."""
-    payload = [
-        tree_hash,
-        config.model_dump(mode="json"),
-        sorted(deps["sources"].items()),
-        deps["weights"],
-        deps["version"],
-    ]
-    return "agent:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def cached_runs(cache: OutputCache | None, keys: dict[str, str]) -> dict[str, CandidateRun]:
-    """Case id → the cached run, for the cases `cache` holds (none without a cache)."""
-    found: dict[str, CandidateRun] = {}
-    for case_id, key in keys.items() if cache is not None else ():
-        if (hit := cache.get(key)) is not None:
-            found[case_id] = CandidateRun.model_validate(hit)
-    return found
-
-
-@dataclass
-class Generated:
-    """The candidate's runs of some cases: those the cache held, and those run now."""
-
-    config: AgentConfig  # as the pipeline validated it
-    fingerprint: str
-    keys: dict[str, str]  # case id → output-cache key
-    cached: dict[str, CandidateRun]
-    fresh: list[CandidateRun]
-    keyed: bool  # outputs go through the cache (a tree hash was given)
-    sandbox: str = ""  # what confined the lever code (the pipeline process says)
-
-    def store(self, cache: OutputCache | None) -> None:
-        """Cache the fresh runs that did not fail (after the boundary was checked)."""
-        for run in self.fresh if cache is not None and self.keyed else ():
-            if not run.failed:
-                cache.put(self.keys[run.case_id], run.model_dump(mode="json"))
-
-
-def generate(
-    config: AgentConfig,
-    cases: list[Case],
-    boundary: Boundary,
-    tree_hash: str | None,
-    cache: OutputCache | None,
-    agent_dir: Path | None,
-    workspace: Path | None,
-    isolate: bool,
-    progress: Callable[[int, int], None] | None = None,
-    feature: FeatureSpec = PLANNER,
-) -> Generated:
-    """Run the candidate on the cases the cache does not hold (cached only with `tree_hash`),
-    in the lever pipeline process unless `isolate` is off; nothing is cached here."""
-    pipeline = Pipeline(config, agent_dir, workspace, isolate, feature=feature)
-    try:
-        config, deps = pipeline.prepare()
-        fingerprint = agent_fingerprint(tree_hash or "", config, deps)
-        keys = {
-            c.id: output_key(fingerprint, config.model, boundary.ruler_hash, c.id) for c in cases
-        }
-        cached = cached_runs(cache if tree_hash else None, keys)
-        todo = [c for c in cases if c.id not in cached]
-        fresh = pipeline.run(config, todo, progress) if todo else []
-    finally:
-        pipeline.release()
-    sandbox = str(deps.get("sandbox") or "in-process (unsandboxed)")
-    return Generated(config, fingerprint, keys, cached, fresh, bool(tree_hash), sandbox)
-
-
 def evaluate_config(
     config: AgentConfig,
     *,
@@ -267,13 +125,16 @@ def evaluate_config(
     progress: Progress | None = None,
     agent_dir: Path | None = None,
     isolate: bool = True,
+    futility: Futility | None = None,
 ) -> EvalResult:
     """Run `config` (with `agent_dir`'s lever files) on the gate's cases and judge them.
 
     The pipeline runs in its own sandboxed process (`isolate=False` runs lever code here: only
     for tests that show what the boundary prevents); outputs come through `cache` when
     `tree_hash` is given; the ruler and the judge's code are checked before and after
-    (GateIntegrityError when they moved).
+    (GateIntegrityError when they moved). With `futility` (a decisive gate), the cases run so
+    far are judged halfway and the gate stops there when a keep has become unlikely: the
+    result then covers those cases and says why (`GateResult.stopped`).
     """
     started = time.perf_counter()
     loaded = load_ruler(ruler) if isinstance(ruler, str | Path) else ruler
@@ -282,6 +143,7 @@ def evaluate_config(
     cases = loaded.gate_cases(gate)
     verdicts = verdict_cache.pinned() if isinstance(verdict_cache, VerdictCache) else verdict_cache
     run_progress = (lambda d, t: progress("run", d, t)) if progress else None
+    look = futility and Halfway(futility, gate, judge, mode, loaded, boundary, verdicts)
     made = generate(
         config,
         cases,
@@ -293,12 +155,13 @@ def evaluate_config(
         isolate,
         run_progress,
         feature_spec(loaded),
+        look=look,
     )
     boundary.check(gate)
     made.store(cache)
     config, cached, fresh, fingerprint = made.config, made.cached, made.fresh, made.fingerprint
     runs_by_case = {**cached, **{r.case_id: r for r in fresh}}
-    runs = [judged_reading(runs_by_case[c.id], loaded) for c in cases]
+    runs = [judged_reading(runs_by_case[c.id], loaded) for c in cases if c.id in runs_by_case]
     result = evaluate_gate(
         {r.case_id: r.text for r in runs},
         gate,
@@ -306,9 +169,13 @@ def evaluate_config(
         mode,
         ruler=loaded,
         baseline=baseline,
-        cache=verdicts,
+        cache=look or verdicts,
         progress=(lambda d, t: progress("judge", d, t)) if progress else None,
+        only=set(runs_by_case) if made.stopped else None,
     )
+    result.stopped = made.stopped
+    if look:
+        look.add_to(result)
     boundary.check(gate)
     if refused := getattr(verdicts, "refused", []):
         raise GateIntegrityError(
@@ -331,6 +198,58 @@ def evaluate_config(
         },
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+@dataclass
+class Halfway:
+    """The decisive gate's look: judge the runs so far, then ask `futility` whether a keep is
+    still likely once the rest are in. Its verdicts are served again at the end (`own`: the
+    pinned cache would judge them again) and its judging is added to the gate's (`add_to`)."""
+
+    futility: Futility
+    gate: str
+    judge: Any
+    mode: JudgeMode
+    ruler: Ruler
+    boundary: Boundary
+    cache: Any  # the gate's verdict cache (pinned), or None
+    own: dict[str, Verdict] = field(default_factory=dict)
+    partial: GateResult | None = None
+
+    def __call__(self, runs: list[CandidateRun]) -> str:
+        self.boundary.check(self.gate)  # nothing the judge runs moved before it judges
+        read = [judged_reading(r, self.ruler) for r in runs]
+        self.partial = evaluate_gate(
+            {r.case_id: r.text for r in read},
+            self.gate,
+            self.judge,
+            self.mode,
+            ruler=self.ruler,
+            cache=self,
+            only={r.case_id for r in read},
+        )
+        total = len(self.ruler.gate_cases(self.gate))
+        return self.futility.check(self.partial.per_case_quality, total - len(runs))
+
+    def get(self, key: str) -> Verdict | None:
+        return self.own.get(key) or (self.cache.get(key) if self.cache is not None else None)
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        self.own[key] = verdict
+        if self.cache is not None:
+            self.cache.put(key, verdict)
+
+    def add_to(self, result: GateResult) -> None:
+        """Count the look's judging in the gate's result."""
+        if self.partial is not None:
+            judged_here = {v.case_id for v in self.partial.verdicts if not v.cached}
+            result.judge_seconds += self.partial.judge_seconds
+            result.judge_cost_usd += self.partial.judge_cost_usd
+            result.judge_calls += self.partial.judge_calls
+            result.verdicts = [
+                v.model_copy(update={"cached": False}) if v.case_id in judged_here else v
+                for v in result.verdicts
+            ]
 
 
 # --- the workspace agent, or the agent at a ref ------------------------------------------------

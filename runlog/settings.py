@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.base import AutoresearchError
 from models.files import STATE_DIR
-from ruler.keep_policy import RECOMMENDED_SCREEN, ScreenRule
+from ruler.keep_policy import FUTILITY, RECOMMENDED_SCREEN, Futility, ScreenRule
 from ruler.records import JudgeMode
 
 CONFIG_NAME = "autoresearch.toml"
@@ -78,6 +78,13 @@ class KeepSection(BaseModel):
     )
     screen_alpha: float = Field(RECOMMENDED_SCREEN.alpha, gt=0, le=1)
     screen_tau: float = Field(RECOMMENDED_SCREEN.tau, ge=0, le=1)
+    futility: float = Field(
+        FUTILITY,
+        ge=0,
+        lt=1,
+        description="stop the confirm gate halfway when the chance of a keep once every case "
+        "is in has fallen below this (the experiment is discarded); 0 runs every case",
+    )
     recheck_every: int = Field(
         3,
         ge=0,
@@ -87,6 +94,15 @@ class KeepSection(BaseModel):
 
     def screen_rule(self) -> ScreenRule:
         return ScreenRule(kind=self.screen, alpha=self.screen_alpha, tau=self.screen_tau)
+
+    def futility_for(self, best: dict[str, float] | None) -> Futility | None:
+        """The confirm gate's early stop against the best's per-case quality on it (None:
+        switched off, or no best to compare with)."""
+        if not self.futility or not best:
+            return None
+        return Futility(
+            best=best, threshold=self.futility, policy=self.policy, min_delta=self.min_delta
+        )
 
 
 class CacheSection(BaseModel):

@@ -116,6 +116,7 @@ def experiment_view(ws: Workspace, exp: str) -> dict[str, Any]:
             {
                 **ResultRow.cells(g),
                 "comparison": g.comparison.model_dump() if g.comparison else None,
+                "stopped": g.stopped,
             }
             for g in record.gates
         ],

@@ -386,6 +386,8 @@ def show_command(experiment: str, directory: str, as_json: bool, show_cases: boo
             f"[{g['low']:.3f}, {g['high']:.3f}] W/T/L {g['wins']}/{g['ties']}/{g['losses']}{delta}"
         )
         click.echo(f"  {dims}")
+        if g.get("stopped"):
+            click.echo(f"  stopped early: {g['stopped']}")
     if view["diagram"]:
         click.echo("\nprocess:\n" + view["diagram"])
     click.echo("\ndiff against parent:\n" + (view["diff"] or "(no change to agent/)"))

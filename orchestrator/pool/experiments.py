@@ -147,13 +147,20 @@ class Experiments:
         finished.adapter_hash = adapter_of(config)
         return finished, agent_tree_hash(self.ws.root, root)
 
-    def job(self, exp_id: str, gate: str, tree_hash: str) -> GateJob:
+    def job(
+        self, exp_id: str, gate: str, tree_hash: str, best: ExperimentRecord | None = None
+    ) -> GateJob:
+        """One gate of the experiment; a confirm gate against `best` may stop halfway."""
+        baseline = comparable_baseline(self.ws, best, gate, []) if best else None
         return GateJob(
             exp_id=exp_id,
             root=str(self.ws.main_root),
             agent_dir=str(self.experiment_dir(exp_id) / "agent"),
             tree_hash=tree_hash,
             gate=gate,
+            futility=self.ws.config.keep.futility_for(
+                baseline.per_case_quality if baseline else None
+            ),
         )
 
     def run_gate_job(self, index: int, job: GateJob) -> GateRun:
@@ -189,7 +196,7 @@ class Experiments:
                 finished.runs.append(dev)
                 confirm = confirm_gate(keep)
                 if confirm and dev.result and self._promising(record, dev.result):
-                    job = self.job(planned.exp_id, confirm, tree_hash)
+                    job = self.job(planned.exp_id, confirm, tree_hash, record)
                     finished.runs.append(self.run_gate_job(index, job))
             except WorkerCrash as exc:
                 finished.failure = str(exc)
@@ -251,7 +258,7 @@ class Experiments:
         if confirm and worth_confirming(keep, record, dev):
             run = next((r for r in finished.runs[1:] if r.gate == confirm), None)
             if run is None:  # the best changed since the dispatch: now it is worth running
-                run = self._confirm_now(finished, confirm)
+                run = self._confirm_now(finished, confirm, record)
                 if run.failure or run.result is None:
                     return Outcome.failed(run.failure or "no confirm-gate result", **base)
             baseline = comparable_baseline(self.ws, record, confirm, notes)
@@ -276,10 +283,12 @@ class Experiments:
             **base,
         )
 
-    def _confirm_now(self, finished: ExperimentRun, gate: str) -> GateRun:
+    def _confirm_now(
+        self, finished: ExperimentRun, gate: str, best: ExperimentRecord | None
+    ) -> GateRun:
         assert self.pool is not None, "the worker pool starts with the run"
         root = self.experiment_dir(finished.exp_id)
-        job = self.job(finished.exp_id, gate, agent_tree_hash(self.ws.root, root))
+        job = self.job(finished.exp_id, gate, agent_tree_hash(self.ws.root, root), best)
         with self.pool.borrow() as index:
             try:
                 run = self.run_gate_job(index, job)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ruler.keep_policy import Futility
 from ruler.records import GateResult
 from runlog.records import OutputRow
 
@@ -22,6 +23,7 @@ class GateJob(BaseModel):
     tree_hash: str  # git tree hash of that folder as `agent/` (the output cache's key)
     gate: str
     cases: list[str] | None = None  # a shard: run (and cache) only these cases, judge none
+    futility: Futility | None = None  # a confirm gate: stop halfway when a keep is unlikely
 
 
 class GateRun(BaseModel):

@@ -142,9 +142,9 @@ HANG = cheat_lever(
 
 @pytest.mark.slow  # waits out a 3 s timeout
 def test_a_lever_that_hangs_is_killed_and_its_gate_fails(ws, monkeypatch):
-    import runlog.evaluate
+    import runlog.generate
 
-    monkeypatch.setattr(runlog.evaluate, "GATE_TIMEOUT", 3.0)
+    monkeypatch.setattr(runlog.generate, "GATE_TIMEOUT", 3.0)
     install_cheat(ws, HANG)
     with pytest.raises(PipelineError, match="took over 3s"):
         evaluate_workspace(ws, gate="dev-10", judge=ParseJudge())

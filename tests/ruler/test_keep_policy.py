@@ -7,8 +7,12 @@ import pytest
 
 from ruler.keep_policy import (
     RECOMMENDED_SCREEN,
+    Futility,
     ScreenRule,
+    decide,
+    futile,
     keep,
+    keep_chance,
     permutation_p,
     prob_improvement,
     screen,
@@ -110,3 +114,60 @@ def test_false_keep_rates_are_the_simulation_tables_per_rule():
     assert false_keep_rate(ScreenRule(kind="permutation", alpha=0.25)) is None  # not simulated
     assert expected_false_keeps(RECOMMENDED, 10) == pytest.approx(0.31)
     assert expected_false_keeps(ScreenRule(kind="bootstrap", tau=0.85), 10) is None
+
+
+# --- futility: the decisive gate stops halfway when a keep has become unlikely ----------------
+
+
+def test_keep_chance_follows_the_evidence_so_far():
+    rng = np.random.default_rng(0)
+    clear_gain = list(0.1 + rng.normal(0, 0.05, 20))
+    clear_loss = list(-0.1 + rng.normal(0, 0.05, 20))
+    assert keep_chance(clear_gain, 10) > 0.95
+    assert keep_chance(clear_loss, 10) < 0.01
+    assert keep_chance([0.0] * 20, 10) == 0.0  # an identical candidate is never kept
+    assert keep_chance(clear_gain, 0) == float(keep(clear_gain))  # nothing left: the rule itself
+    assert keep_chance(clear_gain, 10, policy="mean", min_delta=0.2) < 0.01
+
+
+def test_futile_says_why_and_a_zero_threshold_never_stops():
+    losing = [-0.05, -0.02, -0.08, 0.01, -0.04] * 4
+    why = futile(losing, 10, 0.05)
+    assert why.startswith("futile after 20 cases: mean gain -0.036") and "< 0.05" in why
+    assert futile(losing, 10, 0.0) == ""
+    assert futile([0.05, 0.08, 0.02, 0.06] * 5, 10, 0.05) == ""
+    check = Futility(best={"a": 0.5, "b": 0.6}, threshold=0.05)
+    assert check.check({"a": 0.2, "b": 0.3, "zz": 0.9}, 10).startswith("futile after 2 cases")
+
+
+def test_a_stopped_decisive_gate_discards_and_says_so(tmp_path):
+    from ruler.records import GateResult, Interval
+
+    def result(gate: str, stopped: str = "") -> GateResult:
+        return GateResult(
+            gate=gate, judge_id="j", ruler_hash="r", verdicts=[], dimension_means={},
+            wins=0, ties=0, losses=0, quality=0.3, interval=Interval(low=0.2, high=0.4),
+            stopped=stopped,
+        )  # fmt: skip
+
+    status, why = decide(
+        result("dev-10"),
+        result("full-30", stopped="futile after 20 cases: ..."),
+        baseline=False,
+        policy="interval",
+        min_delta=0.0,
+    )
+    assert status == "discarded" and why == "full-30 stopped early: futile after 20 cases: ..."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gain", [0.0, 0.08])
+def test_futility_saves_cases_and_rarely_stops_what_would_be_kept(gain):
+    pool = noisy_judge_pool(0)
+    plain = simulate(pool, DEV, FULL, RECOMMENDED, gain=gain, experiments=200)
+    early = simulate(pool, DEV, FULL, RECOMMENDED, gain=gain, experiments=200, futility=0.05)
+    assert early.promoted == plain.promoted  # the screen is the same
+    assert early.false_stops <= 0.05 * max(plain.kept, 0.2)
+    assert early.kept == pytest.approx(plain.kept - early.false_stops)
+    if gain == 0.0:  # A/A: a good share of the promoted experiments stop halfway (44% here)
+        assert early.stopped >= 0.3 * plain.promoted and early.mean_cases < plain.mean_cases
