@@ -2,9 +2,9 @@
 
 Two predictions: `predicted_delta`, the paired quality gain over the best on the keep gate
 (the first gate it ran, where the prediction was made), and `predicted_seconds`, the model's
-wall seconds on that gate. The observed seconds are the model's seconds per case over every
-gate the experiment ran (judging aside), times the keep gate's cases. Experiments without a
-prediction or without an observation are left out.
+wall seconds on that gate. The observed seconds are the model's seconds per case generated
+over every gate the experiment ran (judging aside), times the keep gate's cases. Experiments
+without a prediction or without an observation are left out.
 """
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ def observed_delta(record: ExperimentRecord) -> float | None:
 
 
 def seconds_per_case(record: ExperimentRecord) -> float | None:
-    """The model's wall seconds per case over the experiment's gates (judging aside); None
-    when nothing was timed."""
-    cases = sum(len(g.per_case_quality) for g in record.gates)
+    """The model's wall seconds per case generated over the experiment's gates (judging aside;
+    a confirm gate reuses the keep gate's outputs, so each case counts once); None when nothing
+    was timed."""
+    cases = len({case for g in record.gates for case in g.per_case_quality})
     seconds = record.node_seconds.get("model", 0.0)
     return seconds / cases if cases and seconds > 0 else None
 

@@ -142,8 +142,8 @@ def test_seconds_per_case_is_the_model_time_over_the_gates_cases():
         id="002",
         hypothesis="h",
         status="discarded",
-        gates=[_gate("dev-10", 10), _gate("full-30", 30)],
-        node_seconds={"model": 80.0, "judge": 4.0},
+        gates=[_gate("dev-10", 10), _gate("full-30", 30)],  # full-30 reuses dev-10's ten
+        node_seconds={"model": 60.0, "judge": 4.0},
     )
     assert seconds_per_case(record) == pytest.approx(2.0)
     assert seconds_per_case(record.model_copy(update={"node_seconds": {}})) is None
@@ -156,7 +156,7 @@ def test_calibration_compares_predicted_and_observed_seconds():
         hypothesis="h",
         status="discarded",
         gates=[_gate("dev-10", 10), _gate("full-30", 30)],
-        node_seconds={"model": 80.0},  # 2 s a case: 20 s for the keep gate's ten
+        node_seconds={"model": 60.0},  # 2 s a case: 20 s for the keep gate's ten
         predicted_seconds=10.0,
     )
     other = timed.model_copy(update={"id": "003", "predicted_seconds": 40.0})
