@@ -182,6 +182,7 @@ class ForkServer:
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
+        self.import_path = import_path()  # its children import from here: fixed at its start
         self.folder = Path(tempfile.mkdtemp(prefix="autoresearch-forkserver-"))  # 0700
         self.path = str(self.folder / "server.sock")
         self.process = subprocess.Popen(
@@ -270,19 +271,28 @@ def _read_line(sock: socket.socket) -> str:
     return data.decode()
 
 
+def import_path() -> str:
+    """The user's PYTHONPATH, which a worker's imports follow."""
+    return os.environ.get("PYTHONPATH", "")
+
+
 _servers: dict[str, ForkServer] = {}
 _failed: set[str] = set()  # specs whose server would not start here: spawn from then on
 _lock = threading.Lock()
 
 
 def server_for(spec: str) -> ForkServer | None:
-    """The running server of `spec` (started, or restarted when it died or the weights changed
-    since it loaded them); None when it cannot start."""
+    """The running server of `spec` (started, or restarted when it died, the weights changed
+    since it loaded them, or the user's import path did: a lever package installed there since
+    would be missing from its children); None when it cannot start."""
     from levers.sources import weights_id
 
     with _lock:
         server = _servers.get(spec)
-        if server is not None and (not server.alive or server.weights != weights_id(spec)):
+        stale = server is not None and (
+            server.weights != weights_id(spec) or server.import_path != import_path()
+        )
+        if server is not None and (not server.alive or stale):
             del _servers[spec]
             server.close()
             server = None

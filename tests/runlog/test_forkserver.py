@@ -120,6 +120,16 @@ def test_a_server_that_died_is_started_again() -> None:
     assert forkserver._servers["fake:planner"] is not server
 
 
+def test_a_server_started_on_another_import_path_is_started_again(monkeypatch, tmp_path) -> None:
+    """A lever package put on PYTHONPATH after the server started is seen by the next child."""
+    gate_texts()
+    server = forkserver.server_for("fake:planner")
+    assert forkserver.server_for("fake:planner") is server  # nothing changed: the same
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    fresh = forkserver.server_for("fake:planner")
+    assert fresh is not server and fresh.import_path == str(tmp_path) and not server.alive
+
+
 def test_a_server_that_cannot_start_falls_back_to_spawning(monkeypatch, capfd) -> None:
     def broken(self, spec):
         raise forkserver.ForkServerError(f"the fork server for {spec} did not start (exit 1)")
