@@ -7,10 +7,12 @@ stack is an experiment of its own."""
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Sequence
 from itertools import combinations
 
 from orchestrator.researchers.base import LogView, Proposal
+from orchestrator.researchers.cost import estimates
 from orchestrator.researchers.moves import (
     Move,
     canonical,
@@ -46,6 +48,7 @@ def untried_stacks(
     tried = {canonical(e.agent) for e in log.experiments if e.agent}
     tried |= {canonical({**log.best_agent, **p.agent_patch}) for p in taken}
     best = log.best_agent
+    expected = estimates(log, moves, log.keep_gate_cases)
     combos = [c for size in (2, 3) for c in combinations(found[:MAX_WINNERS], size)]
     combos.sort(key=lambda c: -sum(g for g, _ in c))
     proposals: list[Proposal] = []
@@ -60,7 +63,11 @@ def untried_stacks(
             continue
         tried.add(canonical(agent))
         gains = ", ".join(f"{g:+.3f}" for g, _ in combo)
-        top = max(combo, key=lambda pair: pair[0])[1]
+        top_gain, top = max(combo, key=lambda pair: pair[0])
+        # pre-registered: the largest single gain (gains do not add up); the cost factors do
+        # multiply, on the best's measured seconds
+        first = expected[combo[0][1].hypothesis]
+        others = math.prod(expected[m.hypothesis].factor for _, m in combo[1:])
         proposals.append(
             Proposal(
                 hypothesis="Stacking what worked alone: "
@@ -72,6 +79,8 @@ def untried_stacks(
                 agent_patch={"levers": agent["levers"]},
                 lever_code=next((m.lever_code for _, m in combo if m.lever_code), None),
                 lever_filename=next((m.lever_filename for _, m in combo if m.lever_filename), None),
+                predicted_delta=round(top_gain, 4),
+                predicted_seconds=round(first.seconds * others, 1) if first.seconds else None,
             )
         )
         if len(proposals) == k:

@@ -182,3 +182,21 @@ def test_a_run_records_the_heuristics_predictions_and_show_prints_them(tmp_path)
     shown = CliRunner().invoke(load_commands(), ["show", "002", "-C", str(root)])
     assert "predicted:  Δ +0.071 on the keep gate" in shown.output
     assert "observed:   Δ " in shown.output
+
+
+def test_a_stack_pre_registers_its_largest_single_gain_and_its_factors_multiplied():
+    rag, gain = applied(RAG), applied(INFO_GAIN)
+    log = LogView(
+        experiments=[
+            summary(1, BASE, "kept", 1.0),
+            summary(2, rag, "discarded", 2.0, delta=0.02),  # x2
+            summary(3, gain, "discarded", 3.0, delta=0.03),  # x3
+        ],
+        best_id="001",
+        best_agent=BASE,
+        since_last_kept=2,
+    )
+    [stack] = HeuristicResearcher(plateau_after=2).propose_batch(log, [], 1)
+    assert stack.hypothesis.startswith("Stacking what worked alone")
+    assert stack.predicted_delta == 0.03
+    assert stack.predicted_seconds == pytest.approx(1.0 * 2.0 * 3.0 * 10)

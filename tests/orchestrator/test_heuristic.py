@@ -151,6 +151,8 @@ def test_winners_that_were_not_kept_are_stacked_onto_the_best_at_a_plateau():
     assert "decoding" not in stacked(apply_patch(BASE, first.agent_patch))
     assert first.hypothesis.startswith("Stacking what worked alone")
     assert "+0.030, +0.020" in first.method
+    assert first.predicted_delta == 0.03  # the largest single gain: gains do not add up
+    assert first.predicted_seconds is None  # the best's seconds were not measured here
     done = [
         *experiments,
         ExperimentSummary(
