@@ -182,3 +182,21 @@ def test_a_burst_of_progress_events_shows_as_its_last() -> None:
         "note: focus rag",
         "001 dev-10 run 2/?",
     ]
+
+
+def test_the_detail_pane_shows_predicted_and_observed_keep_gate_seconds():
+    from tui.views import ExperimentDetail
+
+    detail = ExperimentDetail(
+        id="exp004",
+        seconds=120.0,
+        predicted_delta=0.03,
+        observed_delta=0.01,
+        predicted_seconds=116.0,
+        observed_seconds=119.4,
+    )
+    text = DetailPane._summary(detail).plain
+    assert "predicted Δ +0.030  observed Δ +0.010" in text
+    assert "time 120s  keep gate 119s (predicted 116s)" in text
+    bare = DetailPane._summary(ExperimentDetail(id="exp005", seconds=10.0)).plain
+    assert "time 10s\n" in bare and "predicted" not in bare
