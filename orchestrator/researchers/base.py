@@ -70,7 +70,7 @@ class ExperimentSummary(BaseModel):
     agent: dict[str, Any] = Field(default_factory=dict)
     failure: str = ""
     delta: float | None = None  # paired gain over the best at its time, on its first gate
-    seconds_per_case: float | None = None  # its gates' wall time (judge aside) over their cases
+    seconds_per_case: float | None = None  # model seconds per case generated (judge aside)
 
 
 class LogView(BaseModel):

@@ -1,13 +1,13 @@
 """Expected gain per second: what a move should buy and what it should cost, learned from the log.
 
-Every experiment's summary carries its seconds per case (its gates' wall time, the judge's
-aside, over the cases they ran). A move's **cost factor** is how much it multiplied the
-seconds per case of the best it was applied to: learned where the log ran it, its prior
-(`Move.cost`, from its calls and prompt length) where not; several runs of it average as
-logarithms, since factors multiply. Its **expected gain** is its prior (`Move.gain`, the
-single-move gains measured on SmolLM2) averaged with the paired gains it earned on its keep
-gate wherever it was tried, the prior counting as one observation: a move that lost once is
-tried later, a move that lost twice on two bests, later still.
+Every experiment's summary carries its seconds per case (the model's wall time over its gates,
+the judge's aside, per case generated: `runlog.calibration.seconds_per_case`). A move's **cost
+factor** is how much it multiplied the seconds per case of the best it was applied to: learned
+where the log ran it, its prior (`Move.cost`, from its calls and prompt length) where not;
+several runs of it average as logarithms, since factors multiply. Its **expected gain** is its
+prior (`Move.gain`, the single-move gains measured on SmolLM2) averaged with the paired gains it
+earned on its keep gate wherever it was tried, the prior counting as one observation: a move
+that lost once is tried later, a move that lost twice on two bests, later still.
 
 The heuristic orders its moves by expected gain per predicted second and pre-registers both
 on the proposal (`predicted_delta`, `predicted_seconds`), so `status` shows how well it
