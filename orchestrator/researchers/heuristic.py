@@ -234,12 +234,13 @@ def moves() -> list[Move]:
 
 
 def preferences(notes: list[str]) -> tuple[set[str], set[str]]:
-    """`focus <class>` / `avoid <class>` notes; a later note about a class overrides an earlier."""
+    """`focus <class>` / `avoid <class>` notes; a later note about a class overrides an earlier.
+    `training` names the adapter class."""
     focus: set[str] = set()
     avoid: set[str] = set()
     for note in notes:
         for verb, cls in re.findall(r"\b(focus|avoid)\s+(?:on\s+)?([a-z_-]+)", note.lower()):
-            cls = cls.replace("-", "_")
+            cls = "adapter" if cls == "training" else cls.replace("-", "_")
             (focus if verb == "focus" else avoid).add(cls)
             (avoid if verb == "focus" else focus).discard(cls)
     return focus, avoid
@@ -267,6 +268,8 @@ class HeuristicResearcher:
             return [proposal]
         if log.trainings_granted and self.may_request(log):  # the track as a search: next recipe
             return [self.request_training(log)]
+        if self.training_wanted(log, notes) and self.may_request(log):  # `focus adapter`
+            return [self.request_training(log, asked=True)]
         if log.since_last_kept >= self.plateau_after:
             if stacks := self._untried_stacks(log, notes, max(k, 1)):
                 return stacks
@@ -316,6 +319,12 @@ class HeuristicResearcher:
         _, avoid = preferences([*log.notes_history, *notes])
         return untried_stacks(log, moves_for(log.feature), avoid, k, taken or [])
 
+    def training_wanted(self, log: LogView, notes: list[str]) -> bool:
+        """The supervisor's `focus adapter` (or `focus training`) note: ask for training now,
+        without waiting for a plateau."""
+        focus, _ = preferences([*log.notes_history, *notes])
+        return any(c.startswith("adapter") for c in focus)
+
     def may_request(self, log: LogView) -> bool:
         """One request per plateau, or as many as the supervisor's grant leaves."""
         asked = log.training_requests == 0 or log.trainings_granted > 0
@@ -345,13 +354,16 @@ class HeuristicResearcher:
         ]
         return recipes[len(log.adapters) % len(recipes)]
 
-    def request_training(self, log: LogView) -> Proposal:
+    def request_training(self, log: LogView, asked: bool = False) -> Proposal:
+        """The next recipe as a training request: at a plateau, within a grant, or `asked` by
+        the supervisor's `focus adapter` note."""
         recent = [e.id for e in log.experiments[-max(self.plateau_after, 1) :]]
-        why = (
-            f"{log.since_last_kept} experiments since the last kept one"
-            if log.since_last_kept
-            else "the prompt-level moves are exhausted"
-        )
+        if asked:
+            why = "Asked for: the supervisor's note focuses on the training track"
+        elif log.since_last_kept:
+            why = f"Plateau: {log.since_last_kept} experiments since the last kept one"
+        else:
+            why = "Plateau: the prompt-level moves are exhausted"
         if not self.may_request(log):
             raise SearchExhausted(
                 "every single-step move from the best has been run, and training was "
@@ -362,15 +374,15 @@ class HeuristicResearcher:
             why = f"{len(log.adapters)} adapter(s) trained so far; the next recipe: {name}"
         return Proposal(
             hypothesis=f"Weights, not prompts, are the answer: train a LoRA adapter ({name})",
-            method=f"Prompt-level levers have plateaued ({why}); imitation of the training pool's "
-            f"gold {'plans' if log.feature.planner else 'answers'} is the next lever. Recipe: "
+            method=f"Training next ({why}); imitation of the training pool's gold "
+            f"{'plans' if log.feature.planner else 'answers'} is the next lever. Recipe: "
             f"{recipe.kind}{f' ({recipe.pairs} pairs)' if recipe.pairs else ''}, "
             f"{recipe.steps} steps, rank {recipe.rank}, lr {recipe.learning_rate:g}, "
             f"{recipe.pool_size or 'all'} pool cases.",
             lever_class=f"adapter-{recipe.kind}",
             training_request=recipe.model_copy(
                 update={
-                    "rationale": f"Plateau: {why} (best {log.best_id}, quality "
+                    "rationale": f"{why} (best {log.best_id}, quality "
                     f"{log.best_quality}). In the seed report only an SFT adapter broke past "
                     "the prompting ceiling.",
                     "experiments": recent,

@@ -86,6 +86,23 @@ def test_a_plateau_requests_training_once():
     assert after.training_request is None
 
 
+def test_a_focus_adapter_note_asks_for_training_without_waiting_for_a_plateau():
+    researcher = HeuristicResearcher(plateau_after=100)
+    assert researcher.propose(log_with(BASE), []).training_request is None
+    proposal = researcher.propose(log_with(BASE), ["focus adapter"])
+    assert proposal.training_request is not None and proposal.lever_class == "adapter-sft"
+    assert proposal.training_request.rationale.startswith("Asked for: the supervisor's note")
+    # a note given earlier in the run still counts; once asked, only a grant asks again
+    earlier = log_with(BASE, notes_history=["focus training"])
+    assert researcher.propose(earlier, []).training_request is not None
+    asked = log_with(BASE, notes_history=["focus training"], training_requests=1)
+    assert researcher.propose(asked, []).training_request is None
+    granted = asked.model_copy(update={"trainings_granted": 1})
+    assert researcher.propose(granted, []).training_request is not None
+    # a later `avoid adapter` withdraws it
+    assert researcher.propose(earlier, ["avoid adapter"]).training_request is None
+
+
 def test_a_new_adapter_is_tried_next():
     log = log_with(BASE, adapters=[{"hash": "ab" * 32, "kind": "sft"}])
     proposal = HeuristicResearcher().propose(log, [])
