@@ -27,12 +27,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 from levers.sandbox import OFF, Sandboxed, child_env, default_home, scrubbed_env
+from levers.scratch import owned_folder, pid_exists
 from models.registry import parse_spec
 
 FORKSERVER_ENV = "AUTORESEARCH_FORKSERVER"  # "off": spawn; "always": fork for fake models too
@@ -148,7 +148,7 @@ class ForkedProcess:
         try:
             status = self.server.status(self.pid, wait)
         except ForkServerError:  # the server died, and took its children's codes with it
-            status = {"running": _pid_exists(self.pid), "code": None}
+            status = {"running": pid_exists(self.pid), "code": None}
         if not status.get("running"):
             code = status.get("code")
             self.returncode = int(code) if code is not None else -signal.SIGKILL
@@ -167,23 +167,13 @@ def end_process(process: subprocess.Popen) -> None:
         process.stdout.close()
 
 
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class ForkServer:
     """One `levers.zygote` process holding `spec` loaded; `fork` asks it for a child."""
 
     def __init__(self, spec: str) -> None:
         self.spec = spec
         self.import_path = import_path()  # its children import from here: fixed at its start
-        self.folder = Path(tempfile.mkdtemp(prefix="autoresearch-forkserver-"))  # 0700
+        self.folder = owned_folder("forkserver")  # 0700
         self.path = str(self.folder / "server.sock")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "levers.zygote", spec, self.path],

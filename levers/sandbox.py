@@ -45,6 +45,7 @@ from levers.landlock import (
     landlock_abi,
     restrict_self,
 )
+from levers.scratch import owned_folder
 from models.base import AutoresearchError
 
 POLICY_ENV = "AUTORESEARCH_SANDBOX"  # the policy (JSON) a child applies to itself
@@ -338,7 +339,7 @@ def sandboxed_command(
 
     Raises SandboxError when there is none and `third_party` code would run without the user's
     `--unsandboxed`."""
-    scratch = Path(tempfile.mkdtemp(prefix="autoresearch-sandbox-"))
+    scratch = owned_folder("sandbox")
     home = str(Path(os.environ.get("AUTORESEARCH_HOME") or default_home()))
     env = {
         **scrubbed_env(env),
