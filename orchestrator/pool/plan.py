@@ -15,9 +15,12 @@ from orchestrator.researchers.base import (
     ResearchKit,
     SearchExhausted,
     UsesWorkspace,
+    apply_patch,
     propose_batch,
     with_running,
 )
+from orchestrator.researchers.cost import lever_priors, predict_seconds
+from orchestrator.researchers.heuristic import moves_for
 from orchestrator.state import Planned
 
 EXHAUSTED = "search space exhausted"  # the stop reason of a researcher with nothing left
@@ -142,7 +145,7 @@ def plan_batch(
         cost += plan.dropped_usd
         if plan.proposals:
             proposals = [charged(plan.proposals[0], cost), *plan.proposals[1:]]
-            return BatchPlan(proposals, first=first)
+            return BatchPlan([costed(p, log) for p in proposals], first=first)
         feedback = plan.refused
     # refused every time: the last batch's first, as a failed experiment carrying every cost
     last = batch[0]
@@ -155,3 +158,16 @@ def charged(proposal: Proposal, extra_usd: float) -> Proposal:
     if not extra_usd:
         return proposal
     return proposal.model_copy(update={"research_cost_usd": proposal.research_cost_usd + extra_usd})
+
+
+def costed(proposal: Proposal, log: LogView) -> Proposal:
+    """`proposal` with its predicted keep-gate seconds, where its researcher gave none (the
+    heuristic predicts its own moves; Optuna, random search and Claude do not):
+    `orchestrator.researchers.cost.predict_seconds` over the log's timed experiments."""
+    if proposal.predicted_seconds is not None or proposal.training_request:
+        return proposal
+    agent = apply_patch(log.best_agent, proposal.agent_patch)
+    seconds = predict_seconds(log, agent, log.keep_gate_cases, lever_priors(moves_for(log.feature)))
+    if seconds is None:
+        return proposal
+    return proposal.model_copy(update={"predicted_seconds": round(seconds, 1)})

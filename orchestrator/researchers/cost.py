@@ -11,16 +11,23 @@ that lost once is tried later, a move that lost twice on two bests, later still.
 
 The heuristic orders its moves by expected gain per predicted second and pre-registers both
 on the proposal (`predicted_delta`, `predicted_seconds`), so `status` shows how well it
-predicts.
+predicts. Any other researcher's proposal (Optuna's trials, random draws, Claude's) gets its
+seconds from `predict_seconds`: a log-linear fit of the seconds per case on which levers an
+agent turns on, each lever's factor drawn toward its prior (the cost of the move that turns it
+on) as one observation would.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+
+from levers.config import BASELINE_AGENT
 from orchestrator.researchers.base import LogView
-from orchestrator.researchers.moves import Move, lineage
+from orchestrator.researchers.moves import Move, lineage, touches
 
 PRIOR_WEIGHT = 1.0  # the prior gain counts as this many observations
 FLOOR_SECONDS = 0.05  # per case: no move is predicted free (a cache hit is not a cost)
@@ -61,3 +68,55 @@ def estimates(log: LogView, moves: list[Move], gate_cases: int) -> dict[str, Est
         seconds = per_case * factor * gate_cases if per_case else None
         out[move.hypothesis] = Estimate(gain, factor, seconds)
     return out
+
+
+def lever_priors(moves: list[Move]) -> dict[str, float]:
+    """Each lever's prior cost factor: the cost of the cheapest move that turns it on alone on
+    the stock agent (the prompt and its phrasings are not counted: every agent has one)."""
+    stock = BASELINE_AGENT.model_dump(mode="json")
+    priors: dict[str, float] = {}
+    for move in moves:
+        changed = touches(move, stock) - {"prompt"}
+        if len(changed) == 1:
+            name = changed.pop()
+            priors[name] = min(priors.get(name, move.cost), move.cost)
+    return priors
+
+
+def enabled_levers(agent: dict[str, Any]) -> set[str]:
+    """The levers an agent turns on, the prompt slot aside."""
+    return {
+        spec["name"]
+        for spec in agent.get("levers", [])
+        if spec.get("enabled", True) and not spec["name"].startswith("prompt")
+    }
+
+
+def predict_seconds(
+    log: LogView, agent: dict[str, Any], gate_cases: int, priors: dict[str, float]
+) -> float | None:
+    """Predicted keep-gate model seconds of any agent, None before any experiment was timed.
+
+    log(seconds per case) = base + the sum of the factors (as logarithms) of the levers it turns
+    on, fitted by least squares over the timed experiments, each factor drawn toward its prior
+    (1 for a lever no move turns on) with the weight of one observation."""
+    timed = [e for e in log.experiments if e.agent and e.seconds_per_case]
+    if not timed:
+        return None
+    names = sorted(set().union(*(enabled_levers(e.agent) for e in timed), enabled_levers(agent)))
+    column = {name: i + 1 for i, name in enumerate(names)}
+    rows, targets = [], []
+    for exp in timed:
+        row = np.zeros(len(names) + 1)
+        row[0] = 1.0
+        row[[column[n] for n in enabled_levers(exp.agent)]] = 1.0
+        rows.append(row)
+        targets.append(math.log(max(exp.seconds_per_case or 0.0, FLOOR_SECONDS)))
+    for name in names:  # the priors, as observations of each factor alone
+        row = np.zeros(len(names) + 1)
+        row[column[name]] = math.sqrt(PRIOR_WEIGHT)
+        rows.append(row)
+        targets.append(math.sqrt(PRIOR_WEIGHT) * math.log(priors.get(name, 1.0)))
+    fit = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)[0]
+    wanted = [0, *(column[n] for n in enabled_levers(agent))]
+    return float(math.exp(fit[wanted].sum())) * gate_cases

@@ -11,9 +11,17 @@ from levers.config import BASELINE_AGENT
 from levers.feature import PLANNER
 from orchestrator.cli import load_commands
 from orchestrator.loop import run_loop
-from orchestrator.researchers.base import ExperimentSummary, LogView, apply_patch
-from orchestrator.researchers.cost import FLOOR_SECONDS, estimates
+from orchestrator.pool.plan import costed
+from orchestrator.researchers.base import (
+    ExperimentSummary,
+    LogView,
+    Proposal,
+    TrainingRequest,
+    apply_patch,
+)
+from orchestrator.researchers.cost import FLOOR_SECONDS, estimates, lever_priors, predict_seconds
 from orchestrator.researchers.heuristic import HeuristicResearcher, moves_for
+from orchestrator.researchers.random_search import RandomResearcher
 from ruler.records import GateResult, Interval
 from runlog.calibration import calibration, seconds_per_case
 from runlog.records import ExperimentRecord
@@ -200,3 +208,46 @@ def test_a_stack_pre_registers_its_largest_single_gain_and_its_factors_multiplie
     assert stack.hypothesis.startswith("Stacking what worked alone")
     assert stack.predicted_delta == 0.03
     assert stack.predicted_seconds == pytest.approx(1.0 * 2.0 * 3.0 * 10)
+
+
+def test_any_agent_gets_seconds_from_a_fit_over_its_levers_drawn_to_their_priors():
+    rag = applied(RAG)
+    both = applied(INFO_GAIN, rag)
+    priors = lever_priors(MOVES)
+    assert (priors["rag"], priors["info_gain"]) == (2.0, 4.0)  # the moves that turn them on
+    assert predict_seconds(LogView(best_agent=BASE), both, 10, priors) is None  # nothing timed
+    log = LogView(
+        experiments=[summary(1, BASE, "kept", 1.0), summary(2, rag, "discarded", 3.0)],
+        best_id="001",
+        best_agent=BASE,
+    )
+    # least squares over log(1) = base, log(3) = base + rag, and the prior log(2) = rag:
+    # base = log(1.5)/3, rag = log(12)/3; info_gain was never timed, so its prior x4
+    assert predict_seconds(log, rag, 10, priors) == pytest.approx(10 * 18 ** (1 / 3))
+    assert predict_seconds(log, both, 10, priors) == pytest.approx(40 * 18 ** (1 / 3))
+    assert predict_seconds(log, BASE, 30, priors) == pytest.approx(30 * 1.5 ** (1 / 3))
+
+
+def test_proposals_without_a_prediction_get_one_at_planning():
+    rag = applied(RAG)
+    log = LogView(
+        experiments=[summary(1, BASE, "kept", 1.0), summary(2, rag, "discarded", 3.0)],
+        best_id="001",
+        best_agent=BASE,
+    )
+    trial = Proposal(
+        hypothesis="TPE trial", lever_class="rag", agent_patch={"levers": rag["levers"]}
+    )
+    assert costed(trial, log).predicted_seconds == round(10 * 18 ** (1 / 3), 1)
+    own = trial.model_copy(update={"predicted_seconds": 7.0})
+    assert costed(own, log).predicted_seconds == 7.0  # the researcher's own stands
+    training = trial.model_copy(update={"training_request": TrainingRequest(rationale="r")})
+    assert costed(training, log).predicted_seconds is None  # training is not a keep gate
+
+
+@pytest.mark.slow
+def test_a_random_search_run_records_predicted_seconds(tmp_path):
+    root = Workspace.init(tmp_path / "ws", model="fake:planner", judge="fake:judge").main_root
+    run_loop(root, experiments=3, researcher=RandomResearcher(seed=0))
+    _, *trials = Workspace.open(root).records()
+    assert trials and all(r.predicted_seconds for r in trials)
