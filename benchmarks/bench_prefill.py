@@ -58,6 +58,7 @@ def main() -> None:
     LocalModel.generate_batch = original  # type: ignore[method-assign]
 
     model = LocalModel("smollm2-135m")
+    model.load()  # not timed
     generation = prefill = shared = 0.0
     for i, (batch, options) in enumerate(calls):
         one_token = options.model_copy(update={"max_tokens": 1, "stop": []})
