@@ -95,7 +95,7 @@ def test_the_recorded_method_states_the_actual_change(workspace):
     ws = Workspace.open(workspace)
     assert ws.record("001").method.splitlines()[0] == NO_CHANGE  # the baseline
     change = ws.record("002").method.splitlines()[0]
-    assert change == "enabled decoding (repetition_penalty=1.2)"  # the heuristic's first move
+    assert change == 'enabled rag (k=2, method="embedding")'  # the heuristic's first move
 
 
 class BrokenLeverResearcher:
