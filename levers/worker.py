@@ -29,6 +29,7 @@ import importlib
 import inspect
 import json
 import os
+import select
 import sys
 import threading
 import traceback
@@ -233,8 +234,34 @@ def reply_error(exc: BaseException) -> dict[str, Any]:
     return {"error": message, "error_type": type(exc).__name__}
 
 
+def exit_with_parent(out: TextIO) -> None:
+    """Exit the moment the process that reads `out` is gone (killed, or done with this worker):
+    a gate's generation runs for minutes, and an orphan would spend them all on a core. Its end
+    closing is POLLERR on a pipe (a spawned worker) and POLLHUP on a socket (a forked child); a
+    socket shut for writing only, the parent's end of requests, is neither."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory channel: no process to outlive
+        return
+    poller = select.poll()
+    poller.register(fd, 0)  # POLLHUP and POLLERR are reported unasked
+    exit_now = os._exit  # bound before any lever is imported: a lever cannot rebind it here
+
+    def watch() -> None:
+        while True:
+            for _, event in poller.poll():
+                if event & select.POLLNVAL:
+                    return  # the channel was closed here: the worker is ending anyway
+                if event & (select.POLLHUP | select.POLLERR):
+                    exit_now(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def serve(requests: TextIO, out: TextIO, sandbox: str = "") -> None:
-    """Answer requests until stdin closes (the judge's modules were imported before)."""
+    """Answer requests until stdin closes (the judge's modules were imported before), and
+    never outlive the process that reads the replies."""
+    exit_with_parent(out)
     before = judge_snapshot()
     channel = Channel(requests, out)
     worker = Worker(channel)

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +53,45 @@ class Crash(Lever):
 def register_levers(register):
     register(Crash)
 '''
+
+STALL = '''
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from levers import Lever, hookimpl
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Stall(Lever):
+    """Says where it is (its pid, in its scratch folder), then works for two minutes."""
+
+    name = "stall"
+    lever_class = "other"
+    Params = Params
+
+    def prepare(self, ctx):
+        Path(tempfile.gettempdir(), "stalled").write_text(str(os.getpid()))
+        time.sleep(120)
+
+
+@hookimpl
+def register_levers(register):
+    register(Stall)
+'''
+DRIVER = """
+import sys
+from runlog.evaluate import evaluate_workspace
+from runlog.workspace import Workspace
+from tests.runlog.conftest import ParseJudge
+evaluate_workspace(Workspace.open(sys.argv[1]), gate="dev-10", judge=ParseJudge())
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -151,3 +195,47 @@ def test_no_fork_where_the_sandbox_is_not_applied_in_process(monkeypatch) -> Non
     monkeypatch.setattr(forkserver.sys, "platform", "linux")
     monkeypatch.setenv(FORKSERVER_ENV, "off")
     assert not forkserver.wanted("local:smollm2-135m", "landlock")
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a reaper."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["always", "off"], ids=["forked", "spawned"])
+def test_a_gate_dies_with_the_process_that_ran_it(ws: Workspace, mode: str) -> None:
+    """kill -9 of the loop in the middle of a gate: its worker exits at once, instead of
+    generating on a core for the minutes the gate had left."""
+    (ws.agent_dir / "levers").mkdir(exist_ok=True)
+    (ws.agent_dir / "levers" / "stall.py").write_text(STALL)
+    ws.agent_path.write_text(ws.agent_path.read_text() + '\n[[levers]]\nname = "stall"\n')
+    root = Path(__file__).resolve().parents[2]
+    loop = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(ws.main_root)],
+        cwd=root,
+        env={**os.environ, FORKSERVER_ENV: mode, "PYTHONPATH": str(root)},
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        pattern = f"autoresearch-sandbox-{loop.pid}-*/stalled"
+        while not (marks := list(Path(tempfile.gettempdir()).glob(pattern))):
+            assert loop.poll() is None and time.monotonic() < deadline, "the gate never stalled"
+            time.sleep(0.2)
+        time.sleep(0.2)  # the pid is written
+        worker = int(marks[0].read_text())
+        assert running(worker)
+    finally:
+        loop.kill()
+        loop.wait()
+    deadline = time.monotonic() + 20
+    while running(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive = running(worker)
+    if alive:
+        os.kill(worker, signal.SIGKILL)
+    assert not alive, "the worker outlived the loop that ran its gate"
