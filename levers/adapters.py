@@ -23,6 +23,7 @@ from models.base import AutoresearchError
 from models.files import STATE_DIR, atomic_write_text
 
 AdapterKind = Literal["sft", "orpo"]
+ORPO_BUILDERS = ("orpo-style", "orpo-on-policy")  # levers.training.data's pair builders
 META_FILE = "meta.json"
 PEFT_WEIGHTS = "adapter_model.safetensors"
 WEIGHT_FILES: tuple[str, ...] = (PEFT_WEIGHTS, "adapter_weights.bin", "adapter_model.bin")
@@ -56,6 +57,15 @@ class AdapterRecord(BaseModel):
     @property
     def short(self) -> str:
         return self.hash[:12]
+
+    @property
+    def experiment_class(self) -> str:
+        """The class of an experiment that tries it: SFT, or ORPO by its pairs (style or
+        on-policy, the seed report's rows); plain ORPO for one added with no data recipe."""
+        if self.kind != "orpo":
+            return "adapter-sft"
+        builder = self.data_recipe.get("builder")
+        return f"adapter-{builder}" if builder in ORPO_BUILDERS else "adapter-orpo"
 
 
 def adapter_store(workspace: Path) -> Path:

@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict
 LeverClass = Literal["prompt", "rag", "multi_call", "self_critique", "decoding", "adapter", "other"]
 LEVER_CLASSES: tuple[str, ...] = get_args(LeverClass)
 # what an experiment record's class may be: a lever's, the baseline, or an adapter by its training
-ExperimentClass = Literal["baseline", LeverClass, "adapter-sft", "adapter-orpo"]
+# (ORPO by its pairs, as the seed report's rows; plain ORPO where the pairs are not known)
+ExperimentClass = Literal[
+    "baseline",
+    LeverClass,
+    "adapter-sft",
+    "adapter-orpo-style",
+    "adapter-orpo-on-policy",
+    "adapter-orpo",
+]
 EXPERIMENT_CLASSES: tuple[str, ...] = get_args(ExperimentClass)
 
 

@@ -31,14 +31,18 @@ class Recorder:
     dashboard: Path | None
 
     def _lever_class(self, proposal: Proposal, outcome: Outcome) -> str:
-        """The record's class: the proposal's, an adapter's by its training kind, else other."""
+        """The record's class: the proposal's; for an adapter, its store's word (SFT, or ORPO by
+        its pairs), whatever the proposal said; else other."""
         lever_class = proposal.lever_class
-        if lever_class == "adapter" and outcome.adapter_hash:
-            kind = next(
-                (a["kind"] for a in self._adapters() if a["hash"].startswith(outcome.adapter_hash)),
-                "sft",
+        if lever_class.startswith("adapter") and outcome.adapter_hash:
+            lever_class = next(
+                (
+                    a["lever_class"]
+                    for a in self._adapters()
+                    if a["hash"].startswith(outcome.adapter_hash)
+                ),
+                "adapter-sft" if lever_class == "adapter" else lever_class,
             )
-            lever_class = f"adapter-{kind}"
         return lever_class if lever_class in EXPERIMENT_CLASSES else "other"
 
     def _method(self, proposal: Proposal, outcome: Outcome, lever_path: str | None) -> str:

@@ -179,7 +179,12 @@ class ResearchView:
         from levers.adapters import list_adapters
 
         return [
-            {"hash": a.hash, "kind": a.kind, "base_model": a.base_model}
+            {
+                "hash": a.hash,
+                "kind": a.kind,
+                "lever_class": a.experiment_class,
+                "base_model": a.base_model,
+            }
             for a in list_adapters(adapter_store(self.root))
         ]
 

@@ -27,6 +27,12 @@ class TrainingRequest(BaseModel):
     pool_size: int | None = Field(None, ge=1)  # training-pool cases used (None: all)
     experiments: list[str] = Field(default_factory=list)
 
+    @property
+    def experiment_class(self) -> str:
+        """The class of the experiment it becomes: SFT, or ORPO by its pairs (style unless
+        asked otherwise, as the training track builds them)."""
+        return "adapter-sft" if self.kind == "sft" else f"adapter-orpo-{self.pairs or 'style'}"
+
 
 class Proposal(BaseModel):
     """One experiment: a hypothesis and the change to the agent that tests it."""

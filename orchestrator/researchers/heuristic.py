@@ -382,7 +382,7 @@ class HeuristicResearcher:
             f"{recipe.kind}{f' ({recipe.pairs} pairs)' if recipe.pairs else ''}, "
             f"{recipe.steps} steps, rank {recipe.rank}, lr {recipe.learning_rate:g}, "
             f"{recipe.pool_size or 'all'} pool cases.",
-            lever_class=f"adapter-{recipe.kind}",
+            lever_class=recipe.experiment_class,
             training_request=recipe.model_copy(
                 update={
                     "rationale": f"{why} (best {log.best_id}, quality "
@@ -405,7 +405,7 @@ class HeuristicResearcher:
                 hypothesis=f"The new {kind.upper()} adapter {digest[:12]} beats prompting alone",
                 method="Attach the freshly trained LoRA adapter to the best agent; run dev-10, "
                 "then full-30 if promising.",
-                lever_class=f"adapter-{kind}",
+                lever_class=adapter.get("lever_class", f"adapter-{kind}"),
                 agent_patch={"levers": agent["levers"]},
             )
         return None

@@ -108,6 +108,9 @@ def test_a_new_adapter_is_tried_next():
     proposal = HeuristicResearcher().propose(log, [])
     assert proposal.lever_class == "adapter-sft"
     assert {"name": "adapter", "params": {"adapter": "ab" * 32}} in proposal.agent_patch["levers"]
+    orpo = {"hash": "cd" * 32, "kind": "orpo", "lever_class": "adapter-orpo-on-policy"}
+    proposal = HeuristicResearcher().propose(log_with(BASE, adapters=[orpo]), [])
+    assert proposal.lever_class == "adapter-orpo-on-policy"
 
 
 def test_within_a_training_grant_each_request_trains_the_next_recipe():
@@ -131,6 +134,12 @@ def test_within_a_training_grant_each_request_trains_the_next_recipe():
     assert len(set(names)) == 7  # seven distinct recipes before any repeats
     orpo = researcher.recipe(granted.model_copy(update={"adapters": [adapter] * 4}))[1]
     assert (orpo.kind, orpo.pairs) == ("orpo", "on-policy")
+    # each request's class is the seed report's row it will fill
+    classes = [
+        researcher.propose(granted.model_copy(update={"adapters": [adapter] * i}), []).lever_class
+        for i in (1, 3, 4)
+    ]
+    assert classes == ["adapter-sft", "adapter-orpo-style", "adapter-orpo-on-policy"]
 
 
 def stacked(agent: dict) -> set[str]:

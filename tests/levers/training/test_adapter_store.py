@@ -54,6 +54,17 @@ def test_list_show_and_prefix(tmp_path):
     assert adapter_kind(root / b.hash) == "orpo"
 
 
+def test_an_adapter_names_its_experiments_class_by_its_training():
+    def record(kind: str, builder: str | None = None) -> AdapterRecord:
+        recipe = {"builder": builder} if builder else {}
+        return AdapterRecord(hash="ab", kind=kind, base_model="m", data_recipe=recipe)
+
+    assert record("sft", "sft").experiment_class == "adapter-sft"
+    assert record("orpo", "orpo-style").experiment_class == "adapter-orpo-style"
+    assert record("orpo", "orpo-on-policy").experiment_class == "adapter-orpo-on-policy"
+    assert record("orpo").experiment_class == "adapter-orpo"  # added from elsewhere: no recipe
+
+
 def test_missing_and_ambiguous_refs_are_one_line(tmp_path):
     root = adapter_store(tmp_path)
     with pytest.raises(AdapterError) as missing:
