@@ -243,6 +243,8 @@ def exit_with_parent(out: TextIO) -> None:
         fd = out.fileno()
     except (AttributeError, OSError, ValueError):  # an in-memory channel: no process to outlive
         return
+    if not hasattr(select, "poll"):  # Windows: no poll(2)
+        return
     poller = select.poll()
     poller.register(fd, 0)  # POLLHUP and POLLERR are reported unasked
     exit_now = os._exit  # bound before any lever is imported: a lever cannot rebind it here
