@@ -1,23 +1,21 @@
 """`HeuristicResearcher`: the offline default — coordinate search from the current best, then
 stacks of what worked.
 
-Each proposal changes one built-in lever parameter of the best agent (or enables one lever),
-the move of best expected gain per second first (`cost`: priors measured on SmolLM2 —
-retrieval leads, then one worked example, then information-gain selection, which gains as
-much as retrieval at two to three times its cost — updated by the gains and the seconds per
-case the log measured), skipping every configuration already tried; each
-proposal pre-registers its expected Δ and seconds. A single move that beat
-the best it was tried on without being kept (its gain was real but not sure) is a *winner*;
-at a plateau, and when the single moves run out, winners are stacked onto the best, two or
-three at a time, the largest summed gain first, since gains do not simply add up and the
-stack has to be measured. Prompt phrasings are
-written as real lever modules under `agent/levers/` (subclasses of the built-in prompt lever),
-so "write the lever" is a real step. Supervisor notes `focus <lever class>` and
-`avoid <lever class>` reorder and filter the moves. When `plateau_after` experiments pass
-without a kept one, or the moves run out, it asks for the training track once per plateau (when
-the candidate can train here); a trained adapter not yet tried becomes the next experiment.
-With no single move, stack or training left to try it raises `SearchExhausted` and the run
-stops.
+Each proposal changes one built-in lever parameter of the best agent (or enables one lever), the
+move of best expected gain per second first (`cost`: priors measured on SmolLM2 — retrieval
+leads, then one worked example, then information-gain selection, which gains as much as
+retrieval at two to three times its cost — updated by the gains and the seconds per case the log
+measured), skipping every configuration already tried; each proposal pre-registers its expected
+Δ and seconds. A single move that beat the best it was tried on without being kept (its gain was
+real but not sure) is a *winner*; at a plateau, and when the single moves run out, winners are
+stacked onto the best, two or three at a time, the largest summed gain first, since gains do not
+simply add up and the stack has to be measured. Prompt phrasings are written as real lever
+modules under `agent/levers/` (subclasses of the built-in prompt lever), so "write the lever" is
+a real step. Supervisor notes `focus <lever class>` and `avoid <lever class>` reorder and filter
+the moves. When `plateau_after` experiments pass without a kept one, or the moves run out, it
+asks for the training track once per plateau (when the candidate can train here), or at once for
+a `focus adapter` note; a trained adapter not yet tried becomes the next experiment. With no
+single move, stack or training left to try it raises `SearchExhausted` and the run stops.
 
 The moves are written for the workspace's feature (`LogView.feature`): the planner's below, any
 other feature's from its name, contract and rubric (`feature_moves`); a move that would enable
